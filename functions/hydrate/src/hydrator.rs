@@ -1,0 +1,225 @@
+//! Hydration: one on-failure record in, one document out.
+//!
+//! Holds what lives across invocations (the SDK configuration and one stream
+//! client per region) and runs the range reader for each record.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use aws_config::SdkConfig;
+use aws_sdk_kinesis::config::Region;
+use serde::Serialize;
+
+use crate::document::{HydratedDocument, Hydration, KinesisBatchContext, Status, VERSION};
+use crate::failure::{OnFailureRecord, StreamKind};
+use crate::read::kinesis::KinesisShard;
+use crate::read::{read_range, ReadError, ShardRange};
+use crate::settings::Settings;
+use crate::trigger::{self, InputError};
+
+/// Why an invocation produced no document. The platform then retries it and
+/// finally hands the raw input to the hydrator's own OnFailure destination.
+#[derive(Debug, thiserror::Error)]
+pub enum HydrateError {
+    #[error("{0}")]
+    Input(#[from] InputError),
+    #[error("reading {stream} {shard} failed: {error}")]
+    Read {
+        stream: String,
+        shard: String,
+        error: ReadError,
+    },
+    #[error("{0} streams are not supported yet")]
+    UnsupportedSource(&'static str),
+}
+
+impl HydrateError {
+    /// A stable class for logs and the Lambda error type, e.g. `Input.StartAfterEnd`.
+    pub fn class(&self) -> String {
+        match self {
+            HydrateError::Input(e) => format!("Input.{}", e.class()),
+            HydrateError::Read { error, .. } => match error {
+                ReadError::InvalidStart { .. } => "Read.InvalidStart".into(),
+                ReadError::Source(s) => format!("Read.{}", source_class(s)),
+            },
+            HydrateError::UnsupportedSource(_) => "UnsupportedSource".into(),
+        }
+    }
+}
+
+fn source_class(error: &crate::read::SourceError) -> &'static str {
+    use crate::read::SourceError::*;
+    match error {
+        StartRejected(_) => "StartRejected",
+        NotFound(_) => "NotFound",
+        Throttled(_) => "Throttled",
+        ExpiredIterator(_) => "ExpiredIterator",
+        AccessDenied(_) => "AccessDenied",
+        Service(_) => "Service",
+    }
+}
+
+impl From<HydrateError> for lambda_runtime::Diagnostic {
+    fn from(error: HydrateError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: error.class(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// What the function returns: the document itself for the usual single
+/// failure, so an OnSuccess destination carries it as it is.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    One(Box<HydratedDocument>),
+    Many(Vec<HydratedDocument>),
+}
+
+pub struct Hydrator {
+    sdk: SdkConfig,
+    settings: Settings,
+    kinesis_clients: Mutex<HashMap<String, aws_sdk_kinesis::Client>>,
+}
+
+impl Hydrator {
+    pub fn new(sdk: SdkConfig, settings: Settings) -> Self {
+        Self {
+            sdk,
+            settings,
+            kinesis_clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Hydrates every failure record in an invocation payload.
+    pub async fn handle(&self, payload: &str) -> Result<Response, HydrateError> {
+        let records = trigger::failure_records(payload).inspect_err(|e| {
+            tracing::error!(class = %e.class(), error = %e, bytes = payload.len(), "rejected invocation payload");
+        })?;
+        let mut documents = Vec::with_capacity(records.len());
+        for record in records {
+            documents.push(self.hydrate(record).await?);
+        }
+        Ok(match documents.len() {
+            1 => Response::One(Box::new(documents.remove(0))),
+            _ => Response::Many(documents),
+        })
+    }
+
+    /// Reads the failed batch back and builds its document.
+    pub async fn hydrate(&self, record: OnFailureRecord) -> Result<HydratedDocument, HydrateError> {
+        match record.kind() {
+            StreamKind::Kinesis => self.hydrate_kinesis(record).await,
+            StreamKind::DynamoDb => Err(HydrateError::UnsupportedSource("DynamoDB")),
+        }
+    }
+
+    async fn hydrate_kinesis(
+        &self,
+        record: OnFailureRecord,
+    ) -> Result<HydratedDocument, HydrateError> {
+        let started = Instant::now();
+        let batch = &record.batch;
+        let client = self.kinesis_client(&batch.stream_arn.region);
+        let shard = KinesisShard {
+            client: &client,
+            stream_arn: batch.stream_arn.as_str(),
+            shard_id: &batch.shard_id,
+        };
+        let range = ShardRange {
+            shard_id: batch.shard_id.clone(),
+            start: batch.start.clone(),
+            end: batch.end.clone(),
+            expected: batch.batch_size,
+        };
+        let read = read_range(&shard, &range, self.settings.read_limits)
+            .await
+            .map_err(|error| {
+                let e = HydrateError::Read {
+                    stream: batch.stream_arn.as_str().into(),
+                    shard: batch.shard_id.clone(),
+                    error,
+                };
+                tracing::error!(class = %e.class(), error = %e, "could not read the failed batch");
+                e
+            })?;
+
+        let context = KinesisBatchContext {
+            shard_id: batch.shard_id.clone(),
+            invoke_identity_arn: self.invoke_identity_arn(&record),
+            aws_region: Arc::from(batch.stream_arn.region.as_str()),
+            event_source_arn: Arc::from(batch.stream_arn.as_str()),
+        };
+        let status = if read.is_complete() {
+            Status::Complete
+        } else {
+            Status::Partial
+        };
+        let hydration = Hydration {
+            status,
+            expected_records: batch.batch_size,
+            hydrated_records: read.records.len() as u32,
+            missing: read.gaps,
+            get_records_calls: read.get_records_calls,
+            get_shard_iterator_calls: read.shard_iterator_calls,
+            duration_ms: started.elapsed().as_millis() as u64,
+        };
+        // Counts and positions only: record data may hold personal data.
+        tracing::info!(
+            stream = batch.stream_arn.as_str(),
+            shard = %batch.shard_id,
+            start = %batch.start,
+            end = %batch.end,
+            status = ?hydration.status,
+            expected = hydration.expected_records,
+            hydrated = hydration.hydrated_records,
+            gaps = hydration.missing.len(),
+            get_records_calls = hydration.get_records_calls,
+            duration_ms = hydration.duration_ms,
+            "hydrated failed batch"
+        );
+        Ok(HydratedDocument {
+            version: VERSION,
+            source: StreamKind::Kinesis.event_source(),
+            hydration,
+            records: read
+                .records
+                .into_iter()
+                .map(|r| context.event_record(r))
+                .collect(),
+            failure: record.raw,
+        })
+    }
+
+    fn invoke_identity_arn(&self, record: &OnFailureRecord) -> Arc<str> {
+        let arn = self
+            .settings
+            .invoke_identity_arn
+            .as_deref()
+            .or(record.consumer_arn.as_deref())
+            .unwrap_or("");
+        Arc::from(arn)
+    }
+
+    /// One client per region, made on first use and kept for the life of the
+    /// execution environment; the region is the stream's, from its ARN.
+    fn kinesis_client(&self, region: &str) -> aws_sdk_kinesis::Client {
+        // A poisoned lock only means another invocation panicked mid-insert;
+        // the map itself is still sound.
+        let mut clients = self
+            .kinesis_clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let config = aws_sdk_kinesis::config::Builder::from(&self.sdk)
+                    .region(Region::new(region.to_owned()))
+                    .build();
+                aws_sdk_kinesis::Client::from_conf(config)
+            })
+            .clone()
+    }
+}

@@ -1,0 +1,29 @@
+//! hydrator: turns the metadata-only on-failure records of Kinesis and
+//! DynamoDB stream event source mappings into complete, replayable documents.
+//!
+//! The flow, one module a step:
+//! - [`trigger`]: an invocation payload (SNS event, bare record) in, on-failure records out.
+//! - [`failure`]: the on-failure record, validated: stream ARN, shard, sequence range, batch size.
+//! - [`read`]: the exact sequence range read back from its shard, every gap named.
+//! - [`document`]: the version 1 document whose `Records` replay into the failed consumer.
+//! - [`hydrator`]: ties them together for one invocation; `main.rs` only wires it to the runtime.
+
+pub mod document;
+pub mod failure;
+pub mod hydrator;
+pub mod read;
+pub mod sequence;
+pub mod settings;
+pub mod trigger;
+
+pub use hydrator::{HydrateError, Hydrator, Response};
+pub use settings::Settings;
+
+/// Loads the SDK configuration from the environment. Per-service endpoint
+/// variables such as `AWS_ENDPOINT_URL_KINESIS` take precedence over
+/// `AWS_ENDPOINT_URL`, which is how local runs reach the emulators.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
+}

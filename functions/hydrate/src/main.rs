@@ -1,0 +1,20 @@
+//! The Lambda entry point: tracing, configuration, the runtime loop. All the
+//! work is in the library, which the tests drive directly.
+
+use hydrate::{Hydrator, Settings};
+use lambda_runtime::{service_fn, LambdaEvent};
+use serde_json::value::RawValue;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let settings = Settings::from_env()?;
+    let hydrator = Hydrator::new(hydrate::sdk_config().await, settings);
+    let hydrator = &hydrator;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            hydrator.handle(event.payload.get()).await
+        },
+    ))
+    .await
+}
