@@ -1,1 +1,116 @@
+//! The real `hydrate` binary under the Lambda runtime interface, as Lambda
+//! runs it: documents out, classified errors out, nothing private in the logs.
 
+use std::time::Duration;
+
+use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydration};
+use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint};
+use hydrator_tests::failure::{kinesis_failure, sns_event};
+use hydrator_tests::runtime_api::{hydrate_binary, FunctionProcess, Outcome, RuntimeApi};
+use hydrator_tests::stream::TestStream;
+use serde_json::Value;
+
+const ROLE: &str = "arn:aws:iam::000000000000:role/orders-consumer-role";
+
+#[tokio::test]
+async fn the_function_returns_documents_and_classified_errors_and_logs_no_payload() {
+    let stream = TestStream::create(&kinesis_client(), "runtime", 1).await;
+    let marker = "PRIVATE-alice@example.com";
+    let payloads: Vec<Vec<u8>> = (0..5)
+        .map(|i| format!("{{\"email\":\"{marker}\",\"n\":{i}}}").into_bytes())
+        .collect();
+    let written = stream.write(0, &payloads).await;
+
+    let api = RuntimeApi::start().await;
+    let log = std::env::temp_dir().join(format!(
+        "hydrate-{}.log",
+        hydrator_tests::stream::unique_suffix()
+    ));
+    let function = FunctionProcess::spawn(
+        &hydrate_binary(),
+        &api,
+        &[
+            ("AWS_ENDPOINT_URL_KINESIS", kinesis_endpoint()),
+            ("INVOKE_IDENTITY_ARN", ROLE.to_string()),
+        ],
+        &log,
+    );
+
+    // A failure record the function cannot use is an invocation error with a class.
+    let mut reversed = kinesis_failure(&stream.arn, &written[3], &written[1], 3);
+    let outcome = api
+        .invoke(
+            sns_event(&reversed).to_string().into_bytes(),
+            Duration::from_secs(30),
+        )
+        .await;
+    let Outcome::Error(body) = outcome else {
+        panic!("expected an error, got {outcome:?}")
+    };
+    let error: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(error["errorType"], "Input.StartAfterEnd");
+    assert!(error["errorMessage"]
+        .as_str()
+        .unwrap()
+        .contains("startSequenceNumber is after endSequenceNumber"));
+
+    // The same process goes on to hydrate the next failure.
+    reversed["KinesisBatchInfo"]["startSequenceNumber"] = written[1].sequence_number.clone().into();
+    reversed["KinesisBatchInfo"]["endSequenceNumber"] = written[3].sequence_number.clone().into();
+    let outcome = api
+        .invoke(
+            sns_event(&reversed).to_string().into_bytes(),
+            Duration::from_secs(30),
+        )
+        .await;
+    let Outcome::Response(body) = outcome else {
+        panic!("expected a document, got {outcome:?}")
+    };
+    let document: Value = serde_json::from_slice(&body).unwrap();
+    assert_conforms_to_schema(&document);
+    assert_eq!(hydration(&document), ("complete", 3, 3, vec![]));
+    assert_records_are(&document, &written[1..=3], &stream.arn, ROLE);
+
+    let logs = function.logs();
+    assert!(
+        logs.contains("hydrated failed batch"),
+        "the function logs its work:\n{logs}"
+    );
+    assert!(
+        logs.contains("StartAfterEnd"),
+        "the rejection is logged with its class:\n{logs}"
+    );
+    assert!(
+        !logs.contains(marker),
+        "record data reached the logs:\n{logs}"
+    );
+    assert!(!logs.contains("PRIVATE"), "record data reached the logs");
+    std::fs::remove_file(&log).ok();
+}
+
+#[tokio::test]
+async fn a_malformed_setting_stops_the_init_with_its_reason() {
+    let api = RuntimeApi::start().await;
+    let log = std::env::temp_dir().join(format!(
+        "hydrate-{}.log",
+        hydrator_tests::stream::unique_suffix()
+    ));
+    let mut function = FunctionProcess::spawn(
+        &hydrate_binary(),
+        &api,
+        &[("MAX_EMPTY_PAGES", "many".to_string())],
+        &log,
+    );
+    // Lambda reports an init that exits as Runtime.ExitError, with the reason in the logs.
+    let status = function
+        .exit_status(Duration::from_secs(20))
+        .await
+        .expect("the process exits");
+    assert!(!status.success());
+    let logs = function.logs();
+    assert!(
+        logs.contains("MAX_EMPTY_PAGES must be a positive whole number"),
+        "{logs}"
+    );
+    std::fs::remove_file(&log).ok();
+}

@@ -1,1 +1,19 @@
+//! What the integration tests, the demo and the benchmark share: the way to
+//! the emulators, streams to write failed batches into, on-failure records
+//! built as an event source mapping builds them, and a Lambda runtime API host
+//! that runs the real `hydrate` binary.
 
+pub mod check;
+pub mod emulator;
+pub mod failure;
+pub mod powertools;
+pub mod runtime_api;
+pub mod stream;
+
+/// The workspace root, for the tools installed under `.tools/`.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits in the workspace")
+        .to_path_buf()
+}

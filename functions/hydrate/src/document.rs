@@ -3,7 +3,7 @@
 //!
 //! Its `Records` array is a valid event for the consumer that failed, so the
 //! document, or `{"Records": [...]}` cut from it, replays as it is. The schema
-//! is `schema/hydrated-document.v1.json` at the top of the repository.
+//! is `functions/hydrate/schema/hydrated-document.v1.json`.
 
 use std::sync::Arc;
 

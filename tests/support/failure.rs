@@ -1,0 +1,62 @@
+//! On-failure records and the SNS events that carry them, built the way a
+//! Lambda event source mapping and SNS build them.
+
+use serde_json::{json, Value};
+
+use crate::stream::Written;
+
+pub const CONSUMER_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:orders-consumer";
+
+/// The on-failure record for the batch that starts at `first` and ends at
+/// `last`, holding `batch_size` records, of the stream `stream_arn`.
+pub fn kinesis_failure(
+    stream_arn: &str,
+    first: &Written,
+    last: &Written,
+    batch_size: usize,
+) -> Value {
+    json!({
+        "requestContext": {
+            "requestId": "316aa6d0-8154-4b6c-bf6a-d1e1e6f2b2c6",
+            "functionArn": CONSUMER_ARN,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": 3
+        },
+        "responseContext": { "statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled" },
+        "version": "1.0",
+        "timestamp": "2026-11-21T06:12:09.114Z",
+        "KinesisBatchInfo": {
+            "shardId": first.shard_id,
+            "startSequenceNumber": first.sequence_number,
+            "endSequenceNumber": last.sequence_number,
+            "approximateArrivalOfFirstRecord": "2026-11-21T06:11:41.870Z",
+            "approximateArrivalOfLastRecord": "2026-11-21T06:11:42.015Z",
+            "batchSize": batch_size,
+            "streamArn": stream_arn
+        }
+    })
+}
+
+/// The SNS event Lambda delivers when the on-failure topic publishes `record`.
+pub fn sns_event(record: &Value) -> Value {
+    json!({
+        "Records": [{
+            "EventSource": "aws:sns",
+            "EventVersion": "1.0",
+            "EventSubscriptionArn": "arn:aws:sns:us-east-1:000000000000:stream-failures:6f2b4c1e-3d0a-4e59-9a59-1c3f0e1b7d21",
+            "Sns": {
+                "Type": "Notification",
+                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+                "TopicArn": "arn:aws:sns:us-east-1:000000000000:stream-failures",
+                "Subject": null,
+                "Message": record.to_string(),
+                "Timestamp": "2026-11-21T06:12:09.301Z",
+                "SignatureVersion": "1",
+                "Signature": "EXAMPLE",
+                "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem",
+                "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+                "MessageAttributes": {}
+            }
+        }]
+    })
+}
