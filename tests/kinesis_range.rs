@@ -19,10 +19,15 @@ fn hydrator() -> Hydrator {
     Hydrator::new(sdk, Settings::default())
 }
 
-/// Publishes the failure of `batch` (as SNS would deliver it) to the
-/// hydrator and returns the document.
-async fn hydrate_batch(stream: &TestStream, batch: &[Written], batch_size: usize) -> Value {
-    let failure = kinesis_failure(&stream.arn, &batch[0], &batch[batch.len() - 1], batch_size);
+/// Publishes the failure of the batch from `first` to `last` (as SNS would
+/// deliver it) to the hydrator and returns the document, checked against the schema.
+async fn hydrate_failure(
+    stream: &TestStream,
+    first: &Written,
+    last: &Written,
+    batch_size: usize,
+) -> Value {
+    let failure = kinesis_failure(&stream.arn, first, last, batch_size);
     let event = sns_event(&failure).to_string();
     let response = hydrator().handle(&event).await.expect("hydration succeeds");
     let Response::One(document) = response else {
@@ -35,6 +40,10 @@ async fn hydrate_batch(stream: &TestStream, batch: &[Written], batch_size: usize
     );
     assert_conforms_to_schema(&document);
     document
+}
+
+async fn hydrate_batch(stream: &TestStream, batch: &[Written], batch_size: usize) -> Value {
+    hydrate_failure(stream, &batch[0], &batch[batch.len() - 1], batch_size).await
 }
 
 fn text_payloads(count: usize) -> Vec<Vec<u8>> {
@@ -156,18 +165,9 @@ async fn a_batch_reaching_past_the_shard_is_partial_and_the_reader_stops_promptl
         .successor()
         .successor()
         .to_string();
-    let failure = kinesis_failure(&stream.arn, &written[4], &last, 12);
     let started = Instant::now();
-    let Response::One(document) = hydrator()
-        .handle(&sns_event(&failure).to_string())
-        .await
-        .unwrap()
-    else {
-        panic!("one document")
-    };
+    let document = hydrate_failure(&stream, &written[4], &last, 12).await;
     let elapsed = started.elapsed();
-    let document = serde_json::to_value(&document).unwrap();
-    assert_conforms_to_schema(&document);
     assert_eq!(hydration(&document), ("partial", 12, 4, vec!["beyond_tip"]));
     assert_records_are(&document, &written[4..8], &stream.arn, CONSUMER_ARN);
     let gap = &document["hydration"]["missing"][0];

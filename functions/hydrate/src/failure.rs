@@ -440,9 +440,30 @@ mod tests {
         format!(r#"{{"requestContext": {{}}, "KinesisBatchInfo": {batch}}}"#)
     }
 
+    /// A valid Kinesis batch with one field set to `value` (or removed, for null).
+    fn batch_with(field: &str, value: serde_json::Value) -> String {
+        let mut batch = serde_json::json!({
+            "shardId": "shardId-000000000000", "startSequenceNumber": "1", "endSequenceNumber": "4",
+            "batchSize": 1, "streamArn": "arn:aws:kinesis:us-east-1:123456789012:stream/s"
+        });
+        if value.is_null() {
+            batch.as_object_mut().unwrap().remove(field);
+        } else {
+            batch[field] = value;
+        }
+        with_batch(&batch.to_string())
+    }
+
+    #[test]
+    fn a_valid_batch_with_nothing_changed_parses() {
+        assert!(
+            OnFailureRecord::parse(&batch_with("shardId", "shardId-000000000000".into())).is_ok()
+        );
+    }
+
     #[test]
     fn malformed_batches_get_their_class() {
-        let ok_arn = "arn:aws:kinesis:us-east-1:123456789012:stream/s";
+        use serde_json::json;
         let cases: Vec<(String, &str)> = vec![
             ("not json".into(), "InvalidJson"),
             ("[1,2]".into(), "NotAnObject"),
@@ -452,53 +473,43 @@ mod tests {
                 "AmbiguousBatchInfo",
             ),
             (with_batch("[]"), "MalformedBatchInfo"),
-            (with_batch(r#"{"shardId": 5}"#), "MalformedBatchInfo"),
+            (batch_with("shardId", json!(5)), "MalformedBatchInfo"),
+            (batch_with("batchSize", json!(-1)), "MalformedBatchInfo"),
+            (batch_with("batchSize", json!(1.5)), "MalformedBatchInfo"),
+            (batch_with("shardId", json!(null)), "MissingField"),
             (
-                with_batch(r#"{"startSequenceNumber": "1"}"#),
+                batch_with("startSequenceNumber", json!(null)),
                 "MissingField",
             ),
+            (batch_with("endSequenceNumber", json!(null)), "MissingField"),
+            (batch_with("batchSize", json!(null)), "MissingField"),
+            (batch_with("streamArn", json!(null)), "MissingField"),
             (
-                with_batch(&format!(
-                    r#"{{"shardId":"s","startSequenceNumber":"0x1","endSequenceNumber":"2","batchSize":1,"streamArn":"{ok_arn}"}}"#
-                )),
+                batch_with("startSequenceNumber", json!("0x1")),
                 "InvalidSequenceNumber",
             ),
             (
-                with_batch(&format!(
-                    r#"{{"shardId":"s","startSequenceNumber":"5","endSequenceNumber":"4","batchSize":1,"streamArn":"{ok_arn}"}}"#
-                )),
+                batch_with("endSequenceNumber", json!("")),
+                "InvalidSequenceNumber",
+            ),
+            (
+                batch_with("startSequenceNumber", json!("5")),
                 "StartAfterEnd",
             ),
+            (batch_with("batchSize", json!(0)), "BatchSizeOutOfRange"),
             (
-                with_batch(&format!(
-                    r#"{{"shardId":"s","startSequenceNumber":"1","endSequenceNumber":"4","batchSize":0,"streamArn":"{ok_arn}"}}"#
-                )),
+                batch_with("batchSize", json!(10_001)),
                 "BatchSizeOutOfRange",
             ),
             (
-                with_batch(&format!(
-                    r#"{{"shardId":"s","startSequenceNumber":"1","endSequenceNumber":"4","batchSize":10001,"streamArn":"{ok_arn}"}}"#
-                )),
-                "BatchSizeOutOfRange",
-            ),
-            (
-                with_batch(
-                    r#"{"shardId":"s","startSequenceNumber":"1","endSequenceNumber":"4","batchSize":1,"streamArn":"arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x"}"#,
+                batch_with(
+                    "streamArn",
+                    json!("arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x"),
                 ),
                 "StreamKindMismatch",
             ),
-            (
-                with_batch(
-                    r#"{"shardId":"s","startSequenceNumber":"1","endSequenceNumber":"4","batchSize":1,"streamArn":"nope"}"#,
-                ),
-                "InvalidStreamArn",
-            ),
-            (
-                with_batch(&format!(
-                    r#"{{"shardId":" ","startSequenceNumber":"1","endSequenceNumber":"4","batchSize":1,"streamArn":"{ok_arn}"}}"#
-                )),
-                "EmptyShardId",
-            ),
+            (batch_with("streamArn", json!("nope")), "InvalidStreamArn"),
+            (batch_with("shardId", json!(" ")), "EmptyShardId"),
         ];
         for (input, class) in cases {
             let err = OnFailureRecord::parse(&input).unwrap_err();
