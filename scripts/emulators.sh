@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts and stops the local AWS emulators on free loopback ports.
+# Starts and stops the local AWS emulators on free loopback ports:
+# kinesis-mock for Kinesis, moto server for DynamoDB (Streams), SQS, SNS, S3, Firehose.
 #   scripts/emulators.sh start   start (or keep) them; writes .tools/run/emulators.env
 #   scripts/emulators.sh stop    stop them
 #   scripts/emulators.sh env     print the environment that points the SDK at them
@@ -9,27 +10,48 @@ source "$(dirname "$0")/lib.sh"
 mkdir -p "$run_dir"
 env_file="$run_dir/emulators.env"
 pid_file="$run_dir/kinesis.pid"
+moto_pid_file="$run_dir/moto.pid"
 
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-answers() { # a Kinesis endpoint answers (any HTTP status) on the port
+answers() { # an endpoint answers (any HTTP status) on the port
   curl -s -o /dev/null -m 1 "http://127.0.0.1:$1/" 2>/dev/null
 }
 
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
 running() {
-  [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null && [ -f "$env_file" ]
+  alive "$pid_file" && alive "$moto_pid_file" && [ -f "$env_file" ]
+}
+
+# Waits until the port answers; fails if the process behind pid file $2 dies first.
+wait_for() {
+  for _ in $(seq 1 300); do
+    answers "$1" && return 0
+    alive "$2" || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+fail() {
+  echo "emulators.sh: $1 did not start; its log:" >&2
+  cat "$2" >&2
+  stop
+  exit 1
 }
 
 start() {
   if running; then
     return 0
   fi
+  stop
   "$root/scripts/tools.sh"
-  local plain tls
-  plain=$(free_port); tls=$(free_port)
-  say "starting kinesis-mock on 127.0.0.1:$plain"
+  local plain tls moto
+  plain=$(free_port); tls=$(free_port); moto=$(free_port)
+  say "starting kinesis-mock on 127.0.0.1:$plain and moto server on 127.0.0.1:$moto"
   (
     cd "$node_dir/node_modules/kinesis-local"
     KINESIS_MOCK_PLAIN_PORT=$plain KINESIS_MOCK_TLS_PORT=$tls \
@@ -39,30 +61,29 @@ start() {
       exec node main.js
   ) > "$run_dir/kinesis.log" 2>&1 &
   echo $! > "$pid_file"
-  for _ in $(seq 1 150); do
-    if answers "$plain"; then
-      cat > "$env_file" <<EOT
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto" > "$run_dir/moto.log" 2>&1 &
+  echo $! > "$moto_pid_file"
+
+  wait_for "$plain" "$pid_file" || fail kinesis-mock "$run_dir/kinesis.log"
+  wait_for "$moto" "$moto_pid_file" || fail "moto server" "$run_dir/moto.log"
+  # Service-specific endpoints win over AWS_ENDPOINT_URL, so Kinesis goes to
+  # kinesis-mock and every other service to moto.
+  cat > "$env_file" <<EOT
 export AWS_ENDPOINT_URL_KINESIS=http://127.0.0.1:$plain
+export AWS_ENDPOINT_URL=http://127.0.0.1:$moto
 export AWS_ACCESS_KEY_ID=\${AWS_ACCESS_KEY_ID:-test}
 export AWS_SECRET_ACCESS_KEY=\${AWS_SECRET_ACCESS_KEY:-test}
 export AWS_REGION=\${AWS_REGION:-us-east-1}
 EOT
-      return 0
-    fi
-    kill -0 "$(cat "$pid_file")" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "emulators.sh: kinesis-mock did not start; its log:" >&2
-  cat "$run_dir/kinesis.log" >&2
-  stop
-  exit 1
 }
 
 stop() {
-  if [ -f "$pid_file" ]; then
-    kill "$(cat "$pid_file")" 2>/dev/null || true
-    rm -f "$pid_file"
-  fi
+  for file in "$pid_file" "$moto_pid_file"; do
+    if [ -f "$file" ]; then
+      kill "$(cat "$file")" 2>/dev/null || true
+      rm -f "$file"
+    fi
+  done
   rm -f "$env_file"
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the project's pinned tools into .tools/ (nothing global):
 #   .tools/node  kinesis-mock (npm kinesis-local), run with node
-#   .tools/venv  cargo-lambda, Powertools for AWS Lambda (Python) parser
+#   .tools/venv  cargo-lambda, moto server, Powertools for AWS Lambda (Python) parser
 # Idempotent: a stamp of the pin files skips work that is already done.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"

@@ -5,18 +5,14 @@ use std::time::{Duration, Instant};
 
 use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydration};
-use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, sdk_config};
+use hydrator_tests::emulator::{kinesis_client, sdk_config};
 use hydrator_tests::failure::{kinesis_failure, sns_event, CONSUMER_ARN};
-use hydrator_tests::powertools::{parse_kinesis_event, sha256_hex};
+use hydrator_tests::powertools::{parse_kinesis_event, sha256_hex, with_event_file};
 use hydrator_tests::stream::{binary_payloads, TestStream, Written};
 use serde_json::Value;
 
 fn hydrator() -> Hydrator {
-    let sdk = sdk_config()
-        .into_builder()
-        .endpoint_url(kinesis_endpoint())
-        .build();
-    Hydrator::new(sdk, Settings::default())
+    Hydrator::new(sdk_config(), Settings::default())
 }
 
 /// Publishes the failure of the batch from `first` to `last` (as SNS would
@@ -54,19 +50,8 @@ fn text_payloads(count: usize) -> Vec<Vec<u8>> {
 
 /// Powertools' Kinesis model accepts the records and decodes the same bytes.
 fn assert_powertools_agrees(document: &Value, expected: &[Written]) {
-    let dir = std::env::temp_dir().join(format!(
-        "hydrator-powertools-{}",
-        hydrator_tests::stream::unique_suffix()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("event.json");
-    std::fs::write(
-        &file,
-        serde_json::json!({ "Records": document["Records"] }).to_string(),
-    )
-    .unwrap();
-    let view = parse_kinesis_event(&file).expect("Powertools parses the records");
-    std::fs::remove_dir_all(&dir).ok();
+    let view = with_event_file(&document["Records"], parse_kinesis_event)
+        .expect("Powertools parses the records");
     assert_eq!(view.records, expected.len());
     let digests: Vec<String> = expected.iter().map(|w| sha256_hex(&w.data)).collect();
     assert_eq!(

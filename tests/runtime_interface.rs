@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydration};
-use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint};
+use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint};
 use hydrator_tests::failure::{kinesis_failure, sns_event};
 use hydrator_tests::runtime_api::{hydrate_binary, FunctionProcess, Outcome, RuntimeApi};
 use hydrator_tests::stream::TestStream;
@@ -31,6 +31,7 @@ async fn the_function_returns_documents_and_classified_errors_and_logs_no_payloa
         &api,
         &[
             ("AWS_ENDPOINT_URL_KINESIS", kinesis_endpoint()),
+            ("AWS_ENDPOINT_URL", moto_endpoint()),
             ("INVOKE_IDENTITY_ARN", ROLE.to_string()),
         ],
         &log,

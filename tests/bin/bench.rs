@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint};
+use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint};
 use hydrator_tests::failure::{kinesis_failure, sns_event};
 use hydrator_tests::runtime_api::{FunctionProcess, Outcome, RuntimeApi};
 use hydrator_tests::stream::{binary_payloads, TestStream};
@@ -83,7 +83,10 @@ async fn main() {
         let function = FunctionProcess::spawn(
             &bootstrap,
             &api,
-            &[("AWS_ENDPOINT_URL_KINESIS", kinesis_endpoint())],
+            &[
+                ("AWS_ENDPOINT_URL_KINESIS", kinesis_endpoint()),
+                ("AWS_ENDPOINT_URL", moto_endpoint()),
+            ],
             &log_dir.join(format!("hydrate-{count}.log")),
         );
         api.first_poll().await;

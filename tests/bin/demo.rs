@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint};
+use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint};
 use hydrator_tests::failure::{kinesis_failure, sns_event};
 use hydrator_tests::runtime_api::{hydrate_binary, FunctionProcess, Outcome, RuntimeApi};
 use hydrator_tests::stream::TestStream;
@@ -58,6 +58,7 @@ async fn main() {
         &api,
         &[
             ("AWS_ENDPOINT_URL_KINESIS", kinesis_endpoint()),
+            ("AWS_ENDPOINT_URL", moto_endpoint()),
             (
                 "INVOKE_IDENTITY_ARN",
                 "arn:aws:iam::000000000000:role/orders-consumer-role".into(),

@@ -15,6 +15,29 @@ pub fn kinesis_failure(
     last: &Written,
     batch_size: usize,
 ) -> Value {
+    let batch = Batch {
+        shard_id: &first.shard_id,
+        start: &first.sequence_number,
+        end: &last.sequence_number,
+        size: batch_size,
+    };
+    on_failure_record("KinesisBatchInfo", stream_arn, &batch)
+}
+
+/// The on-failure record of a DynamoDB stream batch.
+pub fn dynamodb_failure(stream_arn: &str, batch: &Batch<'_>) -> Value {
+    on_failure_record("DDBStreamBatchInfo", stream_arn, batch)
+}
+
+/// A failed batch: its shard, first and last sequence number, and size.
+pub struct Batch<'a> {
+    pub shard_id: &'a str,
+    pub start: &'a str,
+    pub end: &'a str,
+    pub size: usize,
+}
+
+fn on_failure_record(info: &str, stream_arn: &str, batch: &Batch<'_>) -> Value {
     json!({
         "requestContext": {
             "requestId": "316aa6d0-8154-4b6c-bf6a-d1e1e6f2b2c6",
@@ -25,13 +48,13 @@ pub fn kinesis_failure(
         "responseContext": { "statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled" },
         "version": "1.0",
         "timestamp": "2026-11-21T06:12:09.114Z",
-        "KinesisBatchInfo": {
-            "shardId": first.shard_id,
-            "startSequenceNumber": first.sequence_number,
-            "endSequenceNumber": last.sequence_number,
+        info: {
+            "shardId": batch.shard_id,
+            "startSequenceNumber": batch.start,
+            "endSequenceNumber": batch.end,
             "approximateArrivalOfFirstRecord": "2026-11-21T06:11:41.870Z",
             "approximateArrivalOfLastRecord": "2026-11-21T06:11:42.015Z",
-            "batchSize": batch_size,
+            "batchSize": batch.size,
             "streamArn": stream_arn
         }
     })

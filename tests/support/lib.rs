@@ -1,5 +1,5 @@
 //! What the integration tests, the demo and the benchmark share: the way to
-//! the emulators, streams to write failed batches into, on-failure records
+//! the emulators, streams and tables to write failed batches into, on-failure records
 //! built as an event source mapping builds them, and a Lambda runtime API host
 //! that runs the real `hydrate` binary.
 
@@ -9,6 +9,7 @@ pub mod failure;
 pub mod powertools;
 pub mod runtime_api;
 pub mod stream;
+pub mod table;
 
 /// The workspace root, for the tools installed under `.tools/`.
 pub fn workspace_root() -> std::path::PathBuf {

@@ -1,11 +1,14 @@
 //! A second opinion on the records: Powertools for AWS Lambda (Python) parses
-//! them with its Kinesis stream event model, as a Python consumer would.
+//! them with its Kinesis or DynamoDB stream event model, as a Python consumer would.
 
 use std::path::Path;
 use std::process::Command;
 
-/// What Powertools made of an event: how many records, and the SHA-256 of each
-/// record's decoded data, in order.
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// What Powertools made of a Kinesis event: how many records, and the
+/// SHA-256 of each record's decoded data, in order.
 #[derive(Debug, serde::Deserialize)]
 pub struct PowertoolsView {
     pub records: usize,
@@ -13,11 +16,53 @@ pub struct PowertoolsView {
     pub sequence_numbers: Vec<String>,
 }
 
-/// Validates the `{"Records": [...]}` event in `event_file` with Powertools.
+/// What Powertools made of a DynamoDB stream event: each record's images
+/// unmarshalled into Python types and marshalled back, sets sorted.
+#[derive(Debug, serde::Deserialize)]
+pub struct DynamoDbView {
+    pub records: usize,
+    pub sequence_numbers: Vec<String>,
+    pub event_names: Vec<String>,
+    pub images: Vec<Images>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Images {
+    pub keys: Value,
+    pub new_image: Option<Value>,
+    pub old_image: Option<Value>,
+}
+
+/// Validates the `{"Records": [...]}` Kinesis event in `event_file` with Powertools.
 pub fn parse_kinesis_event(event_file: &Path) -> Result<PowertoolsView, String> {
+    run("parse_kinesis_event.py", event_file)
+}
+
+/// Validates the `{"Records": [...]}` DynamoDB stream event in `event_file` with Powertools.
+pub fn parse_dynamodb_event(event_file: &Path) -> Result<DynamoDbView, String> {
+    run("parse_dynamodb_event.py", event_file)
+}
+
+/// Writes `{"Records": records}` to a temporary file and runs `parse` on it.
+pub fn with_event_file<T>(records: &Value, parse: impl FnOnce(&Path) -> T) -> T {
+    let dir = std::env::temp_dir().join(format!(
+        "hydrator-powertools-{}",
+        crate::stream::unique_suffix()
+    ));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let file = dir.join("event.json");
+    std::fs::write(&file, serde_json::json!({ "Records": records }).to_string())
+        .expect("write event file");
+    let result = parse(&file);
+    std::fs::remove_dir_all(&dir).ok();
+    result
+}
+
+fn run<T: DeserializeOwned>(script: &str, event_file: &Path) -> Result<T, String> {
     let root = crate::workspace_root();
     let python = root.join(".tools/venv/bin/python");
-    let script = root.join("tests/powertools/parse_kinesis_event.py");
+    let script = root.join("tests/powertools").join(script);
     let output = Command::new(&python)
         .arg(&script)
         .arg(event_file)

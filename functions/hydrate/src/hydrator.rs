@@ -3,18 +3,21 @@
 //! Holds what lives across invocations (the SDK configuration and one stream
 //! client per region) and runs the range reader for each record.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
 use aws_config::SdkConfig;
-use aws_sdk_kinesis::config::Region;
 use serde::Serialize;
 
-use crate::document::{HydratedDocument, Hydration, KinesisBatchContext, Status, VERSION};
+use crate::clients::StreamClients;
+use crate::document::{
+    DynamoDbBatchContext, EventRecords, HydratedDocument, Hydration, KinesisBatchContext, Status,
+    VERSION,
+};
 use crate::failure::{OnFailureRecord, StreamKind};
+use crate::read::dynamodb::DynamoDbShard;
 use crate::read::kinesis::KinesisShard;
-use crate::read::{read_range, ReadError, ShardRange};
+use crate::read::{read_range, RangeRead, ReadError, ShardRange, ShardSource};
 use crate::settings::Settings;
 use crate::trigger::{self, InputError};
 
@@ -30,8 +33,6 @@ pub enum HydrateError {
         shard: String,
         error: ReadError,
     },
-    #[error("{0} streams are not supported yet")]
-    UnsupportedSource(&'static str),
 }
 
 impl HydrateError {
@@ -41,22 +42,9 @@ impl HydrateError {
             HydrateError::Input(e) => format!("Input.{}", e.class()),
             HydrateError::Read { error, .. } => match error {
                 ReadError::InvalidStart { .. } => "Read.InvalidStart".into(),
-                ReadError::Source(s) => format!("Read.{}", source_class(s)),
+                ReadError::Source(s) => format!("Read.{}", s.class()),
             },
-            HydrateError::UnsupportedSource(_) => "UnsupportedSource".into(),
         }
-    }
-}
-
-fn source_class(error: &crate::read::SourceError) -> &'static str {
-    use crate::read::SourceError::*;
-    match error {
-        StartRejected(_) => "StartRejected",
-        NotFound(_) => "NotFound",
-        Throttled(_) => "Throttled",
-        ExpiredIterator(_) => "ExpiredIterator",
-        AccessDenied(_) => "AccessDenied",
-        Service(_) => "Service",
     }
 }
 
@@ -79,17 +67,15 @@ pub enum Response {
 }
 
 pub struct Hydrator {
-    sdk: SdkConfig,
+    clients: StreamClients,
     settings: Settings,
-    kinesis_clients: Mutex<HashMap<String, aws_sdk_kinesis::Client>>,
 }
 
 impl Hydrator {
     pub fn new(sdk: SdkConfig, settings: Settings) -> Self {
         Self {
-            sdk,
+            clients: StreamClients::new(sdk),
             settings,
-            kinesis_clients: Mutex::new(HashMap::new()),
         }
     }
 
@@ -110,49 +96,54 @@ impl Hydrator {
 
     /// Reads the failed batch back and builds its document.
     pub async fn hydrate(&self, record: OnFailureRecord) -> Result<HydratedDocument, HydrateError> {
-        match record.kind() {
-            StreamKind::Kinesis => self.hydrate_kinesis(record).await,
-            StreamKind::DynamoDb => Err(HydrateError::UnsupportedSource("DynamoDB")),
-        }
-    }
-
-    async fn hydrate_kinesis(
-        &self,
-        record: OnFailureRecord,
-    ) -> Result<HydratedDocument, HydrateError> {
         let started = Instant::now();
         let batch = &record.batch;
-        let client = self.kinesis_client(&batch.stream_arn.region);
-        let shard = KinesisShard {
-            client: &client,
-            stream_arn: batch.stream_arn.as_str(),
-            shard_id: &batch.shard_id,
-        };
         let range = ShardRange {
             shard_id: batch.shard_id.clone(),
             start: batch.start.clone(),
             end: batch.end.clone(),
             expected: batch.batch_size,
         };
-        let read = read_range(&shard, &range, self.settings.read_limits)
-            .await
-            .map_err(|error| {
-                let e = HydrateError::Read {
-                    stream: batch.stream_arn.as_str().into(),
-                    shard: batch.shard_id.clone(),
-                    error,
+        let region = batch.stream_arn.region.as_str();
+        let stream_arn: Arc<str> = Arc::from(batch.stream_arn.as_str());
+        let (read, records) = match record.kind() {
+            StreamKind::Kinesis => {
+                let client = self.clients.kinesis(region);
+                let shard = KinesisShard {
+                    client: &client,
+                    stream_arn: &stream_arn,
+                    shard_id: &batch.shard_id,
                 };
-                tracing::error!(class = %e.class(), error = %e, "could not read the failed batch");
-                e
-            })?;
-
-        let context = KinesisBatchContext {
-            shard_id: batch.shard_id.clone(),
-            invoke_identity_arn: self.invoke_identity_arn(&record),
-            aws_region: Arc::from(batch.stream_arn.region.as_str()),
-            event_source_arn: Arc::from(batch.stream_arn.as_str()),
+                let read = self.read(&shard, &range, &record).await?;
+                let context = KinesisBatchContext {
+                    shard_id: batch.shard_id.clone(),
+                    invoke_identity_arn: self.invoke_identity_arn(&record),
+                    aws_region: Arc::from(region),
+                    event_source_arn: stream_arn.clone(),
+                };
+                let (read, records) = read.into_parts();
+                let records = records.into_iter().map(|r| context.event_record(r));
+                (read, EventRecords::Kinesis(records.collect()))
+            }
+            StreamKind::DynamoDb => {
+                let client = self.clients.dynamodb_streams(region);
+                let shard = DynamoDbShard {
+                    client: &client,
+                    stream_arn: &stream_arn,
+                    shard_id: &batch.shard_id,
+                };
+                let read = self.read(&shard, &range, &record).await?;
+                let context = DynamoDbBatchContext {
+                    aws_region: Arc::from(region),
+                    event_source_arn: stream_arn.clone(),
+                };
+                let (read, records) = read.into_parts();
+                let records = records.into_iter().map(|r| context.event_record(r));
+                (read, EventRecords::DynamoDb(records.collect()))
+            }
         };
-        let status = if read.is_complete() {
+
+        let status = if read.gaps.is_empty() {
             Status::Complete
         } else {
             Status::Partial
@@ -160,7 +151,7 @@ impl Hydrator {
         let hydration = Hydration {
             status,
             expected_records: batch.batch_size,
-            hydrated_records: read.records.len() as u32,
+            hydrated_records: records.len() as u32,
             missing: read.gaps,
             get_records_calls: read.get_records_calls,
             get_shard_iterator_calls: read.shard_iterator_calls,
@@ -182,15 +173,30 @@ impl Hydrator {
         );
         Ok(HydratedDocument {
             version: VERSION,
-            source: StreamKind::Kinesis.event_source(),
+            source: record.kind().event_source(),
             hydration,
-            records: read
-                .records
-                .into_iter()
-                .map(|r| context.event_record(r))
-                .collect(),
+            records,
             failure: record.raw,
         })
+    }
+
+    async fn read<S: ShardSource>(
+        &self,
+        shard: &S,
+        range: &ShardRange,
+        record: &OnFailureRecord,
+    ) -> Result<RangeRead<S::Record>, HydrateError> {
+        read_range(shard, range, self.settings.read_limits)
+            .await
+            .map_err(|error| {
+                let e = HydrateError::Read {
+                    stream: record.batch.stream_arn.as_str().into(),
+                    shard: record.batch.shard_id.clone(),
+                    error,
+                };
+                tracing::error!(class = %e.class(), error = %e, "could not read the failed batch");
+                e
+            })
     }
 
     fn invoke_identity_arn(&self, record: &OnFailureRecord) -> Arc<str> {
@@ -201,25 +207,5 @@ impl Hydrator {
             .or(record.consumer_arn.as_deref())
             .unwrap_or("");
         Arc::from(arn)
-    }
-
-    /// One client per region, made on first use and kept for the life of the
-    /// execution environment; the region is the stream's, from its ARN.
-    fn kinesis_client(&self, region: &str) -> aws_sdk_kinesis::Client {
-        // A poisoned lock only means another invocation panicked mid-insert;
-        // the map itself is still sound.
-        let mut clients = self
-            .kinesis_clients
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        clients
-            .entry(region.to_owned())
-            .or_insert_with(|| {
-                let config = aws_sdk_kinesis::config::Builder::from(&self.sdk)
-                    .region(Region::new(region.to_owned()))
-                    .build();
-                aws_sdk_kinesis::Client::from_conf(config)
-            })
-            .clone()
     }
 }

@@ -6,8 +6,10 @@
 //! - [`failure`]: the on-failure record, validated: stream ARN, shard, sequence range, batch size.
 //! - [`read`]: the exact sequence range read back from its shard, every gap named.
 //! - [`document`]: the version 1 document whose `Records` replay into the failed consumer.
+//! - [`clients`]: one Kinesis or DynamoDB Streams client per region, from the stream's ARN.
 //! - [`hydrator`]: ties them together for one invocation; `main.rs` only wires it to the runtime.
 
+pub mod clients;
 pub mod document;
 pub mod failure;
 pub mod hydrator;

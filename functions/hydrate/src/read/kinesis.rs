@@ -3,12 +3,10 @@
 //! Requests name the stream by ARN, which carries account and region, so one
 //! client per region serves every stream there.
 
-use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_kinesis::operation::get_records::GetRecordsError;
-use aws_sdk_kinesis::operation::get_shard_iterator::GetShardIteratorError;
 use aws_sdk_kinesis::types::{Record, ShardIteratorType};
 use aws_sdk_kinesis::Client;
 
+use super::source_error::{classify, Call};
 use super::{Page, ShardSource, SourceError, StartingPosition};
 
 /// One shard of one Kinesis stream.
@@ -36,7 +34,10 @@ impl ShardSource for KinesisShard<'_> {
                 request.shard_iterator_type(ShardIteratorType::TrimHorizon)
             }
         };
-        let output = request.send().await.map_err(iterator_error)?;
+        let output = request
+            .send()
+            .await
+            .map_err(|e| classify(Call::GetShardIterator, e))?;
         output
             .shard_iterator
             .ok_or_else(|| SourceError::Service("GetShardIterator returned no iterator".into()))
@@ -51,7 +52,7 @@ impl ShardSource for KinesisShard<'_> {
             .limit(limit as i32)
             .send()
             .await
-            .map_err(records_error)?;
+            .map_err(|e| classify(Call::GetRecords, e))?;
         Ok(Page {
             records: output.records,
             next_iterator: output.next_shard_iterator,
@@ -62,80 +63,4 @@ impl ShardSource for KinesisShard<'_> {
     fn sequence_number(record: &Record) -> &str {
         &record.sequence_number
     }
-}
-
-fn iterator_error(error: SdkError<GetShardIteratorError>) -> SourceError {
-    match error {
-        SdkError::ServiceError(e) => {
-            let message = describe(e.err());
-            match e.into_err() {
-                // Kinesis answers a sequence number past retention (or from
-                // another shard) with InvalidArgument naming the starting number.
-                GetShardIteratorError::InvalidArgumentException(_)
-                    if names_starting_number(&message) =>
-                {
-                    SourceError::StartRejected(message)
-                }
-                GetShardIteratorError::ResourceNotFoundException(_) => {
-                    SourceError::NotFound(message)
-                }
-                GetShardIteratorError::ProvisionedThroughputExceededException(_) => {
-                    SourceError::Throttled(message)
-                }
-                GetShardIteratorError::AccessDeniedException(_) => {
-                    SourceError::AccessDenied(message)
-                }
-                _ => SourceError::Service(message),
-            }
-        }
-        other => SourceError::Service(transport(&other)),
-    }
-}
-
-fn records_error(error: SdkError<GetRecordsError>) -> SourceError {
-    match error {
-        SdkError::ServiceError(e) => {
-            let message = describe(e.err());
-            match e.into_err() {
-                GetRecordsError::ExpiredIteratorException(_) => {
-                    SourceError::ExpiredIterator(message)
-                }
-                GetRecordsError::ResourceNotFoundException(_) => SourceError::NotFound(message),
-                GetRecordsError::ProvisionedThroughputExceededException(_)
-                | GetRecordsError::KmsThrottlingException(_) => SourceError::Throttled(message),
-                GetRecordsError::AccessDeniedException(_) => SourceError::AccessDenied(message),
-                _ => SourceError::Service(message),
-            }
-        }
-        other => SourceError::Service(transport(&other)),
-    }
-}
-
-fn names_starting_number(message: &str) -> bool {
-    let lower = message.to_ascii_lowercase();
-    lower.contains("startingsequencenumber") || lower.contains("starting sequence number")
-}
-
-fn describe(error: &impl ProvideErrorMetadata) -> String {
-    format!(
-        "{}: {}",
-        error.code().unwrap_or("UnknownError"),
-        error.message().unwrap_or("no message")
-    )
-}
-
-/// A failure before the service answered (timeout, connection, bad response).
-fn transport<E, R>(error: &SdkError<E, R>) -> String
-where
-    E: std::error::Error + 'static,
-    R: std::fmt::Debug,
-{
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

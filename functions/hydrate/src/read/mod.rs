@@ -7,7 +7,11 @@
 //! Kinesis and DynamoDB Streams (the client calls, the record type) sits behind
 //! [`ShardSource`].
 
+pub mod dynamodb;
 pub mod kinesis;
+mod source_error;
+
+pub use source_error::{Call, SourceError};
 
 use std::cmp::Ordering;
 
@@ -38,25 +42,6 @@ pub struct Page<R> {
     pub next_iterator: Option<String>,
     /// Kinesis only: zero on an empty page means the reader is at the tip.
     pub millis_behind_latest: Option<i64>,
-}
-
-/// What a stream service said, in the terms the reader acts on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SourceError {
-    /// The service refused the starting sequence number; it may have been
-    /// trimmed, which the reader checks against the trim horizon.
-    #[error("the service rejected the starting sequence number: {0}")]
-    StartRejected(String),
-    #[error("the stream or shard does not exist: {0}")]
-    NotFound(String),
-    #[error("the service throttled the read: {0}")]
-    Throttled(String),
-    #[error("the shard iterator expired: {0}")]
-    ExpiredIterator(String),
-    #[error("access to the stream was denied: {0}")]
-    AccessDenied(String),
-    #[error("the stream service failed: {0}")]
-    Service(String),
 }
 
 /// The calls a stream service offers for reading one shard.
@@ -131,10 +116,29 @@ pub struct RangeRead<R> {
     pub shard_iterator_calls: u32,
 }
 
+/// How a read went, apart from the records.
+#[derive(Debug)]
+pub struct ReadSummary {
+    pub gaps: Vec<Gap>,
+    pub get_records_calls: u32,
+    pub shard_iterator_calls: u32,
+}
+
 impl<R> RangeRead<R> {
     /// Every record of the batch is here, and only those.
     pub fn is_complete(&self) -> bool {
         self.gaps.is_empty()
+    }
+
+    /// Splits the records from the account of reading them, so the records
+    /// can be turned into their event shape.
+    pub fn into_parts(self) -> (ReadSummary, Vec<R>) {
+        let summary = ReadSummary {
+            gaps: self.gaps,
+            get_records_calls: self.get_records_calls,
+            shard_iterator_calls: self.shard_iterator_calls,
+        };
+        (summary, self.records)
     }
 }
 

@@ -1,53 +1,11 @@
-//! The hydrated document (version 1): the failure record, what reading it
-//! back achieved, and the records themselves in the shape Lambda delivers them.
-//!
-//! Its `Records` array is a valid event for the consumer that failed, so the
-//! document, or `{"Records": [...]}` cut from it, replays as it is. The schema
-//! is `functions/hydrate/schema/hydrated-document.v1.json`.
+//! Kinesis records as Lambda delivers them to a Kinesis consumer.
 
 use std::sync::Arc;
 
 use aws_smithy_types::DateTime;
-use base64::display::Base64Display;
-use base64::engine::general_purpose::STANDARD;
-use serde::{Serialize, Serializer};
-use serde_json::value::RawValue;
+use serde::Serialize;
 
-use crate::read::Gap;
-
-pub const VERSION: &str = "1";
-
-#[derive(Debug, Serialize)]
-pub struct HydratedDocument {
-    pub version: &'static str,
-    pub source: &'static str,
-    /// The on-failure record exactly as received.
-    pub failure: Box<RawValue>,
-    pub hydration: Hydration,
-    #[serde(rename = "Records")]
-    pub records: Vec<KinesisEventRecord>,
-}
-
-/// `complete` only when every record from start through end was read and the
-/// count matches the batch size; otherwise `partial`, with the gaps named.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Complete,
-    Partial,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Hydration {
-    pub status: Status,
-    pub expected_records: u32,
-    pub hydrated_records: u32,
-    pub missing: Vec<Gap>,
-    pub get_records_calls: u32,
-    pub get_shard_iterator_calls: u32,
-    pub duration_ms: u64,
-}
+use super::Base64Data;
 
 /// One Kinesis record as Lambda delivers it to a Kinesis consumer.
 #[derive(Debug, Serialize)]
@@ -77,17 +35,6 @@ pub struct KinesisPayload {
     pub approximate_arrival_timestamp: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub encryption_type: Option<String>,
-}
-
-/// Bytes that serialize as standard base64, written straight into the output
-/// so a large batch is not held twice in memory.
-#[derive(Debug)]
-pub struct Base64Data(pub Vec<u8>);
-
-impl Serialize for Base64Data {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&Base64Display::new(&self.0, &STANDARD))
-    }
 }
 
 /// What every record of one batch shares.

@@ -1,0 +1,86 @@
+//! The hydrated document (version 1): the failure record, what reading it
+//! back achieved, and the records themselves in the shape Lambda delivers them.
+//!
+//! Its `Records` array is a valid event for the consumer that failed, so the
+//! document, or `{"Records": [...]}` cut from it, replays as it is. The schema
+//! is `functions/hydrate/schema/hydrated-document.v1.json`.
+
+pub mod dynamodb;
+pub mod kinesis;
+
+use base64::display::Base64Display;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::read::Gap;
+
+pub use dynamodb::{DynamoDbBatchContext, DynamoDbEventRecord};
+pub use kinesis::{KinesisBatchContext, KinesisEventRecord};
+
+pub const VERSION: &str = "1";
+
+#[derive(Debug, Serialize)]
+pub struct HydratedDocument {
+    pub version: &'static str,
+    /// `aws:kinesis` or `aws:dynamodb`: which shape `Records` has.
+    pub source: &'static str,
+    /// The on-failure record exactly as received.
+    pub failure: Box<RawValue>,
+    pub hydration: Hydration,
+    #[serde(rename = "Records")]
+    pub records: EventRecords,
+}
+
+/// The records of one batch, in the event shape of their source.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum EventRecords {
+    Kinesis(Vec<KinesisEventRecord>),
+    DynamoDb(Vec<DynamoDbEventRecord>),
+}
+
+impl EventRecords {
+    pub fn len(&self) -> usize {
+        match self {
+            EventRecords::Kinesis(records) => records.len(),
+            EventRecords::DynamoDb(records) => records.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `complete` only when every record from start through end was read and the
+/// count matches the batch size; otherwise `partial`, with the gaps named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Complete,
+    Partial,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Hydration {
+    pub status: Status,
+    pub expected_records: u32,
+    pub hydrated_records: u32,
+    pub missing: Vec<Gap>,
+    pub get_records_calls: u32,
+    pub get_shard_iterator_calls: u32,
+    pub duration_ms: u64,
+}
+
+/// Bytes that serialize as standard base64, written straight into the output
+/// so a large batch is not held twice in memory.
+#[derive(Debug)]
+pub struct Base64Data(pub Vec<u8>);
+
+impl Serialize for Base64Data {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&Base64Display::new(&self.0, &STANDARD))
+    }
+}

@@ -1,0 +1,130 @@
+//! What a stream service said, in the terms the reader acts on.
+//!
+//! Kinesis and DynamoDB Streams name their errors differently and model some
+//! of them only as codes (DynamoDB Streams has no typed `AccessDeniedException`),
+//! so both are classified here by error code, the one thing every answer carries.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SourceError {
+    /// The service refused the starting sequence number; it may have been
+    /// trimmed, which the reader checks against the trim horizon.
+    #[error("the service rejected the starting sequence number: {0}")]
+    StartRejected(String),
+    #[error("the stream or shard does not exist: {0}")]
+    NotFound(String),
+    #[error("the service throttled the read: {0}")]
+    Throttled(String),
+    #[error("the shard iterator expired: {0}")]
+    ExpiredIterator(String),
+    #[error("access to the stream was denied: {0}")]
+    AccessDenied(String),
+    #[error("the stream service failed: {0}")]
+    Service(String),
+}
+
+impl SourceError {
+    /// A stable class name, e.g. `NotFound`.
+    pub fn class(&self) -> &'static str {
+        match self {
+            SourceError::StartRejected(_) => "StartRejected",
+            SourceError::NotFound(_) => "NotFound",
+            SourceError::Throttled(_) => "Throttled",
+            SourceError::ExpiredIterator(_) => "ExpiredIterator",
+            SourceError::AccessDenied(_) => "AccessDenied",
+            SourceError::Service(_) => "Service",
+        }
+    }
+}
+
+/// Which call failed: the same code can mean different things for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Call {
+    GetShardIterator,
+    GetRecords,
+}
+
+/// Classifies a failed SDK call of either stream service.
+pub fn classify<E, R>(call: Call, error: SdkError<E, R>) -> SourceError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match &error {
+        SdkError::ServiceError(e) => {
+            let code = e.err().code().unwrap_or("UnknownError");
+            let message = format!("{code}: {}", e.err().message().unwrap_or("no message"));
+            classify_code(call, code, message)
+        }
+        _ => SourceError::Service(with_causes(&error)),
+    }
+}
+
+fn classify_code(call: Call, code: &str, message: String) -> SourceError {
+    match code {
+        // Kinesis answers a sequence number past retention (or from another
+        // shard) with InvalidArgument naming the starting number; DynamoDB
+        // Streams says TrimmedDataAccess.
+        "InvalidArgumentException"
+            if call == Call::GetShardIterator && names_starting_number(&message) =>
+        {
+            SourceError::StartRejected(message)
+        }
+        "TrimmedDataAccessException" => SourceError::StartRejected(message),
+        "ResourceNotFoundException" => SourceError::NotFound(message),
+        "ProvisionedThroughputExceededException"
+        | "KMSThrottlingException"
+        | "LimitExceededException"
+        | "ThrottlingException" => SourceError::Throttled(message),
+        "ExpiredIteratorException" => SourceError::ExpiredIterator(message),
+        "AccessDeniedException" => SourceError::AccessDenied(message),
+        _ => SourceError::Service(message),
+    }
+}
+
+fn names_starting_number(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    lower.contains("startingsequencenumber") || lower.contains("starting sequence number")
+}
+
+/// A failure before the service answered (timeout, connection, bad response),
+/// with the chain of causes that says which.
+fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_what_the_reader_does_next() {
+        let cases = [
+            (Call::GetShardIterator, "InvalidArgumentException", "StartingSequenceNumber 49 used in GetShardIterator on shard shardId-000000000000 in stream s under account 1 is invalid because it did not come from this stream.", "StartRejected"),
+            (Call::GetShardIterator, "InvalidArgumentException", "1 validation error detected: Value null at 'shardId'", "Service"),
+            (Call::GetRecords, "InvalidArgumentException", "starting sequence number", "Service"),
+            (Call::GetShardIterator, "TrimmedDataAccessException", "trimmed", "StartRejected"),
+            (Call::GetRecords, "ResourceNotFoundException", "gone", "NotFound"),
+            (Call::GetRecords, "ProvisionedThroughputExceededException", "slow down", "Throttled"),
+            (Call::GetRecords, "KMSThrottlingException", "slow down", "Throttled"),
+            (Call::GetRecords, "LimitExceededException", "slow down", "Throttled"),
+            (Call::GetRecords, "ExpiredIteratorException", "expired", "ExpiredIterator"),
+            (Call::GetShardIterator, "AccessDeniedException", "no", "AccessDenied"),
+            (Call::GetRecords, "InternalFailure", "boom", "Service"),
+        ];
+        for (call, code, message, class) in cases {
+            let error = classify_code(call, code, format!("{code}: {message}"));
+            assert_eq!(error.class(), class, "{call:?} {code} {message}");
+            assert!(error.to_string().contains(code), "{error}");
+        }
+    }
+}
