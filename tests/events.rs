@@ -7,6 +7,8 @@ const EXPECTED: &[(&str, Result<usize, &str>)] = &[
     ("sns-kinesis-failure.json", Ok(1)),
     ("sns-kinesis-failure-single-record.json", Ok(1)),
     ("kinesis-failure-direct.json", Ok(1)),
+    ("sns-dynamodb-failure.json", Ok(1)),
+    ("pipes-dynamodb-failure-direct.json", Ok(1)),
     ("bad-sns-kinesis-start-after-end.json", Err("StartAfterEnd")),
 ];
 

@@ -1,13 +1,17 @@
 //! The real `hydrate` binary under the Lambda runtime interface, as Lambda
 //! runs it: documents out, classified errors out, nothing private in the logs.
 
+use std::collections::HashMap;
 use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 
 use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydration};
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint};
-use hydrator_tests::failure::{kinesis_failure, sns_event};
+use hydrator_tests::failure::{dynamodb_failure, kinesis_failure, sns_event, Batch};
 use hydrator_tests::runtime_api::{hydrate_binary, FunctionProcess, Outcome, RuntimeApi};
 use hydrator_tests::stream::TestStream;
+use hydrator_tests::table::{TestTable, KEY};
 use serde_json::Value;
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/orders-consumer-role";
@@ -71,6 +75,52 @@ async fn the_function_returns_documents_and_classified_errors_and_logs_no_payloa
     assert_conforms_to_schema(&document);
     assert_eq!(hydration(&document), ("complete", 3, 3, vec![]));
     assert_records_are(&document, &written[1..=3], &stream.arn, ROLE);
+
+    // And a DynamoDB stream failure, through the same process.
+    let mut table = TestTable::create(StreamViewType::NewAndOldImages).await;
+    for i in 0..3 {
+        table
+            .put(HashMap::from([
+                (KEY.to_owned(), AttributeValue::S(format!("customer-{i}"))),
+                ("email".to_owned(), AttributeValue::S(marker.to_owned())),
+            ]))
+            .await;
+    }
+    let changes = table.stream_records().await;
+    let number = |i: usize| {
+        changes[i]
+            .dynamodb
+            .as_ref()
+            .unwrap()
+            .sequence_number
+            .clone()
+            .unwrap()
+    };
+    let (start, end, shard_id) = (number(0), number(2), table.shard_id().await);
+    let batch = Batch {
+        shard_id: &shard_id,
+        start: &start,
+        end: &end,
+        size: 3,
+    };
+    let failure = dynamodb_failure(&table.stream_arn, &batch);
+    let outcome = api
+        .invoke(
+            sns_event(&failure).to_string().into_bytes(),
+            Duration::from_secs(30),
+        )
+        .await;
+    let Outcome::Response(body) = outcome else {
+        panic!("expected a document, got {outcome:?}")
+    };
+    let document: Value = serde_json::from_slice(&body).unwrap();
+    assert_conforms_to_schema(&document);
+    assert_eq!(document["source"], "aws:dynamodb");
+    assert_eq!(hydration(&document), ("complete", 3, 3, vec![]));
+    assert_eq!(
+        document["Records"][2]["dynamodb"]["NewImage"]["email"]["S"],
+        marker
+    );
 
     let logs = function.logs();
     assert!(
