@@ -1,14 +1,18 @@
 //! Every saved event in `events/` parses as its README says.
 
-use hydrate::trigger::failure_records;
+use hydrate::trigger::{parse, Invocation};
 
-/// File, and the number of failure records it holds or the error class it gets.
+/// File, and the number of good failure records it holds (for SQS, the
+/// messages that parse) or the error class it gets.
 const EXPECTED: &[(&str, Result<usize, &str>)] = &[
     ("sns-kinesis-failure.json", Ok(1)),
     ("sns-kinesis-failure-single-record.json", Ok(1)),
     ("kinesis-failure-direct.json", Ok(1)),
     ("sns-dynamodb-failure.json", Ok(1)),
     ("pipes-dynamodb-failure-direct.json", Ok(1)),
+    ("pipes-kinesis-failure-direct.json", Ok(1)),
+    ("sqs-failures-one-malformed.json", Ok(2)),
+    ("s3-failure-object-created.json", Ok(1)),
     ("bad-sns-kinesis-start-after-end.json", Err("StartAfterEnd")),
 ];
 
@@ -30,8 +34,12 @@ fn every_saved_event_parses_as_documented() {
 
     for (file, expected) in EXPECTED {
         let payload = std::fs::read_to_string(dir.join(file)).expect("readable");
-        match (failure_records(&payload), expected) {
-            (Ok(records), Ok(count)) => assert_eq!(records.len(), *count, "{file}"),
+        let parsed = parse(payload.as_bytes()).map(|invocation| match invocation {
+            Invocation::Whole(sources) => sources.len(),
+            Invocation::Queue(messages) => messages.iter().filter(|m| m.content.is_ok()).count(),
+        });
+        match (parsed, expected) {
+            (Ok(records), Ok(count)) => assert_eq!(records, *count, "{file}"),
             (Err(error), Err(class)) => assert_eq!(error.class(), *class, "{file}: {error}"),
             (got, _) => panic!("{file}: expected {expected:?}, got {got:?}"),
         }

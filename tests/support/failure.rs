@@ -83,3 +83,82 @@ pub fn sns_event(record: &Value) -> Value {
         }]
     })
 }
+
+/// The SQS event Lambda delivers for messages with these bodies; message ids
+/// are `msg-0`, `msg-1`, ...
+pub fn sqs_event(bodies: &[String]) -> Value {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            json!({
+                "messageId": format!("msg-{i}"),
+                "receiptHandle": format!("AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a{i}"),
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1795426329000",
+                    "SenderId": "AROAEXAMPLE:orders-consumer",
+                    "ApproximateFirstReceiveTimestamp": "1795426329011"
+                },
+                "messageAttributes": {},
+                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:stream-failures",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// The body SNS writes into an SQS queue without raw message delivery.
+pub fn sns_notification(record: &Value) -> String {
+    json!({
+        "Type": "Notification",
+        "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
+        "TopicArn": "arn:aws:sns:us-east-1:000000000000:stream-failures",
+        "Message": record.to_string(),
+        "Timestamp": "2026-11-21T06:12:09.301Z",
+        "SignatureVersion": "1",
+        "Signature": "EXAMPLE",
+        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem",
+        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"
+    })
+    .to_string()
+}
+
+/// The S3 event notification for an object an on-failure destination wrote.
+pub fn s3_event(bucket: &str, key: &str) -> Value {
+    json!({
+        "Records": [{
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": "us-east-1",
+            "eventTime": "2026-11-21T06:12:09.402Z",
+            "eventName": "ObjectCreated:Put",
+            "userIdentity": { "principalId": "AWS:AROAEXAMPLE:awslambda" },
+            "requestParameters": { "sourceIPAddress": "10.0.12.7" },
+            "responseElements": { "x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "FMyUVURIY8/IgAtTv8xRjskZQpcIZ9KG4V5Wp6S7S/JRWeUWerMUE5JgHvANOjpD" },
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": "stream-failures",
+                "bucket": { "name": bucket, "ownerIdentity": { "principalId": "A3NL1KOZZKExample" }, "arn": format!("arn:aws:s3:::{bucket}") },
+                "object": { "key": encode_key(key), "size": 2048, "eTag": "d41d8cd98f00b204e9800998ecf8427e", "sequencer": "0055AED6DCD90281E5" }
+            }
+        }]
+    })
+}
+
+/// Object keys in S3 events are URL-encoded, a space as `+`.
+fn encode_key(key: &str) -> String {
+    key.bytes()
+        .map(|b| match b {
+            b' ' => "+".to_owned(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}

@@ -7,6 +7,7 @@ pub mod check;
 pub mod emulator;
 pub mod failure;
 pub mod powertools;
+pub mod queue;
 pub mod runtime_api;
 pub mod stream;
 pub mod table;

@@ -1,27 +1,33 @@
-//! Stream clients, one per service and region, made on first use and kept for
+//! AWS clients, one per service and region, made on first use and kept for
 //! the life of the execution environment.
 //!
-//! The region is always the stream's, from its ARN: one hydrator may serve
-//! streams in several regions, and a client made for the function's own
-//! region would read the wrong one.
+//! Streams and buckets are reached in their own region, from their ARN or
+//! event: one hydrator may serve several regions, and a client made for the
+//! function's own region would look in the wrong one. The dead-letter queue
+//! is named by URL and reached in the function's region.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
 use aws_config::{Region, SdkConfig};
+use aws_types::service_config::ServiceConfigKey;
 
-pub struct StreamClients {
+pub struct Clients {
     sdk: SdkConfig,
     kinesis: Mutex<HashMap<String, aws_sdk_kinesis::Client>>,
     dynamodb_streams: Mutex<HashMap<String, aws_sdk_dynamodbstreams::Client>>,
+    s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+    sqs: aws_sdk_sqs::Client,
 }
 
-impl StreamClients {
+impl Clients {
     pub fn new(sdk: SdkConfig) -> Self {
         Self {
+            sqs: aws_sdk_sqs::Client::new(&sdk),
             sdk,
             kinesis: Mutex::default(),
             dynamodb_streams: Mutex::default(),
+            s3: Mutex::default(),
         }
     }
 
@@ -42,6 +48,37 @@ impl StreamClients {
             aws_sdk_dynamodbstreams::Client::from_conf(config)
         })
     }
+
+    pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
+        cached(&self.s3, region, || {
+            let config = aws_sdk_s3::config::Builder::from(&self.sdk)
+                .region(Region::new(region.to_owned()))
+                // Emulators and custom endpoints serve buckets by path.
+                .force_path_style(has_custom_s3_endpoint(&self.sdk))
+                .build();
+            aws_sdk_s3::Client::from_conf(config)
+        })
+    }
+
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        &self.sqs
+    }
+}
+
+/// Whether S3 is reached at an endpoint of its own (an emulator, locally),
+/// which cannot serve virtual-hosted bucket names. Looked up the way the SDK
+/// looks it up: the service's endpoint setting, then the general one.
+fn has_custom_s3_endpoint(sdk: &SdkConfig) -> bool {
+    let key = ServiceConfigKey::builder()
+        .service_id("S3")
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .build();
+    let from_service_config = match (sdk.service_config(), key) {
+        (Some(config), Ok(key)) => config.load_config(key).is_some(),
+        _ => false,
+    };
+    from_service_config || sdk.endpoint_url().is_some()
 }
 
 fn cached<C: Clone>(

@@ -192,6 +192,8 @@ pub enum RecordError {
     BatchSizeOutOfRange(u64),
     #[error("the shard id is empty")]
     EmptyShardId,
+    #[error("the object's payload is not an event with Records: {0}")]
+    MalformedPayload(String),
 }
 
 impl RecordError {
@@ -210,6 +212,7 @@ impl RecordError {
             RecordError::StartAfterEnd => "StartAfterEnd",
             RecordError::BatchSizeOutOfRange(_) => "BatchSizeOutOfRange",
             RecordError::EmptyShardId => "EmptyShardId",
+            RecordError::MalformedPayload(_) => "MalformedPayload",
         }
     }
 }
@@ -250,12 +253,12 @@ impl OnFailureRecord {
     /// Parses and validates one on-failure record from its JSON text.
     pub fn parse(text: &str) -> Result<Self, RecordError> {
         let raw: Box<RawValue> =
-            serde_json::from_str(text).map_err(|e| RecordError::InvalidJson(e.to_string()))?;
+            serde_json::from_str(text).map_err(|e| RecordError::InvalidJson(redacted(&e)))?;
         if !raw.get().trim_start().starts_with('{') {
             return Err(RecordError::NotAnObject);
         }
         let wire: Wire = serde_json::from_str(raw.get())
-            .map_err(|e| RecordError::MalformedBatchInfo(e.to_string()))?;
+            .map_err(|e| RecordError::MalformedBatchInfo(redacted(&e)))?;
         let (info_name, info, expected_kind) = match (wire.kinesis, wire.dynamodb) {
             (Some(k), None) => ("KinesisBatchInfo", k, StreamKind::Kinesis),
             (None, Some(d)) => ("DDBStreamBatchInfo", d, StreamKind::DynamoDb),
@@ -263,7 +266,7 @@ impl OnFailureRecord {
             (Some(_), Some(_)) => return Err(RecordError::AmbiguousBatchInfo),
         };
         let batch: WireBatch = serde_json::from_str(info.get())
-            .map_err(|e| RecordError::MalformedBatchInfo(e.to_string()))?;
+            .map_err(|e| RecordError::MalformedBatchInfo(redacted(&e)))?;
         let batch = validate(batch, info_name, expected_kind)?;
         let consumer_arn = wire
             .request_context
@@ -319,6 +322,29 @@ fn validate(
         batch_size: batch_size as u32,
         stream_arn,
     })
+}
+
+/// A serde error without the values it quotes (`invalid type: string "…"`):
+/// what was wrong and where, never what the input said.
+pub(crate) fn redacted(error: &dyn std::fmt::Display) -> String {
+    let text = error.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    for c in text.chars() {
+        match (c, quoted) {
+            ('"', false) => {
+                out.push_str("\"…");
+                quoted = true;
+            }
+            ('"', true) => {
+                out.push('"');
+                quoted = false;
+            }
+            (_, true) => {}
+            (c, false) => out.push(c),
+        }
+    }
+    out
 }
 
 fn sequence(value: Option<String>, field: &'static str) -> Result<SequenceNumber, RecordError> {

@@ -1,28 +1,42 @@
-//! Hydration: one on-failure record in, one document out.
+//! Hydration: an invocation payload in, documents out (returned, or sent to
+//! the dead-letter queue).
 //!
-//! Holds what lives across invocations (the SDK configuration and one stream
-//! client per region) and runs the range reader for each record.
+//! Holds what lives across invocations (the SDK clients and the settings),
+//! runs the range reader for each failure record, a bounded number at a
+//! time, and answers in the form the trigger needs: the document itself for
+//! an OnSuccess destination, a delivery report, or an SQS partial batch
+//! response.
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
 use aws_config::SdkConfig;
-use serde::Serialize;
+use futures_util::{StreamExt, TryStreamExt};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
-use crate::clients::StreamClients;
+use crate::clients::Clients;
+use crate::deliver::{DeliveryError, DlqWriter};
 use crate::document::{
-    DynamoDbBatchContext, EventRecords, HydratedDocument, Hydration, KinesisBatchContext, Status,
-    VERSION,
+    DynamoDbBatchContext, EventRecords, HydratedDocument, Hydration, KinesisBatchContext, Origin,
+    Status, VERSION,
 };
-use crate::failure::{OnFailureRecord, StreamKind};
+use crate::failure::{OnFailureRecord, RecordError, StreamKind};
+use crate::failure_object::FailureObject;
 use crate::read::dynamodb::DynamoDbShard;
 use crate::read::kinesis::KinesisShard;
-use crate::read::{read_range, RangeRead, ReadError, ShardRange, ShardSource};
+use crate::read::{
+    describe_sdk_error, read_range, Gap, GapReason, RangeRead, ReadError, ReadSummary, ShardRange,
+    ShardSource,
+};
 use crate::settings::Settings;
-use crate::trigger::{self, InputError};
+use crate::trigger::{self, InputError, Invocation, QueueMessage, S3ObjectRef, Source};
 
-/// Why an invocation produced no document. The platform then retries it and
-/// finally hands the raw input to the hydrator's own OnFailure destination.
+/// Why a failure record produced no delivered document. For SNS, direct and
+/// S3 invocations the platform then retries and finally hands the raw event
+/// to the hydrator's own OnFailure destination; for SQS the message returns
+/// to the queue.
 #[derive(Debug, thiserror::Error)]
 pub enum HydrateError {
     #[error("{0}")]
@@ -33,6 +47,22 @@ pub enum HydrateError {
         shard: String,
         error: ReadError,
     },
+    #[error("fetching s3://{bucket}/{key} failed: {message}")]
+    Fetch {
+        bucket: String,
+        key: String,
+        message: String,
+    },
+    #[error("s3://{bucket}/{key}: {error}")]
+    Object {
+        bucket: String,
+        key: String,
+        error: RecordError,
+    },
+    #[error("{0}")]
+    Delivery(#[from] DeliveryError),
+    #[error("DLQ_QUEUE_URL is not set: an SQS-triggered invocation returns no payload, so documents must be sent to a queue")]
+    NoDlqQueueUrl,
 }
 
 impl HydrateError {
@@ -44,6 +74,10 @@ impl HydrateError {
                 ReadError::InvalidStart { .. } => "Read.InvalidStart".into(),
                 ReadError::Source(s) => format!("Read.{}", s.class()),
             },
+            HydrateError::Fetch { .. } => "Fetch.S3".into(),
+            HydrateError::Object { error, .. } => format!("Input.{}", error.class()),
+            HydrateError::Delivery(e) => format!("Delivery.{}", e.class()),
+            HydrateError::NoDlqQueueUrl => "Config.NoDlqQueueUrl".into(),
         }
     }
 }
@@ -57,40 +91,158 @@ impl From<HydrateError> for lambda_runtime::Diagnostic {
     }
 }
 
-/// What the function returns: the document itself for the usual single
-/// failure, so an OnSuccess destination carries it as it is.
+/// What the function returns.
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum Response {
+    /// The document itself for the usual single failure, so an OnSuccess
+    /// destination carries it as it is.
     One(Box<HydratedDocument>),
     Many(Vec<HydratedDocument>),
+    /// What was sent to the dead-letter queue.
+    Delivered(DeliveryReport),
+    /// The SQS messages to retry.
+    Batch(BatchResponse),
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeliveryReport {
+    pub delivered: Vec<Receipt>,
+}
+
+/// One document sent to the dead-letter queue.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Receipt {
+    pub message_id: String,
+    pub stream_arn: String,
+    pub shard_id: String,
+    pub start_sequence_number: String,
+    pub end_sequence_number: String,
+    pub status: Status,
+    pub hydrated_records: u32,
+}
+
+/// The SQS partial batch response: only these messages are retried.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    pub batch_item_failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFailure {
+    pub item_identifier: String,
 }
 
 pub struct Hydrator {
-    clients: StreamClients,
+    clients: Clients,
     settings: Settings,
 }
 
 impl Hydrator {
     pub fn new(sdk: SdkConfig, settings: Settings) -> Self {
         Self {
-            clients: StreamClients::new(sdk),
+            clients: Clients::new(sdk),
             settings,
         }
     }
 
-    /// Hydrates every failure record in an invocation payload.
-    pub async fn handle(&self, payload: &str) -> Result<Response, HydrateError> {
-        let records = trigger::failure_records(payload).inspect_err(|e| {
+    /// Handles one invocation payload.
+    pub async fn handle(&self, payload: impl AsRef<[u8]>) -> Result<Response, HydrateError> {
+        let payload = payload.as_ref();
+        let invocation = trigger::parse(payload).inspect_err(|e| {
             tracing::error!(class = %e.class(), error = %e, bytes = payload.len(), "rejected invocation payload");
         })?;
-        let mut documents = Vec::with_capacity(records.len());
-        for record in records {
-            documents.push(self.hydrate(record).await?);
+        match invocation {
+            Invocation::Whole(sources) => self.handle_whole(sources).await,
+            Invocation::Queue(messages) => Ok(Response::Batch(self.handle_queue(messages).await)),
         }
+    }
+
+    /// Every failure must succeed, or the invocation fails as a whole (and
+    /// is retried: documents already sent may then be sent again).
+    async fn handle_whole(&self, sources: Vec<Source>) -> Result<Response, HydrateError> {
+        let documents = futures_util::stream::iter(sources)
+            .map(|source| self.document_from(source))
+            .buffered(self.settings.max_concurrency)
+            .map_err(log_failure);
+        if self.settings.dlq_queue_url.is_some() {
+            let delivered = documents
+                .and_then(|document| async move { self.deliver(&document).await })
+                .try_collect()
+                .await?;
+            return Ok(Response::Delivered(DeliveryReport { delivered }));
+        }
+        let mut documents: Vec<HydratedDocument> = documents.try_collect().await?;
         Ok(match documents.len() {
             1 => Response::One(Box::new(documents.remove(0))),
             _ => Response::Many(documents),
+        })
+    }
+
+    /// Each message is hydrated and sent on its own; those that fail are
+    /// named for SQS to retry, and no other.
+    async fn handle_queue(&self, messages: Vec<QueueMessage>) -> BatchResponse {
+        let failures = futures_util::stream::iter(messages)
+            .map(|message| async move {
+                let outcome = async {
+                    let record = message.content?;
+                    if self.settings.dlq_queue_url.is_none() {
+                        return Err(HydrateError::NoDlqQueueUrl);
+                    }
+                    let document = self.hydrate(record).await?;
+                    self.deliver(&document).await
+                }
+                .await;
+                match outcome {
+                    Ok(_) => None,
+                    Err(error) => {
+                        tracing::error!(class = %error.class(), error = %error, message_id = %message.message_id, "SQS message failed");
+                        Some(ItemFailure {
+                            item_identifier: message.message_id,
+                        })
+                    }
+                }
+            })
+            .buffered(self.settings.max_concurrency)
+            .filter_map(std::future::ready)
+            .collect()
+            .await;
+        BatchResponse {
+            batch_item_failures: failures,
+        }
+    }
+
+    async fn document_from(&self, source: Source) -> Result<HydratedDocument, HydrateError> {
+        match source {
+            Source::Record(record) => self.hydrate(record).await,
+            Source::S3Object(object) => self.hydrate_s3_object(&object).await,
+        }
+    }
+
+    async fn deliver(&self, document: &HydratedDocument) -> Result<Receipt, HydrateError> {
+        let queue_url = self
+            .settings
+            .dlq_queue_url
+            .as_deref()
+            .ok_or(HydrateError::NoDlqQueueUrl)?;
+        let writer = DlqWriter {
+            client: self.clients.sqs(),
+            queue_url,
+            max_message_bytes: self.settings.max_message_bytes,
+        };
+        let message_id = writer.send(document).await?;
+        let batch = &document.batch;
+        Ok(Receipt {
+            message_id,
+            stream_arn: batch.stream_arn.as_str().to_owned(),
+            shard_id: batch.shard_id.clone(),
+            start_sequence_number: batch.start.to_string(),
+            end_sequence_number: batch.end.to_string(),
+            status: document.hydration.status,
+            hydrated_records: document.hydration.hydrated_records,
         })
     }
 
@@ -142,42 +294,61 @@ impl Hydrator {
                 (read, EventRecords::DynamoDb(records.collect()))
             }
         };
+        Ok(document(record, read, records, Origin::Stream, started))
+    }
 
-        let status = if read.gaps.is_empty() {
-            Status::Complete
-        } else {
-            Status::Partial
-        };
-        let hydration = Hydration {
-            status,
-            expected_records: batch.batch_size,
-            hydrated_records: records.len() as u32,
-            missing: read.gaps,
-            get_records_calls: read.get_records_calls,
-            get_shard_iterator_calls: read.shard_iterator_calls,
-            duration_ms: started.elapsed().as_millis() as u64,
-        };
-        // Counts and positions only: record data may hold personal data.
-        tracing::info!(
-            stream = batch.stream_arn.as_str(),
-            shard = %batch.shard_id,
-            start = %batch.start,
-            end = %batch.end,
-            status = ?hydration.status,
-            expected = hydration.expected_records,
-            hydrated = hydration.hydrated_records,
-            gaps = hydration.missing.len(),
-            get_records_calls = hydration.get_records_calls,
-            duration_ms = hydration.duration_ms,
-            "hydrated failed batch"
-        );
-        Ok(HydratedDocument {
-            version: VERSION,
-            source: record.kind().event_source(),
-            hydration,
-            records,
-            failure: record.raw,
-        })
+    /// Builds the document from an S3 on-failure destination's object: from
+    /// the payload it saved when there is one, from the stream otherwise.
+    async fn hydrate_s3_object(
+        &self,
+        object: &S3ObjectRef,
+    ) -> Result<HydratedDocument, HydrateError> {
+        let started = Instant::now();
+        let fetched = self
+            .clients
+            .s3(&object.region)
+            .get_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .send()
+            .await
+            .map_err(|e| HydrateError::Fetch {
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                message: describe_sdk_error(&e),
+            })?;
+        let bytes = fetched
+            .body
+            .collect()
+            .await
+            .map_err(|e| HydrateError::Fetch {
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                message: e.to_string(),
+            })?
+            .into_bytes();
+        let parsed = FailureObject::parse(&bytes).map_err(|error| {
+            let e = HydrateError::Object {
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                error,
+            };
+            tracing::error!(class = %e.class(), error = %e, bytes = bytes.len(), "rejected S3 failure object");
+            e
+        })?;
+        match parsed.records {
+            Some(records) => {
+                let read = account_for_payload(&parsed.record, &records);
+                Ok(document(
+                    parsed.record,
+                    read,
+                    EventRecords::Delivered(records),
+                    Origin::S3Payload,
+                    started,
+                ))
+            }
+            None => self.hydrate(parsed.record).await,
+        }
     }
 
     async fn read<S: ShardSource>(
@@ -188,14 +359,10 @@ impl Hydrator {
     ) -> Result<RangeRead<S::Record>, HydrateError> {
         read_range(shard, range, self.settings.read_limits)
             .await
-            .map_err(|error| {
-                let e = HydrateError::Read {
-                    stream: record.batch.stream_arn.as_str().into(),
-                    shard: record.batch.shard_id.clone(),
-                    error,
-                };
-                tracing::error!(class = %e.class(), error = %e, "could not read the failed batch");
-                e
+            .map_err(|error| HydrateError::Read {
+                stream: record.batch.stream_arn.as_str().into(),
+                shard: record.batch.shard_id.clone(),
+                error,
             })
     }
 
@@ -208,4 +375,118 @@ impl Hydrator {
             .unwrap_or("");
         Arc::from(arn)
     }
+}
+
+fn log_failure(error: HydrateError) -> HydrateError {
+    tracing::error!(class = %error.class(), error = %error, "could not hydrate a failure record");
+    error
+}
+
+/// Puts the document together and logs its summary: counts and positions
+/// only, since record data may hold personal data.
+fn document(
+    record: OnFailureRecord,
+    read: ReadSummary,
+    records: EventRecords,
+    origin: Origin,
+    started: Instant,
+) -> HydratedDocument {
+    let batch = record.batch;
+    let status = if read.gaps.is_empty() {
+        Status::Complete
+    } else {
+        Status::Partial
+    };
+    let hydration = Hydration {
+        status,
+        origin,
+        expected_records: batch.batch_size,
+        hydrated_records: records.len() as u32,
+        missing: read.gaps,
+        get_records_calls: read.get_records_calls,
+        get_shard_iterator_calls: read.shard_iterator_calls,
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    tracing::info!(
+        stream = batch.stream_arn.as_str(),
+        shard = %batch.shard_id,
+        start = %batch.start,
+        end = %batch.end,
+        status = hydration.status.as_str(),
+        origin = ?hydration.origin,
+        expected = hydration.expected_records,
+        hydrated = hydration.hydrated_records,
+        gaps = hydration.missing.len(),
+        get_records_calls = hydration.get_records_calls,
+        duration_ms = hydration.duration_ms,
+        "hydrated failed batch"
+    );
+    HydratedDocument {
+        version: VERSION,
+        source: batch.stream_arn.kind.event_source(),
+        hydration,
+        records,
+        failure: record.raw,
+        batch,
+    }
+}
+
+/// Checks a saved payload against the batch it should hold: complete when
+/// it has `batchSize` records, each within the range and in order, with the
+/// first at the start and the last at the end.
+fn account_for_payload(record: &OnFailureRecord, records: &[Box<RawValue>]) -> ReadSummary {
+    let batch = &record.batch;
+    let numbers: Vec<Option<String>> = records.iter().map(|r| sequence_number_of(r)).collect();
+    let in_order = numbers.iter().all(Option::is_some)
+        && numbers
+            .windows(2)
+            .all(|w| sequence_order(&w[0], &w[1]) == Some(Ordering::Less));
+    let first_is_start =
+        numbers.first().cloned().flatten().as_deref() == Some(batch.start.as_str());
+    let last_is_end = numbers.last().cloned().flatten().as_deref() == Some(batch.end.as_str());
+    let whole =
+        records.len() == batch.batch_size as usize && in_order && first_is_start && last_is_end;
+    let gaps = if whole {
+        Vec::new()
+    } else {
+        vec![Gap {
+            from_sequence_number: batch.start.clone(),
+            to_sequence_number: batch.end.clone(),
+            reason: GapReason::CountMismatch,
+        }]
+    };
+    ReadSummary {
+        gaps,
+        get_records_calls: 0,
+        shard_iterator_calls: 0,
+    }
+}
+
+fn sequence_order(a: &Option<String>, b: &Option<String>) -> Option<Ordering> {
+    let a = crate::sequence::SequenceNumber::parse(a.as_deref()?).ok()?;
+    Some(a.cmp_str(b.as_deref()?))
+}
+
+/// `kinesis.sequenceNumber` or `dynamodb.SequenceNumber` of a delivered record.
+fn sequence_number_of(record: &RawValue) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Delivered {
+        kinesis: Option<KinesisPart>,
+        dynamodb: Option<DynamoDbPart>,
+    }
+    #[derive(Deserialize)]
+    struct KinesisPart {
+        #[serde(rename = "sequenceNumber")]
+        sequence_number: String,
+    }
+    #[derive(Deserialize)]
+    struct DynamoDbPart {
+        #[serde(rename = "SequenceNumber")]
+        sequence_number: String,
+    }
+    let delivered: Delivered = serde_json::from_str(record.get()).ok()?;
+    delivered
+        .kinesis
+        .map(|k| k.sequence_number)
+        .or(delivered.dynamodb.map(|d| d.sequence_number))
 }

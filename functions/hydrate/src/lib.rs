@@ -2,16 +2,20 @@
 //! DynamoDB stream event source mappings into complete, replayable documents.
 //!
 //! The flow, one module a step:
-//! - [`trigger`]: an invocation payload (SNS event, bare record) in, on-failure records out.
+//! - [`trigger`]: an invocation payload (SNS, SQS or S3 event, bare record) in, on-failure records out.
+//! - [`failure_object`]: an S3 on-failure destination's object: the record and the payload it saved.
 //! - [`failure`]: the on-failure record, validated: stream ARN, shard, sequence range, batch size.
 //! - [`read`]: the exact sequence range read back from its shard, every gap named.
 //! - [`document`]: the version 1 document whose `Records` replay into the failed consumer.
 //! - [`clients`]: one Kinesis or DynamoDB Streams client per region, from the stream's ARN.
+//! - [`deliver`]: documents out to the SQS dead-letter queue, when the function sends them itself.
 //! - [`hydrator`]: ties them together for one invocation; `main.rs` only wires it to the runtime.
 
 pub mod clients;
+pub mod deliver;
 pub mod document;
 pub mod failure;
+pub mod failure_object;
 pub mod hydrator;
 pub mod read;
 pub mod sequence;

@@ -2,39 +2,70 @@
 
 use crate::read::ReadLimits;
 
+/// SQS's message size limit unless the operator says the queue's is lower.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_576;
+
 /// What the operator can configure.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Settings {
     /// `invokeIdentityArn` of every hydrated record: the failing consumer's
     /// execution role, which Lambda puts there. When unset, the consumer's own
     /// ARN from the failure record stands in (see the README).
     pub invoke_identity_arn: Option<String>,
     pub read_limits: ReadLimits,
+    /// Where documents go when the function sends them itself; required when
+    /// the function is triggered by SQS, whose invocations return no payload.
+    pub dlq_queue_url: Option<String>,
+    /// The largest message the dead-letter queue accepts.
+    pub max_message_bytes: usize,
+    /// Failure records of one invocation hydrated at the same time.
+    pub max_concurrency: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            invoke_identity_arn: None,
+            read_limits: ReadLimits::default(),
+            dlq_queue_url: None,
+            max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            max_concurrency: 4,
+        }
+    }
 }
 
 impl Settings {
-    /// `INVOKE_IDENTITY_ARN`, `MAX_EMPTY_PAGES`, `MAX_GET_RECORDS_CALLS`; a
-    /// malformed number is a start-up error rather than a silent default.
+    /// `INVOKE_IDENTITY_ARN`, `MAX_EMPTY_PAGES`, `MAX_GET_RECORDS_CALLS`,
+    /// `DLQ_QUEUE_URL`, `DLQ_MAX_MESSAGE_BYTES`, `MAX_CONCURRENT_HYDRATIONS`;
+    /// a malformed number is a start-up error rather than a silent default.
     pub fn from_env() -> Result<Self, String> {
-        let defaults = ReadLimits::default();
+        let defaults = Settings::default();
         Ok(Self {
-            invoke_identity_arn: std::env::var("INVOKE_IDENTITY_ARN")
-                .ok()
-                .filter(|v| !v.is_empty()),
+            invoke_identity_arn: text("INVOKE_IDENTITY_ARN"),
             read_limits: ReadLimits {
-                max_empty_pages: number("MAX_EMPTY_PAGES", defaults.max_empty_pages)?,
-                max_calls: number("MAX_GET_RECORDS_CALLS", defaults.max_calls)?,
+                max_empty_pages: number("MAX_EMPTY_PAGES", defaults.read_limits.max_empty_pages)?,
+                max_calls: number("MAX_GET_RECORDS_CALLS", defaults.read_limits.max_calls)?,
             },
+            dlq_queue_url: text("DLQ_QUEUE_URL"),
+            max_message_bytes: number("DLQ_MAX_MESSAGE_BYTES", defaults.max_message_bytes)?,
+            max_concurrency: number("MAX_CONCURRENT_HYDRATIONS", defaults.max_concurrency)?,
         })
     }
 }
 
-fn number(name: &str, default: u32) -> Result<u32, String> {
+fn text(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn number<N>(name: &str, default: N) -> Result<N, String>
+where
+    N: std::str::FromStr + PartialOrd + From<u8>,
+{
     match std::env::var(name) {
         Ok(v) => v
-            .parse::<u32>()
+            .parse::<N>()
             .ok()
-            .filter(|n| *n > 0)
+            .filter(|n| *n > N::from(0))
             .ok_or_else(|| format!("{name} must be a positive whole number, not `{v}`")),
         Err(_) => Ok(default),
     }

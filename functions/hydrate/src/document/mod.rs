@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
+use crate::failure::BatchInfo;
 use crate::read::Gap;
 
 pub use dynamodb::{DynamoDbBatchContext, DynamoDbEventRecord};
@@ -22,6 +23,9 @@ pub const VERSION: &str = "1";
 
 #[derive(Debug, Serialize)]
 pub struct HydratedDocument {
+    /// The batch the failure record names, for delivery attributes and logs.
+    #[serde(skip)]
+    pub batch: BatchInfo,
     pub version: &'static str,
     /// `aws:kinesis` or `aws:dynamodb`: which shape `Records` has.
     pub source: &'static str,
@@ -38,6 +42,9 @@ pub struct HydratedDocument {
 pub enum EventRecords {
     Kinesis(Vec<KinesisEventRecord>),
     DynamoDb(Vec<DynamoDbEventRecord>),
+    /// Records exactly as Lambda delivered them, taken from a payload it
+    /// saved (an S3 on-failure destination's object).
+    Delivered(Vec<Box<RawValue>>),
 }
 
 impl EventRecords {
@@ -45,6 +52,7 @@ impl EventRecords {
         match self {
             EventRecords::Kinesis(records) => records.len(),
             EventRecords::DynamoDb(records) => records.len(),
+            EventRecords::Delivered(records) => records.len(),
         }
     }
 
@@ -62,10 +70,30 @@ pub enum Status {
     Partial,
 }
 
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Complete => "complete",
+            Status::Partial => "partial",
+        }
+    }
+}
+
+/// Where the records came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Origin {
+    /// Read back from the stream.
+    Stream,
+    /// Taken from the invocation payload an S3 on-failure destination saved.
+    S3Payload,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Hydration {
     pub status: Status,
+    pub origin: Origin,
     pub expected_records: u32,
     pub hydrated_records: u32,
     pub missing: Vec<Gap>,

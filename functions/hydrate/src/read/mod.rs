@@ -11,7 +11,7 @@ pub mod dynamodb;
 pub mod kinesis;
 mod source_error;
 
-pub use source_error::{Call, SourceError};
+pub use source_error::{describe_sdk_error, Call, SourceError};
 
 use std::cmp::Ordering;
 

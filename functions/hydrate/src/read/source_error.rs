@@ -89,6 +89,23 @@ fn names_starting_number(message: &str) -> bool {
     lower.contains("startingsequencenumber") || lower.contains("starting sequence number")
 }
 
+/// One line for any failed SDK call: the service's code and message, or the
+/// chain of causes when it never answered.
+pub fn describe_sdk_error<E, R>(error: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match error {
+        SdkError::ServiceError(e) => format!(
+            "{}: {}",
+            e.err().code().unwrap_or("UnknownError"),
+            e.err().message().unwrap_or("no message")
+        ),
+        other => with_causes(other),
+    }
+}
+
 /// A failure before the service answered (timeout, connection, bad response),
 /// with the chain of causes that says which.
 fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {

@@ -1,0 +1,172 @@
+//! Trigger envelopes in: turns an invocation payload into the on-failure
+//! records it carries, so nothing past this module knows how a record arrived.
+//!
+//! Accepted shapes:
+//! - an SNS event from the on-failure topic (every record of it);
+//! - an SQS event from an on-failure queue, each body the record itself or the
+//!   SNS notification wrapping it; messages stand alone, so one bad message
+//!   never holds up the others;
+//! - a bare on-failure record (direct invocation, replays), from an event
+//!   source mapping or an EventBridge Pipe;
+//! - an S3 event notification for objects an S3 on-failure destination wrote.
+//!
+//! Errors name the problem in one line and never quote payload data.
+
+mod s3;
+mod sns;
+mod sqs;
+#[cfg(test)]
+mod tests;
+
+use serde_json::Value;
+
+use crate::failure::{redacted, OnFailureRecord, RecordError};
+
+pub use s3::S3ObjectRef;
+
+/// What one invocation asks for.
+#[derive(Debug)]
+pub enum Invocation {
+    /// SNS, direct and S3 invocations succeed or fail as a whole: on failure
+    /// the platform retries and then keeps the raw event.
+    Whole(Vec<Source>),
+    /// SQS invocations answer message by message (a partial batch response).
+    Queue(Vec<QueueMessage>),
+}
+
+/// Where one failure comes from.
+#[derive(Debug)]
+pub enum Source {
+    /// The on-failure record itself.
+    Record(OnFailureRecord),
+    /// An object written by an S3 on-failure destination, to be fetched.
+    S3Object(S3ObjectRef),
+}
+
+/// One SQS message: its id, for the partial batch response, and what it held.
+#[derive(Debug)]
+pub struct QueueMessage {
+    pub message_id: String,
+    pub content: Result<OnFailureRecord, InputError>,
+}
+
+/// Why a payload, or one message of it, yields no on-failure record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("the invocation payload is not UTF-8")]
+    NotUtf8,
+    #[error("the invocation payload is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("the payload is not an SNS, SQS or S3 event, nor an on-failure record")]
+    UnsupportedEvent,
+    #[error("the event has no records")]
+    EmptyEvent,
+    #[error("the event mixes record sources (record {index} is not from {expected})")]
+    MixedEvent {
+        index: usize,
+        expected: &'static str,
+    },
+    #[error("{envelope} record {index} is malformed: {reason}")]
+    MalformedEnvelope {
+        envelope: &'static str,
+        index: usize,
+        reason: String,
+    },
+    #[error("{envelope} record {index}: {error}")]
+    InRecord {
+        envelope: &'static str,
+        index: usize,
+        error: RecordError,
+    },
+    #[error("{0}")]
+    Record(RecordError),
+}
+
+impl InputError {
+    /// A stable class name for logs and the Lambda error type.
+    pub fn class(&self) -> &'static str {
+        match self {
+            InputError::NotUtf8 => "NotUtf8",
+            InputError::InvalidJson(_) => "InvalidJson",
+            InputError::UnsupportedEvent => "UnsupportedEvent",
+            InputError::EmptyEvent => "EmptyEvent",
+            InputError::MixedEvent { .. } => "MixedEvent",
+            InputError::MalformedEnvelope { .. } => "MalformedEnvelope",
+            InputError::InRecord { error, .. } | InputError::Record(error) => error.class(),
+        }
+    }
+}
+
+/// The services whose events carry failure records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EventSource {
+    Sns,
+    Sqs,
+    S3,
+}
+
+impl EventSource {
+    /// SNS writes `EventSource`, SQS and S3 write `eventSource`.
+    fn of(record: &Value) -> Option<Self> {
+        let source = record
+            .get("EventSource")
+            .or_else(|| record.get("eventSource"))
+            .and_then(Value::as_str)?;
+        match source {
+            "aws:sns" => Some(EventSource::Sns),
+            "aws:sqs" => Some(EventSource::Sqs),
+            "aws:s3" => Some(EventSource::S3),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            EventSource::Sns => "SNS",
+            EventSource::Sqs => "SQS",
+            EventSource::S3 => "S3",
+        }
+    }
+}
+
+/// Reads an invocation payload.
+pub fn parse(payload: &[u8]) -> Result<Invocation, InputError> {
+    let text = std::str::from_utf8(payload).map_err(|_| InputError::NotUtf8)?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| InputError::InvalidJson(redacted(&e)))?;
+    let Some(object) = value.as_object() else {
+        return Err(InputError::UnsupportedEvent);
+    };
+    if is_failure_record(object) {
+        let record = OnFailureRecord::parse(text).map_err(InputError::Record)?;
+        return Ok(Invocation::Whole(vec![Source::Record(record)]));
+    }
+    let Some(records) = object.get("Records").and_then(Value::as_array) else {
+        return Err(InputError::UnsupportedEvent);
+    };
+    let Some(first) = records.first() else {
+        return Err(InputError::EmptyEvent);
+    };
+    let source = EventSource::of(first).ok_or(InputError::UnsupportedEvent)?;
+    if let Some(index) = records
+        .iter()
+        .position(|r| EventSource::of(r) != Some(source))
+    {
+        return Err(InputError::MixedEvent {
+            index,
+            expected: source.name(),
+        });
+    }
+    match source {
+        EventSource::Sns => sns::records(records)
+            .map(|records| Invocation::Whole(records.into_iter().map(Source::Record).collect())),
+        EventSource::Sqs => Ok(Invocation::Queue(sqs::messages(records))),
+        EventSource::S3 => s3::objects(records)
+            .map(|objects| Invocation::Whole(objects.into_iter().map(Source::S3Object).collect())),
+    }
+}
+
+/// A bare on-failure record names its batch at the top level.
+fn is_failure_record(object: &serde_json::Map<String, Value>) -> bool {
+    object.contains_key("KinesisBatchInfo") || object.contains_key("DDBStreamBatchInfo")
+}

@@ -1,0 +1,59 @@
+//! SQS: each message body is the on-failure record, or, when an SNS topic
+//! feeds the queue without raw message delivery, the SNS notification JSON
+//! whose `Message` is the record.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::sns::Notification;
+use super::{InputError, QueueMessage};
+use crate::failure::{redacted, OnFailureRecord};
+
+#[derive(Deserialize)]
+struct SqsRecord {
+    #[serde(rename = "messageId")]
+    message_id: String,
+    body: String,
+}
+
+/// Every message of an SQS event, each with its own outcome. A record whose
+/// envelope has no message id cannot be reported failed by id, so it is
+/// given its index: SQS then treats the unknown id as a failure of the whole
+/// batch, which retries every message rather than losing one.
+pub(super) fn messages(records: &[Value]) -> Vec<QueueMessage> {
+    records
+        .iter()
+        .enumerate()
+        .map(|(index, record)| match SqsRecord::deserialize(record) {
+            Ok(message) => QueueMessage {
+                content: failure_in(&message.body).map_err(|error| InputError::InRecord {
+                    envelope: "SQS",
+                    index,
+                    error,
+                }),
+                message_id: message.message_id,
+            },
+            Err(e) => QueueMessage {
+                message_id: record
+                    .get("messageId")
+                    .and_then(Value::as_str)
+                    .map_or_else(|| format!("record-{index}"), str::to_owned),
+                content: Err(InputError::MalformedEnvelope {
+                    envelope: "SQS",
+                    index,
+                    reason: redacted(&e),
+                }),
+            },
+        })
+        .collect()
+}
+
+/// The on-failure record in a message body, unwrapping an SNS notification.
+fn failure_in(body: &str) -> Result<OnFailureRecord, crate::failure::RecordError> {
+    if let Ok(notification) = serde_json::from_str::<Notification>(body) {
+        if notification.kind.as_deref() == Some("Notification") {
+            return OnFailureRecord::parse(&notification.message);
+        }
+    }
+    OnFailureRecord::parse(body)
+}
