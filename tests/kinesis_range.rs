@@ -11,8 +11,14 @@ use hydrator_tests::powertools::{parse_kinesis_event, sha256_hex, with_event_fil
 use hydrator_tests::stream::{binary_payloads, TestStream, Written};
 use serde_json::Value;
 
+/// Return mode, without the OnSuccess destination's size limit: these tests
+/// check what is read, and a 10,000-record document is far over it.
 fn hydrator() -> Hydrator {
-    Hydrator::new(sdk_config(), Settings::default())
+    let settings = Settings {
+        response_max_bytes: usize::MAX,
+        ..Settings::default()
+    };
+    Hydrator::new(sdk_config(), settings)
 }
 
 /// Publishes the failure of the batch from `first` to `last` (as SNS would

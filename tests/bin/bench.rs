@@ -86,6 +86,9 @@ async fn main() {
             &[
                 ("AWS_ENDPOINT_URL_KINESIS", kinesis_endpoint()),
                 ("AWS_ENDPOINT_URL", moto_endpoint()),
+                // The figures are for reading and building the document; a
+                // real deployment of this size sends it in parts (DLQ_QUEUE_URL).
+                ("RESPONSE_MAX_BYTES", "1000000000".into()),
             ],
             &log_dir.join(format!("hydrate-{count}.log")),
         );

@@ -44,12 +44,17 @@ fn endpoint(variable: &str) -> String {
 struct EmulatorEndpoints {
     kinesis: String,
     moto: String,
+    /// Services sent elsewhere (a fault proxy), by service id.
+    overrides: Vec<(String, String)>,
 }
 
 impl LoadServiceConfig for EmulatorEndpoints {
     fn load_config(&self, key: ServiceConfigKey<'_>) -> Option<String> {
         if key.env() != "AWS_ENDPOINT_URL" {
             return None;
+        }
+        if let Some((_, url)) = self.overrides.iter().find(|(id, _)| id == key.service_id()) {
+            return Some(url.clone());
         }
         Some(match key.service_id() {
             "Kinesis" => self.kinesis.clone(),
@@ -61,6 +66,12 @@ impl LoadServiceConfig for EmulatorEndpoints {
 /// SDK configuration that reaches the emulators with throwaway credentials;
 /// clients made from it (the hydrator's too) find their service's emulator.
 pub fn sdk_config() -> SdkConfig {
+    sdk_config_with(&[])
+}
+
+/// As [`sdk_config`], with some services sent to other endpoints: pairs of
+/// service id (`"SQS"`, `"Firehose"`, `"Kinesis"`, `"DynamoDB Streams"`) and URL.
+pub fn sdk_config_with(overrides: &[(&str, String)]) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -70,6 +81,10 @@ pub fn sdk_config() -> SdkConfig {
         .service_config(EmulatorEndpoints {
             kinesis: kinesis_endpoint(),
             moto: moto_endpoint(),
+            overrides: overrides
+                .iter()
+                .map(|(id, url)| ((*id).to_owned(), url.clone()))
+                .collect(),
         })
         .build()
 }

@@ -6,6 +6,7 @@
 pub mod check;
 pub mod emulator;
 pub mod failure;
+pub mod fault_proxy;
 pub mod powertools;
 pub mod queue;
 pub mod runtime_api;

@@ -31,8 +31,98 @@ pub async fn create_queue(prefix: &str) -> String {
         .expect("queue URL")
 }
 
+/// A new FIFO queue without content-based deduplication; returns its URL.
+pub async fn create_fifo_queue(prefix: &str) -> String {
+    sqs_client()
+        .create_queue()
+        .queue_name(format!("{prefix}-{}.fifo", unique_suffix()))
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::FifoQueue, "true")
+        .send()
+        .await
+        .expect("create FIFO queue")
+        .queue_url
+        .expect("queue URL")
+}
+
+/// Every message waiting in the queue, without deleting them, for counting.
+pub async fn queue_depth(queue_url: &str) -> usize {
+    let output = sqs_client()
+        .get_queue_attributes()
+        .queue_url(queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .expect("queue attributes");
+    output
+        .attributes
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+                .cloned()
+        })
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A Firehose delivery stream into a new bucket; returns (stream name, bucket).
+pub async fn create_archive(prefix: &str) -> (String, String) {
+    let bucket = create_bucket(&format!("{prefix}-archive")).await;
+    let name = format!("{prefix}-{}", unique_suffix());
+    aws_sdk_firehose::Client::new(&sdk_config())
+        .create_delivery_stream()
+        .delivery_stream_name(&name)
+        .extended_s3_destination_configuration(
+            aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
+                .bucket_arn(format!("arn:aws:s3:::{bucket}"))
+                .role_arn("arn:aws:iam::123456789012:role/firehose")
+                .build()
+                .expect("destination"),
+        )
+        .send()
+        .await
+        .expect("create delivery stream");
+    (name, bucket)
+}
+
+/// The concatenated contents of every object in `bucket`, in key order.
+pub async fn bucket_contents(bucket: &str) -> Vec<u8> {
+    let client = s3_client();
+    let listing = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("list objects");
+    let mut keys: Vec<String> = listing
+        .contents
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|o| o.key)
+        .collect();
+    keys.sort();
+    let mut contents = Vec::new();
+    for key in keys {
+        let object = client
+            .get_object()
+            .bucket(bucket)
+            .key(&key)
+            .send()
+            .await
+            .expect("get object");
+        contents.extend(
+            object
+                .body
+                .collect()
+                .await
+                .expect("object body")
+                .into_bytes(),
+        );
+    }
+    contents
+}
+
 /// Receives and deletes messages until `count` have arrived (or 20 s pass),
-/// returning their bodies as JSON with their message attributes.
+/// returning their bodies as JSON with their message attributes (system
+/// attributes such as `MessageGroupId` as `sys:MessageGroupId`).
 pub async fn drain(queue_url: &str, count: usize) -> Vec<(Value, Vec<(String, String)>)> {
     let client = sqs_client();
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -43,6 +133,7 @@ pub async fn drain(queue_url: &str, count: usize) -> Vec<(Value, Vec<(String, St
             .queue_url(queue_url)
             .max_number_of_messages(10)
             .message_attribute_names("All")
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
             .wait_time_seconds(1)
             .send()
             .await
@@ -55,6 +146,13 @@ pub async fn drain(queue_url: &str, count: usize) -> Vec<(Value, Vec<(String, St
                 .unwrap_or_default()
                 .into_iter()
                 .map(|(name, value)| (name, value.string_value.unwrap_or_default()))
+                .chain(
+                    message
+                        .attributes
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|(name, value)| (format!("sys:{}", name.as_str()), value)),
+                )
                 .collect();
             attributes.sort();
             received.push((body, attributes));

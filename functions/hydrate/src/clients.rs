@@ -4,7 +4,7 @@
 //! Streams and buckets are reached in their own region, from their ARN or
 //! event: one hydrator may serve several regions, and a client made for the
 //! function's own region would look in the wrong one. The dead-letter queue
-//! is named by URL and reached in the function's region.
+//! and the archive are reached in the function's region.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -18,12 +18,14 @@ pub struct Clients {
     dynamodb_streams: Mutex<HashMap<String, aws_sdk_dynamodbstreams::Client>>,
     s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
     sqs: aws_sdk_sqs::Client,
+    firehose: aws_sdk_firehose::Client,
 }
 
 impl Clients {
     pub fn new(sdk: SdkConfig) -> Self {
         Self {
             sqs: aws_sdk_sqs::Client::new(&sdk),
+            firehose: aws_sdk_firehose::Client::new(&sdk),
             sdk,
             kinesis: Mutex::default(),
             dynamodb_streams: Mutex::default(),
@@ -62,6 +64,10 @@ impl Clients {
 
     pub fn sqs(&self) -> &aws_sdk_sqs::Client {
         &self.sqs
+    }
+
+    pub fn firehose(&self) -> &aws_sdk_firehose::Client {
+        &self.firehose
     }
 }
 

@@ -13,14 +13,14 @@ use std::time::Instant;
 
 use aws_config::SdkConfig;
 use futures_util::{StreamExt, TryStreamExt};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::clients::Clients;
-use crate::deliver::{DeliveryError, DlqWriter};
+use crate::deliver::{Archive, Archived, DeliveryError, DlqWriter};
 use crate::document::{
-    DynamoDbBatchContext, EventRecords, HydratedDocument, Hydration, KinesisBatchContext, Origin,
-    Status, VERSION,
+    sequence_number_of, DynamoDbBatchContext, EventRecords, HydratedDocument, Hydration,
+    KinesisBatchContext, Origin, Status, VERSION,
 };
 use crate::failure::{OnFailureRecord, RecordError, StreamKind};
 use crate::failure_object::FailureObject;
@@ -63,6 +63,12 @@ pub enum HydrateError {
     Delivery(#[from] DeliveryError),
     #[error("DLQ_QUEUE_URL is not set: an SQS-triggered invocation returns no payload, so documents must be sent to a queue")]
     NoDlqQueueUrl,
+    #[error("the response is {size} bytes and the request {request} bytes, more than the {limit} bytes an OnSuccess destination carries: set DLQ_QUEUE_URL so the function sends documents to the queue itself, in parts")]
+    ResponseTooLarge {
+        size: usize,
+        request: usize,
+        limit: usize,
+    },
 }
 
 impl HydrateError {
@@ -78,6 +84,7 @@ impl HydrateError {
             HydrateError::Object { error, .. } => format!("Input.{}", error.class()),
             HydrateError::Delivery(e) => format!("Delivery.{}", e.class()),
             HydrateError::NoDlqQueueUrl => "Config.NoDlqQueueUrl".into(),
+            HydrateError::ResponseTooLarge { .. } => "Response.TooLarge".into(),
         }
     }
 }
@@ -114,13 +121,18 @@ pub struct DeliveryReport {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Receipt {
-    pub message_id: String,
+    /// One message a part, in part order.
+    pub message_ids: Vec<String>,
+    pub group_id: String,
     pub stream_arn: String,
     pub shard_id: String,
     pub start_sequence_number: String,
     pub end_sequence_number: String,
     pub status: Status,
     pub hydrated_records: u32,
+    /// What the Firehose archive took, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archived: Option<Archived>,
 }
 
 /// The SQS partial batch response: only these messages are retried.
@@ -156,14 +168,22 @@ impl Hydrator {
             tracing::error!(class = %e.class(), error = %e, bytes = payload.len(), "rejected invocation payload");
         })?;
         match invocation {
-            Invocation::Whole(sources) => self.handle_whole(sources).await,
-            Invocation::Queue(messages) => Ok(Response::Batch(self.handle_queue(messages).await)),
+            // Boxed: the stream combinators nest future types too deep for
+            // the compiler to lay out inline in the runtime's handler.
+            Invocation::Whole(sources) => Box::pin(self.handle_whole(sources, payload.len())).await,
+            Invocation::Queue(messages) => {
+                Ok(Response::Batch(Box::pin(self.handle_queue(messages)).await))
+            }
         }
     }
 
     /// Every failure must succeed, or the invocation fails as a whole (and
     /// is retried: documents already sent may then be sent again).
-    async fn handle_whole(&self, sources: Vec<Source>) -> Result<Response, HydrateError> {
+    async fn handle_whole(
+        &self,
+        sources: Vec<Source>,
+        request_bytes: usize,
+    ) -> Result<Response, HydrateError> {
         let documents = futures_util::stream::iter(sources)
             .map(|source| self.document_from(source))
             .buffered(self.settings.max_concurrency)
@@ -176,10 +196,36 @@ impl Hydrator {
             return Ok(Response::Delivered(DeliveryReport { delivered }));
         }
         let mut documents: Vec<HydratedDocument> = documents.try_collect().await?;
-        Ok(match documents.len() {
+        for document in &documents {
+            self.archive(document).await;
+        }
+        let response = match documents.len() {
             1 => Response::One(Box::new(documents.remove(0))),
             _ => Response::Many(documents),
-        })
+        };
+        self.check_response_size(&response, request_bytes)?;
+        Ok(response)
+    }
+
+    /// A returned document travels inside the OnSuccess destination record,
+    /// with the request; one that does not fit would be dropped there.
+    fn check_response_size(&self, response: &Response, request: usize) -> Result<(), HydrateError> {
+        // The destination record's own fields: version, timestamp, contexts.
+        const ENVELOPE: usize = 2_048;
+        let mut counter = ByteCounter(0);
+        serde_json::to_writer(&mut counter, response)
+            .map_err(|e| HydrateError::Delivery(DeliveryError::Split(e.into())))?;
+        let size = counter.0;
+        if size + request + ENVELOPE > self.settings.response_max_bytes {
+            let error = HydrateError::ResponseTooLarge {
+                size,
+                request,
+                limit: self.settings.response_max_bytes,
+            };
+            tracing::error!(class = %error.class(), error = %error, "response too large to return");
+            return Err(error);
+        }
+        Ok(())
     }
 
     /// Each message is hydrated and sent on its own; those that fail are
@@ -222,6 +268,7 @@ impl Hydrator {
         }
     }
 
+    /// Sends the document to the dead-letter queue, then to the archive.
     async fn deliver(&self, document: &HydratedDocument) -> Result<Receipt, HydrateError> {
         let queue_url = self
             .settings
@@ -232,18 +279,42 @@ impl Hydrator {
             client: self.clients.sqs(),
             queue_url,
             max_message_bytes: self.settings.max_message_bytes,
+            backoff: self.settings.delivery_backoff,
         };
-        let message_id = writer.send(document).await?;
+        let sent = writer.send(document).await?;
+        let archived = self.archive(document).await;
         let batch = &document.batch;
+        tracing::info!(
+            stream = batch.stream_arn.as_str(),
+            shard = %batch.shard_id,
+            start = %batch.start,
+            parts = sent.message_ids.len(),
+            calls = sent.calls,
+            status = sent.hydration.status.as_str(),
+            "delivered to the dead-letter queue"
+        );
         Ok(Receipt {
-            message_id,
+            message_ids: sent.message_ids,
+            group_id: sent.group_id,
             stream_arn: batch.stream_arn.as_str().to_owned(),
             shard_id: batch.shard_id.clone(),
             start_sequence_number: batch.start.to_string(),
             end_sequence_number: batch.end.to_string(),
-            status: document.hydration.status,
-            hydrated_records: document.hydration.hydrated_records,
+            status: sent.hydration.status,
+            hydrated_records: sent.hydration.hydrated_records,
+            archived,
         })
+    }
+
+    /// Writes the document to the Firehose archive, when one is configured.
+    async fn archive(&self, document: &HydratedDocument) -> Option<Archived> {
+        let stream_name = self.settings.archive_firehose_stream.as_deref()?;
+        let archive = Archive {
+            client: self.clients.firehose(),
+            stream_name,
+            backoff: self.settings.delivery_backoff,
+        };
+        Some(archive.write(document).await)
     }
 
     /// Reads the failed batch back and builds its document.
@@ -467,26 +538,16 @@ fn sequence_order(a: &Option<String>, b: &Option<String>) -> Option<Ordering> {
     Some(a.cmp_str(b.as_deref()?))
 }
 
-/// `kinesis.sequenceNumber` or `dynamodb.SequenceNumber` of a delivered record.
-fn sequence_number_of(record: &RawValue) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Delivered {
-        kinesis: Option<KinesisPart>,
-        dynamodb: Option<DynamoDbPart>,
+/// Counts the bytes a serializer writes, to size a response without keeping it.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
     }
-    #[derive(Deserialize)]
-    struct KinesisPart {
-        #[serde(rename = "sequenceNumber")]
-        sequence_number: String,
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
-    #[derive(Deserialize)]
-    struct DynamoDbPart {
-        #[serde(rename = "SequenceNumber")]
-        sequence_number: String,
-    }
-    let delivered: Delivered = serde_json::from_str(record.get()).ok()?;
-    delivered
-        .kinesis
-        .map(|k| k.sequence_number)
-        .or(delivered.dynamodb.map(|d| d.sequence_number))
 }

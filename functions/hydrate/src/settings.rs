@@ -1,5 +1,6 @@
 //! Settings read once from the environment at start.
 
+use crate::deliver::Backoff;
 use crate::read::ReadLimits;
 
 /// SQS's message size limit unless the operator says the queue's is lower.
@@ -20,6 +21,13 @@ pub struct Settings {
     pub max_message_bytes: usize,
     /// Failure records of one invocation hydrated at the same time.
     pub max_concurrency: usize,
+    /// A Firehose delivery stream that also receives every document.
+    pub archive_firehose_stream: Option<String>,
+    /// The most a returned document may take, with the request, in an
+    /// OnSuccess destination record.
+    pub response_max_bytes: usize,
+    /// Retries of `SendMessageBatch` and `PutRecordBatch` entries that failed.
+    pub delivery_backoff: Backoff,
 }
 
 impl Default for Settings {
@@ -30,13 +38,17 @@ impl Default for Settings {
             dlq_queue_url: None,
             max_message_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             max_concurrency: 4,
+            archive_firehose_stream: None,
+            response_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
+            delivery_backoff: Backoff::default(),
         }
     }
 }
 
 impl Settings {
     /// `INVOKE_IDENTITY_ARN`, `MAX_EMPTY_PAGES`, `MAX_GET_RECORDS_CALLS`,
-    /// `DLQ_QUEUE_URL`, `DLQ_MAX_MESSAGE_BYTES`, `MAX_CONCURRENT_HYDRATIONS`;
+    /// `DLQ_QUEUE_URL`, `DLQ_MAX_MESSAGE_BYTES`, `MAX_CONCURRENT_HYDRATIONS`,
+    /// `ARCHIVE_FIREHOSE_STREAM`, `RESPONSE_MAX_BYTES`;
     /// a malformed number is a start-up error rather than a silent default.
     pub fn from_env() -> Result<Self, String> {
         let defaults = Settings::default();
@@ -49,6 +61,9 @@ impl Settings {
             dlq_queue_url: text("DLQ_QUEUE_URL"),
             max_message_bytes: number("DLQ_MAX_MESSAGE_BYTES", defaults.max_message_bytes)?,
             max_concurrency: number("MAX_CONCURRENT_HYDRATIONS", defaults.max_concurrency)?,
+            archive_firehose_stream: text("ARCHIVE_FIREHOSE_STREAM"),
+            response_max_bytes: number("RESPONSE_MAX_BYTES", defaults.response_max_bytes)?,
+            delivery_backoff: defaults.delivery_backoff,
         })
     }
 }

@@ -1,6 +1,16 @@
 //! Delivery out: where a finished document goes when the function sends it
 //! itself rather than returning it for an OnSuccess destination.
+//!
+//! - [`parts`]: a document cut into ordered parts that fit a message.
+//! - [`sqs`]: the dead-letter queue, with `SendMessageBatch`.
+//! - [`firehose`]: the optional long-term archive, with `PutRecordBatch`.
+//! - [`backoff`]: the retry schedule both use.
 
+pub mod backoff;
+pub mod firehose;
+pub mod parts;
 pub mod sqs;
 
-pub use sqs::{DeliveryError, DlqWriter};
+pub use backoff::Backoff;
+pub use firehose::{Archive, Archived};
+pub use sqs::{DeliveryError, DlqWriter, Sent};

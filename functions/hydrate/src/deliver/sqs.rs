@@ -1,31 +1,59 @@
-//! The SQS dead-letter queue: one message a document.
+//! The SQS dead-letter queue: each document sent as ordered parts that fit
+//! the queue's message limit, with `SendMessageBatch`.
 //!
-//! A document that does not fit the queue's message limit is refused, not
-//! cut: the invocation (or the SQS message that carried the failure) then
-//! fails, and the failure record is kept by the platform.
+//! A batch may partly fail: only the failed entries are sent again, after an
+//! exponential backoff with full jitter. If some still fail, delivery fails,
+//! so the invocation (or the SQS message that carried the failure) fails and
+//! the platform keeps the failure record. On a FIFO queue each shard is a
+//! message group and each part has a deduplication id derived from the
+//! failure, so a retried invocation does not deliver the same part twice
+//! within the deduplication window.
 
-use aws_sdk_sqs::types::MessageAttributeValue;
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use sha2::{Digest, Sha256};
 
-use crate::document::HydratedDocument;
+use super::backoff::Backoff;
+use super::parts::{self, hex, Part, PartInfo, SplitError};
+use crate::document::{HydratedDocument, Hydration, Status};
+use crate::read::describe_sdk_error;
+
+/// `SendMessageBatch` takes at most 10 entries and 1 MiB in all.
+const BATCH_ENTRIES: usize = 10;
+const BATCH_BYTES: usize = 1_048_576;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
-    #[error("the document is {size} bytes, more than the queue's {limit}-byte message limit")]
-    TooLarge { size: usize, limit: usize },
-    #[error("the document could not be serialized: {0}")]
-    Serialize(String),
-    #[error("SendMessage to the dead-letter queue failed: {0}")]
-    Send(String),
+    #[error("{0}")]
+    Split(#[from] SplitError),
+    #[error("{failed} of {parts} parts were not accepted by the queue after {attempts} attempts: {last_error}")]
+    Send {
+        failed: usize,
+        parts: usize,
+        attempts: u32,
+        last_error: String,
+    },
 }
 
 impl DeliveryError {
     pub fn class(&self) -> &'static str {
         match self {
-            DeliveryError::TooLarge { .. } => "TooLarge",
-            DeliveryError::Serialize(_) => "Serialize",
-            DeliveryError::Send(_) => "Send",
+            DeliveryError::Split(SplitError::EnvelopeTooLarge { .. }) => "TooLarge",
+            DeliveryError::Split(SplitError::Serialize(_)) => "Serialize",
+            DeliveryError::Send { .. } => "Send",
         }
     }
+}
+
+/// What a delivery did.
+#[derive(Debug)]
+pub struct Sent {
+    pub message_ids: Vec<String>,
+    pub group_id: String,
+    /// The hydration block the parts carry: the document's, with any record
+    /// too large for a message named in `missing`.
+    pub hydration: Hydration,
+    /// `SendMessageBatch` calls made, retries included.
+    pub calls: u32,
 }
 
 /// Sends documents to one queue.
@@ -33,39 +61,216 @@ pub struct DlqWriter<'a> {
     pub client: &'a aws_sdk_sqs::Client,
     pub queue_url: &'a str,
     pub max_message_bytes: usize,
+    pub backoff: Backoff,
+}
+
+/// One message to send: a part and its attributes.
+struct Entry {
+    id: String,
+    part: Part,
+    attributes: Vec<(&'static str, String)>,
+}
+
+impl Entry {
+    /// What SQS counts against the message and batch limits: the body and
+    /// each attribute's name, type and value.
+    fn size(&self) -> usize {
+        self.part.body.len() + attributes_size(&self.attributes)
+    }
+}
+
+fn attributes_size(attributes: &[(&'static str, String)]) -> usize {
+    attributes
+        .iter()
+        .map(|(name, value)| name.len() + "String".len() + value.len())
+        .sum()
 }
 
 impl DlqWriter<'_> {
-    /// Sends `document`, with attributes to filter on, and returns the message id.
-    pub async fn send(&self, document: &HydratedDocument) -> Result<String, DeliveryError> {
-        let body =
-            serde_json::to_string(document).map_err(|e| DeliveryError::Serialize(e.to_string()))?;
-        if body.len() > self.max_message_bytes {
-            return Err(DeliveryError::TooLarge {
-                size: body.len(),
-                limit: self.max_message_bytes,
-            });
-        }
-        let batch = &document.batch;
-        let attribute = |value: &str| {
-            MessageAttributeValue::builder()
-                .data_type("String")
-                .string_value(value)
-                .build()
-                .map_err(|e| DeliveryError::Send(e.to_string()))
-        };
-        let output = self
-            .client
-            .send_message()
-            .queue_url(self.queue_url)
-            .message_body(body)
-            .message_attributes("source", attribute(document.source)?)
-            .message_attributes("streamArn", attribute(batch.stream_arn.as_str())?)
-            .message_attributes("shardId", attribute(&batch.shard_id)?)
-            .message_attributes("status", attribute(document.hydration.status.as_str())?)
-            .send()
-            .await
-            .map_err(|e| DeliveryError::Send(crate::read::describe_sdk_error(&e)))?;
-        Ok(output.message_id.unwrap_or_default())
+    fn is_fifo(&self) -> bool {
+        self.queue_url.ends_with(".fifo")
     }
+
+    /// Sends `document` as parts and returns their message ids, in part order.
+    pub async fn send(&self, document: &HydratedDocument) -> Result<Sent, DeliveryError> {
+        // Attributes count against the message limit, so parts get what is left.
+        let widest = PartInfo {
+            index: u32::MAX,
+            count: u32::MAX,
+            group_id: parts::group_id(&document.batch),
+        };
+        let room = self
+            .max_message_bytes
+            .saturating_sub(attributes_size(&attributes(
+                document,
+                Status::Complete,
+                &widest,
+            )));
+        let split = parts::split(document, room)?;
+        let group_id = widest.group_id;
+        let status = split.hydration.status;
+        let entries: Vec<Entry> = split
+            .parts
+            .into_iter()
+            .map(|part| Entry {
+                id: format!("part-{}", part.info.index),
+                attributes: attributes(document, status, &part.info),
+                part,
+            })
+            .collect();
+        let count = entries.len();
+        let mut message_ids = vec![String::new(); count];
+        let mut calls = 0;
+        for batch in batches(entries) {
+            calls += self
+                .send_batch(document, batch, &mut message_ids, count)
+                .await?;
+        }
+        Ok(Sent {
+            message_ids,
+            group_id,
+            hydration: split.hydration,
+            calls,
+        })
+    }
+
+    /// Sends one batch, resending only what failed; returns the calls made.
+    async fn send_batch(
+        &self,
+        document: &HydratedDocument,
+        mut pending: Vec<Entry>,
+        message_ids: &mut [String],
+        parts: usize,
+    ) -> Result<u32, DeliveryError> {
+        let mut last_error = String::new();
+        for attempt in 0..self.backoff.attempts {
+            if attempt > 0 {
+                self.backoff.wait(attempt - 1).await;
+            }
+            let request: Vec<SendMessageBatchRequestEntry> = pending
+                .iter()
+                .map(|entry| self.request_entry(document, entry))
+                .collect();
+            let output = match self
+                .client
+                .send_message_batch()
+                .queue_url(self.queue_url)
+                .set_entries(Some(request))
+                .send()
+                .await
+            {
+                Ok(output) => output,
+                Err(e) => {
+                    last_error = describe_sdk_error(&e);
+                    tracing::warn!(attempt, error = %last_error, "SendMessageBatch failed");
+                    continue;
+                }
+            };
+            for success in output.successful {
+                if let Some(entry) = pending.iter().find(|e| e.id == success.id) {
+                    message_ids[entry.part.info.index as usize - 1] = success.message_id;
+                }
+            }
+            let failed: Vec<String> = output.failed.iter().map(|f| f.id.clone()).collect();
+            if let Some(first) = output.failed.first() {
+                last_error = format!("{}: {}", first.code, first.message.as_deref().unwrap_or(""));
+                tracing::warn!(attempt, failed = failed.len(), error = %last_error, "SendMessageBatch entries failed");
+            }
+            pending.retain(|entry| failed.contains(&entry.id));
+            if pending.is_empty() {
+                return Ok(attempt + 1);
+            }
+        }
+        Err(DeliveryError::Send {
+            failed: pending.len(),
+            parts,
+            attempts: self.backoff.attempts,
+            last_error,
+        })
+    }
+
+    fn request_entry(
+        &self,
+        document: &HydratedDocument,
+        entry: &Entry,
+    ) -> SendMessageBatchRequestEntry {
+        let attributes = entry
+            .attributes
+            .iter()
+            .filter_map(|(name, value)| {
+                let value = MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value(value)
+                    .build()
+                    .ok()?;
+                Some(((*name).to_owned(), value))
+            })
+            .collect();
+        let builder = SendMessageBatchRequestEntry::builder()
+            .id(&entry.id)
+            .message_body(&entry.part.body)
+            .set_message_attributes(Some(attributes));
+        let builder = if self.is_fifo() {
+            let info = &entry.part.info;
+            builder
+                .message_group_id(message_group(document))
+                .message_deduplication_id(format!(
+                    "{}-{}-of-{}",
+                    info.group_id, info.index, info.count
+                ))
+        } else {
+            builder
+        };
+        // Only id and body are required, and both are set.
+        builder.build().expect("id and message body are set")
+    }
+}
+
+/// Attributes to filter and route on (SQS allows 10 a message).
+fn attributes(
+    document: &HydratedDocument,
+    status: Status,
+    part: &PartInfo,
+) -> Vec<(&'static str, String)> {
+    let batch = &document.batch;
+    vec![
+        ("source", document.source.to_owned()),
+        ("streamArn", batch.stream_arn.as_str().to_owned()),
+        ("shardId", batch.shard_id.clone()),
+        ("startSequenceNumber", batch.start.to_string()),
+        ("endSequenceNumber", batch.end.to_string()),
+        ("status", status.as_str().to_owned()),
+        ("groupId", part.group_id.clone()),
+        ("partIndex", part.index.to_string()),
+        ("partCount", part.count.to_string()),
+    ]
+}
+
+/// One FIFO message group a shard, so parts of one shard keep their order.
+fn message_group(document: &HydratedDocument) -> String {
+    let mut hash = Sha256::new();
+    hash.update(document.batch.stream_arn.as_str().as_bytes());
+    hash.update([0]);
+    hash.update(document.batch.shard_id.as_bytes());
+    hex(&hash.finalize()[..16])
+}
+
+/// Consecutive entries in batches of at most 10 and 1 MiB.
+fn batches(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
+    let mut batches: Vec<Vec<Entry>> = Vec::new();
+    let mut bytes = 0;
+    for entry in entries {
+        let size = entry.size();
+        match batches.last_mut() {
+            Some(batch) if batch.len() < BATCH_ENTRIES && bytes + size <= BATCH_BYTES => {
+                bytes += size;
+                batch.push(entry);
+            }
+            _ => {
+                bytes = size;
+                batches.push(vec![entry]);
+            }
+        }
+    }
+    batches
 }

@@ -59,6 +59,66 @@ impl EventRecords {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Each record serialized on its own, with its sequence number, in order:
+    /// the pieces delivery packs into messages.
+    pub fn to_raw(&self) -> Result<Vec<RawRecord>, serde_json::Error> {
+        fn raw<T: Serialize>(
+            records: &[T],
+            sequence_number: impl Fn(&T) -> Option<String>,
+        ) -> Result<Vec<RawRecord>, serde_json::Error> {
+            records
+                .iter()
+                .map(|record| {
+                    Ok(RawRecord {
+                        json: serde_json::value::to_raw_value(record)?,
+                        sequence_number: sequence_number(record).unwrap_or_default(),
+                    })
+                })
+                .collect()
+        }
+        match self {
+            EventRecords::Kinesis(records) => {
+                raw(records, |r| Some(r.kinesis.sequence_number.clone()))
+            }
+            EventRecords::DynamoDb(records) => {
+                raw(records, |r| Some(r.dynamodb.sequence_number.clone()))
+            }
+            EventRecords::Delivered(records) => raw(records, |r| sequence_number_of(r)),
+        }
+    }
+}
+
+/// One record as JSON text, with the sequence number that places it.
+#[derive(Debug)]
+pub struct RawRecord {
+    pub json: Box<RawValue>,
+    pub sequence_number: String,
+}
+
+/// `kinesis.sequenceNumber` or `dynamodb.SequenceNumber` of a record in
+/// Lambda's event shape.
+pub fn sequence_number_of(record: &RawValue) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Delivered {
+        kinesis: Option<KinesisPart>,
+        dynamodb: Option<DynamoDbPart>,
+    }
+    #[derive(serde::Deserialize)]
+    struct KinesisPart {
+        #[serde(rename = "sequenceNumber")]
+        sequence_number: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct DynamoDbPart {
+        #[serde(rename = "SequenceNumber")]
+        sequence_number: String,
+    }
+    let delivered: Delivered = serde_json::from_str(record.get()).ok()?;
+    delivered
+        .kinesis
+        .map(|k| k.sequence_number)
+        .or(delivered.dynamodb.map(|d| d.sequence_number))
 }
 
 /// `complete` only when every record from start through end was read and the
@@ -89,7 +149,7 @@ pub enum Origin {
     S3Payload,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Hydration {
     pub status: Status,

@@ -75,6 +75,9 @@ pub enum GapReason {
     ReadLimit,
     /// Every position was read, but the count differs from the batch size.
     CountMismatch,
+    /// The record was read but is larger than a message may be, so delivery
+    /// could not carry it (set on delivery, never by the reader).
+    TooLarge,
 }
 
 /// An inclusive run of sequence numbers that may hold records of the batch
