@@ -412,7 +412,7 @@ async fn a_batch_reaching_past_the_last_record_is_partial_and_stops() {
 }
 
 #[tokio::test]
-async fn a_stream_of_a_missing_table_is_a_classified_read_error() {
+async fn a_stream_of_a_missing_table_gives_an_unavailable_document() {
     let arn = "arn:aws:dynamodb:us-east-1:123456789012:table/no-such-table/stream/2026-11-21T06:00:00.000";
     let batch = Batch {
         shard_id: "shardId-00000001541626099285-f35f62ef",
@@ -421,9 +421,20 @@ async fn a_stream_of_a_missing_table_is_a_classified_read_error() {
         size: 2,
     };
     let failure = dynamodb_failure(arn, &batch);
-    let error = hydrator()
-        .handle(&failure.to_string())
-        .await
-        .expect_err("nothing to read");
-    assert_eq!(error.class(), "Read.NotFound", "{error}");
+    let Response::One(document) = hydrator().handle(failure.to_string()).await.unwrap() else {
+        panic!("one document")
+    };
+    let document = serde_json::to_value(&document).unwrap();
+    assert_conforms_to_schema(&document);
+    let h = &document["hydration"];
+    assert_eq!(h["status"], "unavailable");
+    assert!(
+        h["unavailable"]
+            .as_str()
+            .unwrap()
+            .contains("ResourceNotFoundException"),
+        "{h}"
+    );
+    assert_eq!(h["missing"][0]["reason"], "stream_not_found");
+    assert_eq!(document["Records"], json!([]));
 }

@@ -29,7 +29,11 @@ async fn hydrate_failure(
     last: &Written,
     batch_size: usize,
 ) -> Value {
-    let failure = kinesis_failure(&stream.arn, first, last, batch_size);
+    hydrate_failure_record(&kinesis_failure(&stream.arn, first, last, batch_size)).await
+}
+
+async fn hydrate_failure_record(failure: &Value) -> Value {
+    let failure = failure.clone();
     let event = sns_event(&failure).to_string();
     let response = hydrator().handle(&event).await.expect("hydration succeeds");
     let Response::One(document) = response else {
@@ -175,14 +179,28 @@ async fn a_batch_reaching_past_the_shard_is_partial_and_the_reader_stops_promptl
 }
 
 #[tokio::test]
-async fn a_stream_that_does_not_exist_is_a_classified_read_error() {
+async fn a_stream_that_does_not_exist_gives_an_unavailable_document() {
     let stream = TestStream::create(&kinesis_client(), "exists", 1).await;
-    let written = stream.write(0, &text_payloads(1)).await;
+    let written = stream.write(0, &text_payloads(2)).await;
     let missing_arn = stream.arn.replace(&stream.name, "no-such-stream");
-    let failure = kinesis_failure(&missing_arn, &written[0], &written[0], 1);
-    let error = hydrator()
-        .handle(&sns_event(&failure).to_string())
-        .await
-        .unwrap_err();
-    assert_eq!(error.class(), "Read.NotFound", "{error}");
+    let failure = kinesis_failure(&missing_arn, &written[0], &written[1], 2);
+    let document = hydrate_failure_record(&failure).await;
+    let h = &document["hydration"];
+    assert_eq!(h["status"], "unavailable");
+    assert!(
+        h["unavailable"]
+            .as_str()
+            .unwrap()
+            .contains("ResourceNotFoundException"),
+        "{h}"
+    );
+    assert_eq!(h["hydratedRecords"], 0);
+    assert_eq!(
+        h["missing"],
+        serde_json::json!([{
+            "fromSequenceNumber": written[0].sequence_number,
+            "toSequenceNumber": written[1].sequence_number,
+            "reason": "stream_not_found"
+        }])
+    );
 }

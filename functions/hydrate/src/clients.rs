@@ -5,10 +5,15 @@
 //! event: one hydrator may serve several regions, and a client made for the
 //! function's own region would look in the wrong one. The dead-letter queue
 //! and the archive are reached in the function's region.
+//!
+//! Stream clients make one attempt a call: the range reader retries, on its
+//! own schedule and within the invocation's deadline, and knows what an
+//! expired iterator or a vanished shard means for the read.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{Region, SdkConfig};
 use aws_types::service_config::ServiceConfigKey;
 
@@ -37,6 +42,7 @@ impl Clients {
         cached(&self.kinesis, region, || {
             let config = aws_sdk_kinesis::config::Builder::from(&self.sdk)
                 .region(Region::new(region.to_owned()))
+                .retry_config(RetryConfig::disabled())
                 .build();
             aws_sdk_kinesis::Client::from_conf(config)
         })
@@ -46,6 +52,7 @@ impl Clients {
         cached(&self.dynamodb_streams, region, || {
             let config = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk)
                 .region(Region::new(region.to_owned()))
+                .retry_config(RetryConfig::disabled())
                 .build();
             aws_sdk_dynamodbstreams::Client::from_conf(config)
         })

@@ -9,7 +9,9 @@
 
 use std::cmp::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use aws_config::SdkConfig;
 use futures_util::{StreamExt, TryStreamExt};
@@ -161,19 +163,33 @@ impl Hydrator {
         }
     }
 
-    /// Handles one invocation payload.
+    /// Handles one invocation payload, with no deadline.
     pub async fn handle(&self, payload: impl AsRef<[u8]>) -> Result<Response, HydrateError> {
+        self.handle_until(payload, None).await
+    }
+
+    /// Handles one invocation payload that must be answered by `deadline`.
+    /// Reading stops early enough to leave time for delivery: what was read
+    /// by then is delivered as `partial`, the rest named with reason `deadline`.
+    pub async fn handle_until(
+        &self,
+        payload: impl AsRef<[u8]>,
+        deadline: Option<Instant>,
+    ) -> Result<Response, HydrateError> {
         let payload = payload.as_ref();
+        let read_deadline = deadline.map(reading_deadline);
         let invocation = trigger::parse(payload).inspect_err(|e| {
             tracing::error!(class = %e.class(), error = %e, bytes = payload.len(), "rejected invocation payload");
         })?;
         match invocation {
             // Boxed: the stream combinators nest future types too deep for
             // the compiler to lay out inline in the runtime's handler.
-            Invocation::Whole(sources) => Box::pin(self.handle_whole(sources, payload.len())).await,
-            Invocation::Queue(messages) => {
-                Ok(Response::Batch(Box::pin(self.handle_queue(messages)).await))
+            Invocation::Whole(sources) => {
+                Box::pin(self.handle_whole(sources, payload.len(), read_deadline)).await
             }
+            Invocation::Queue(messages) => Ok(Response::Batch(
+                Box::pin(self.handle_queue(messages, read_deadline)).await,
+            )),
         }
     }
 
@@ -183,9 +199,10 @@ impl Hydrator {
         &self,
         sources: Vec<Source>,
         request_bytes: usize,
+        deadline: Option<Instant>,
     ) -> Result<Response, HydrateError> {
         let documents = futures_util::stream::iter(sources)
-            .map(|source| self.document_from(source))
+            .map(|source| self.document_from(source, deadline))
             .buffered(self.settings.max_concurrency)
             .map_err(log_failure);
         if self.settings.dlq_queue_url.is_some() {
@@ -230,7 +247,11 @@ impl Hydrator {
 
     /// Each message is hydrated and sent on its own; those that fail are
     /// named for SQS to retry, and no other.
-    async fn handle_queue(&self, messages: Vec<QueueMessage>) -> BatchResponse {
+    async fn handle_queue(
+        &self,
+        messages: Vec<QueueMessage>,
+        deadline: Option<Instant>,
+    ) -> BatchResponse {
         let failures = futures_util::stream::iter(messages)
             .map(|message| async move {
                 let outcome = async {
@@ -238,7 +259,7 @@ impl Hydrator {
                     if self.settings.dlq_queue_url.is_none() {
                         return Err(HydrateError::NoDlqQueueUrl);
                     }
-                    let document = self.hydrate(record).await?;
+                    let document = self.hydrate(record, deadline).await?;
                     self.deliver(&document).await
                 }
                 .await;
@@ -261,10 +282,14 @@ impl Hydrator {
         }
     }
 
-    async fn document_from(&self, source: Source) -> Result<HydratedDocument, HydrateError> {
+    async fn document_from(
+        &self,
+        source: Source,
+        deadline: Option<Instant>,
+    ) -> Result<HydratedDocument, HydrateError> {
         match source {
-            Source::Record(record) => self.hydrate(record).await,
-            Source::S3Object(object) => self.hydrate_s3_object(&object).await,
+            Source::Record(record) => self.hydrate(record, deadline).await,
+            Source::S3Object(object) => self.hydrate_s3_object(&object, deadline).await,
         }
     }
 
@@ -318,7 +343,11 @@ impl Hydrator {
     }
 
     /// Reads the failed batch back and builds its document.
-    pub async fn hydrate(&self, record: OnFailureRecord) -> Result<HydratedDocument, HydrateError> {
+    pub async fn hydrate(
+        &self,
+        record: OnFailureRecord,
+        deadline: Option<Instant>,
+    ) -> Result<HydratedDocument, HydrateError> {
         let started = Instant::now();
         let batch = &record.batch;
         let range = ShardRange {
@@ -337,7 +366,7 @@ impl Hydrator {
                     stream_arn: &stream_arn,
                     shard_id: &batch.shard_id,
                 };
-                let read = self.read(&shard, &range, &record).await?;
+                let read = self.read(&shard, &range, &record, deadline).await?;
                 let context = KinesisBatchContext {
                     shard_id: batch.shard_id.clone(),
                     invoke_identity_arn: self.invoke_identity_arn(&record),
@@ -355,7 +384,7 @@ impl Hydrator {
                     stream_arn: &stream_arn,
                     shard_id: &batch.shard_id,
                 };
-                let read = self.read(&shard, &range, &record).await?;
+                let read = self.read(&shard, &range, &record, deadline).await?;
                 let context = DynamoDbBatchContext {
                     aws_region: Arc::from(region),
                     event_source_arn: stream_arn.clone(),
@@ -373,6 +402,7 @@ impl Hydrator {
     async fn hydrate_s3_object(
         &self,
         object: &S3ObjectRef,
+        deadline: Option<Instant>,
     ) -> Result<HydratedDocument, HydrateError> {
         let started = Instant::now();
         let fetched = self
@@ -418,7 +448,7 @@ impl Hydrator {
                     started,
                 ))
             }
-            None => self.hydrate(parsed.record).await,
+            None => self.hydrate(parsed.record, deadline).await,
         }
     }
 
@@ -427,8 +457,9 @@ impl Hydrator {
         shard: &S,
         range: &ShardRange,
         record: &OnFailureRecord,
+        deadline: Option<Instant>,
     ) -> Result<RangeRead<S::Record>, HydrateError> {
-        read_range(shard, range, self.settings.read_limits)
+        read_range(shard, range, self.settings.read_limits, deadline)
             .await
             .map_err(|error| HydrateError::Read {
                 stream: record.batch.stream_arn.as_str().into(),
@@ -448,6 +479,14 @@ impl Hydrator {
     }
 }
 
+/// When reading must stop: early enough before the invocation's deadline to
+/// deliver what was read (a fifth of the time left, between 1 and 10 seconds).
+fn reading_deadline(deadline: Instant) -> Instant {
+    let left = deadline.saturating_duration_since(Instant::now());
+    let reserve = (left / 5).clamp(Duration::from_secs(1), Duration::from_secs(10));
+    deadline.checked_sub(reserve).unwrap_or(deadline)
+}
+
 fn log_failure(error: HydrateError) -> HydrateError {
     tracing::error!(class = %error.class(), error = %error, "could not hydrate a failure record");
     error
@@ -465,6 +504,8 @@ fn document(
     let batch = record.batch;
     let status = if read.gaps.is_empty() {
         Status::Complete
+    } else if read.unavailable.is_some() && records.is_empty() {
+        Status::Unavailable
     } else {
         Status::Partial
     };
@@ -477,6 +518,7 @@ fn document(
         get_records_calls: read.get_records_calls,
         get_shard_iterator_calls: read.shard_iterator_calls,
         duration_ms: started.elapsed().as_millis() as u64,
+        unavailable: read.unavailable,
     };
     tracing::info!(
         stream = batch.stream_arn.as_str(),
@@ -530,6 +572,7 @@ fn account_for_payload(record: &OnFailureRecord, records: &[Box<RawValue>]) -> R
         gaps,
         get_records_calls: 0,
         shard_iterator_calls: 0,
+        unavailable: None,
     }
 }
 

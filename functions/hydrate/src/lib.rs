@@ -11,6 +11,7 @@
 //! - [`deliver`]: documents out to the SQS dead-letter queue, when the function sends them itself.
 //! - [`hydrator`]: ties them together for one invocation; `main.rs` only wires it to the runtime.
 
+pub mod backoff;
 pub mod clients;
 pub mod deliver;
 pub mod document;
@@ -32,4 +33,14 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await
+}
+
+/// The invocation deadline Lambda gives (milliseconds since the epoch) as an
+/// instant on this process's clock.
+pub fn deadline_from_epoch_millis(deadline_ms: u64) -> tokio::time::Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    tokio::time::Instant::now()
+        + std::time::Duration::from_millis(deadline_ms.saturating_sub(now_ms))
 }

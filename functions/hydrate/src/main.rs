@@ -13,7 +13,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let hydrator = &hydrator;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<Box<RawValue>>| async move {
-            hydrator.handle(event.payload.get()).await
+            let deadline = hydrate::deadline_from_epoch_millis(event.context.deadline);
+            hydrator
+                .handle_until(event.payload.get(), Some(deadline))
+                .await
         },
     ))
     .await

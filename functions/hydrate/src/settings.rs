@@ -1,6 +1,6 @@
 //! Settings read once from the environment at start.
 
-use crate::deliver::Backoff;
+use crate::backoff::Backoff;
 use crate::read::ReadLimits;
 
 /// SQS's message size limit unless the operator says the queue's is lower.
@@ -57,6 +57,7 @@ impl Settings {
             read_limits: ReadLimits {
                 max_empty_pages: number("MAX_EMPTY_PAGES", defaults.read_limits.max_empty_pages)?,
                 max_calls: number("MAX_GET_RECORDS_CALLS", defaults.read_limits.max_calls)?,
+                retry: defaults.read_limits.retry,
             },
             dlq_queue_url: text("DLQ_QUEUE_URL"),
             max_message_bytes: number("DLQ_MAX_MESSAGE_BYTES", defaults.max_message_bytes)?,

@@ -10,8 +10,8 @@
 use aws_sdk_firehose::primitives::Blob;
 use aws_sdk_firehose::types::Record;
 
-use super::backoff::Backoff;
 use super::parts::{self, Part};
+use crate::backoff::Backoff;
 use crate::document::HydratedDocument;
 use crate::read::describe_sdk_error;
 

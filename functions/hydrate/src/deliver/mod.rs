@@ -4,13 +4,13 @@
 //! - [`parts`]: a document cut into ordered parts that fit a message.
 //! - [`sqs`]: the dead-letter queue, with `SendMessageBatch`.
 //! - [`firehose`]: the optional long-term archive, with `PutRecordBatch`.
-//! - [`backoff`]: the retry schedule both use.
+//!
+//! Both retry what failed on the schedule of [`crate::backoff`].
 
-pub mod backoff;
 pub mod firehose;
 pub mod parts;
 pub mod sqs;
 
-pub use backoff::Backoff;
+pub use crate::backoff::Backoff;
 pub use firehose::{Archive, Archived};
 pub use sqs::{DeliveryError, DlqWriter, Sent};

@@ -12,8 +12,8 @@
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use sha2::{Digest, Sha256};
 
-use super::backoff::Backoff;
 use super::parts::{self, hex, Part, PartInfo, SplitError};
+use crate::backoff::Backoff;
 use crate::document::{HydratedDocument, Hydration, Status};
 use crate::read::describe_sdk_error;
 

@@ -128,6 +128,8 @@ pub fn sequence_number_of(record: &RawValue) -> Option<String> {
 pub enum Status {
     Complete,
     Partial,
+    /// The stream or shard does not exist: nothing could be read.
+    Unavailable,
 }
 
 impl Status {
@@ -135,6 +137,7 @@ impl Status {
         match self {
             Status::Complete => "complete",
             Status::Partial => "partial",
+            Status::Unavailable => "unavailable",
         }
     }
 }
@@ -160,6 +163,9 @@ pub struct Hydration {
     pub get_records_calls: u32,
     pub get_shard_iterator_calls: u32,
     pub duration_ms: u64,
+    /// What the service said when the stream or shard was not found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 /// Bytes that serialize as standard base64, written straight into the output

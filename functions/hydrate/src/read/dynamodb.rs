@@ -32,6 +32,9 @@ impl ShardSource for DynamoDbShard<'_> {
             StartingPosition::At(seq) => request
                 .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
                 .sequence_number(seq.as_str()),
+            StartingPosition::After(seq) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .sequence_number(seq.as_str()),
             StartingPosition::TrimHorizon => {
                 request.shard_iterator_type(ShardIteratorType::TrimHorizon)
             }

@@ -30,6 +30,9 @@ impl ShardSource for KinesisShard<'_> {
             StartingPosition::At(seq) => request
                 .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
                 .starting_sequence_number(seq.as_str()),
+            StartingPosition::After(seq) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(seq.as_str()),
             StartingPosition::TrimHorizon => {
                 request.shard_iterator_type(ShardIteratorType::TrimHorizon)
             }

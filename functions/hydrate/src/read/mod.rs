@@ -14,7 +14,11 @@ mod source_error;
 pub use source_error::{describe_sdk_error, Call, SourceError};
 
 use std::cmp::Ordering;
+use std::time::Duration;
 
+use tokio::time::Instant;
+
+use crate::backoff::Backoff;
 use crate::sequence::{self, SequenceNumber};
 
 /// The records of one failed batch: a shard, an inclusive sequence range and
@@ -31,6 +35,9 @@ pub struct ShardRange {
 #[derive(Debug, Clone, Copy)]
 pub enum StartingPosition<'a> {
     At(&'a SequenceNumber),
+    /// Just past a record already read: where a read resumes after its
+    /// iterator expired.
+    After(&'a SequenceNumber),
     TrimHorizon,
 }
 
@@ -78,6 +85,10 @@ pub enum GapReason {
     /// The record was read but is larger than a message may be, so delivery
     /// could not carry it (set on delivery, never by the reader).
     TooLarge,
+    /// The invocation's time ran out before the reader got here.
+    Deadline,
+    /// The stream or shard no longer exists.
+    StreamNotFound,
 }
 
 /// An inclusive run of sequence numbers that may hold records of the batch
@@ -98,6 +109,10 @@ pub struct ReadLimits {
     pub max_empty_pages: u32,
     /// `GetRecords` calls allowed for one range.
     pub max_calls: u32,
+    /// How throttled and failed calls are retried. The failing consumer reads
+    /// the same shard (five reads a second per shard, shared), so the reader
+    /// backs off rather than compete with it.
+    pub retry: Backoff,
 }
 
 impl Default for ReadLimits {
@@ -105,6 +120,11 @@ impl Default for ReadLimits {
         Self {
             max_empty_pages: 20,
             max_calls: 2_000,
+            retry: Backoff {
+                base: Duration::from_millis(200),
+                cap: Duration::from_secs(5),
+                attempts: 8,
+            },
         }
     }
 }
@@ -117,6 +137,8 @@ pub struct RangeRead<R> {
     pub gaps: Vec<Gap>,
     pub get_records_calls: u32,
     pub shard_iterator_calls: u32,
+    /// The service's words when the stream or shard turned out not to exist.
+    pub unavailable: Option<String>,
 }
 
 /// How a read went, apart from the records.
@@ -125,6 +147,7 @@ pub struct ReadSummary {
     pub gaps: Vec<Gap>,
     pub get_records_calls: u32,
     pub shard_iterator_calls: u32,
+    pub unavailable: Option<String>,
 }
 
 impl<R> RangeRead<R> {
@@ -140,6 +163,7 @@ impl<R> RangeRead<R> {
             gaps: self.gaps,
             get_records_calls: self.get_records_calls,
             shard_iterator_calls: self.shard_iterator_calls,
+            unavailable: self.unavailable,
         };
         (summary, self.records)
     }
@@ -158,13 +182,28 @@ pub enum ReadError {
 }
 
 /// How the paging loop stopped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Stop {
     /// A record at or past `end` was seen.
     PassedEnd,
     ShardEnded,
     AtTip,
     ReadLimit,
+    Deadline,
+    /// The stream or shard does not exist (any more).
+    Gone(String),
+}
+
+/// Why a call did not return what was asked.
+enum Interrupt {
+    Stop(Stop),
+    Failed(ReadError),
+}
+
+impl From<ReadError> for Interrupt {
+    fn from(error: ReadError) -> Self {
+        Interrupt::Failed(error)
+    }
 }
 
 /// The number of records to ask for once the expected count has been read
@@ -172,7 +211,77 @@ enum Stop {
 /// in small steps rather than pull a full page past the range.
 const PROBE_PAGE: u32 = 100;
 
-/// Reads every record of `range` from `source`.
+/// Calls to the service, each bounded by the deadline, with throttled and
+/// failed calls retried on the backoff schedule while time allows.
+struct Caller {
+    retry: Backoff,
+    deadline: Option<Instant>,
+    /// Consecutive failures of the call being retried.
+    failures: u32,
+}
+
+impl Caller {
+    /// Runs `call`, or says why not: out of time, or an error to act on.
+    async fn run<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, SourceError>>,
+    ) -> Result<Result<T, SourceError>, Interrupt> {
+        match self.deadline {
+            None => Ok(call.await),
+            Some(deadline) if Instant::now() >= deadline => Err(Interrupt::Stop(Stop::Deadline)),
+            Some(deadline) => tokio::time::timeout_at(deadline, call)
+                .await
+                .map_err(|_| Interrupt::Stop(Stop::Deadline)),
+        }
+    }
+
+    /// After a failed call: waits and returns to retry it, or gives up.
+    async fn after_failure(&mut self, error: SourceError) -> Result<(), Interrupt> {
+        match error {
+            SourceError::Throttled(_) | SourceError::Service(_) => {}
+            SourceError::NotFound(message) => return Err(Interrupt::Stop(Stop::Gone(message))),
+            other => return Err(Interrupt::Failed(other.into())),
+        }
+        if self.failures + 1 >= self.retry.attempts {
+            return Err(Interrupt::Failed(error.into()));
+        }
+        let wait = self.retry.delay(self.failures);
+        self.failures += 1;
+        if self.deadline.is_some_and(|d| Instant::now() + wait >= d) {
+            return Err(Interrupt::Stop(Stop::Deadline));
+        }
+        tracing::warn!(retry = self.failures, wait_ms = wait.as_millis() as u64, error = %error, "retrying a stream read");
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    fn succeeded(&mut self) {
+        self.failures = 0;
+    }
+
+    /// A new shard iterator, retried like any call.
+    async fn iterator<S: ShardSource>(
+        &mut self,
+        source: &S,
+        from: StartingPosition<'_>,
+    ) -> Result<Result<String, SourceError>, Interrupt> {
+        loop {
+            match self.run(source.shard_iterator(from)).await? {
+                Ok(iterator) => {
+                    self.succeeded();
+                    return Ok(Ok(iterator));
+                }
+                Err(SourceError::StartRejected(message)) => {
+                    return Ok(Err(SourceError::StartRejected(message)))
+                }
+                Err(error) => self.after_failure(error).await?,
+            }
+        }
+    }
+}
+
+/// Reads every record of `range` from `source`, stopping early, with what it
+/// has, when `deadline` comes.
 ///
 /// Asks for no more records a call than the range still needs, so a range
 /// that is whole costs one iterator call and as few pages as the service's
@@ -181,115 +290,226 @@ pub async fn read_range<S: ShardSource>(
     source: &S,
     range: &ShardRange,
     limits: ReadLimits,
+    deadline: Option<Instant>,
 ) -> Result<RangeRead<S::Record>, ReadError> {
-    let mut iterator_calls = 1;
-    // When the start is rejected, read from the trim horizon and keep the
-    // service's words until the first record shows whether it was a trim.
-    let (first_iterator, mut unconfirmed_rejection) = match source
-        .shard_iterator(StartingPosition::At(&range.start))
-        .await
-    {
-        Ok(iterator) => (iterator, None),
-        Err(SourceError::StartRejected(message)) => {
-            iterator_calls += 1;
-            (
-                source.shard_iterator(StartingPosition::TrimHorizon).await?,
-                Some(message),
-            )
-        }
-        Err(other) => return Err(other.into()),
+    let mut caller = Caller {
+        retry: limits.retry,
+        deadline,
+        failures: 0,
     };
-    let from_trim_horizon = unconfirmed_rejection.is_some();
-
-    let mut records = Vec::new();
-    let mut iterator = Some(first_iterator);
-    let mut calls = 0;
-    let mut empty_streak = 0;
-    let stop = loop {
-        let Some(current) = iterator.take() else {
-            break Stop::ShardEnded;
-        };
-        if calls >= limits.max_calls {
-            break Stop::ReadLimit;
-        }
-        let remaining = range.expected.saturating_sub(records.len() as u32);
-        let limit = if remaining == 0 {
-            PROBE_PAGE
-        } else {
-            remaining.min(S::MAX_PAGE)
-        };
-        let page = source.records(&current, limit).await?;
-        calls += 1;
-
-        if let Some(bad) = page
-            .records
-            .iter()
-            .map(S::sequence_number)
-            .find(|s| sequence::validate(s).is_err())
-        {
-            return Err(ReadError::Source(SourceError::Service(format!(
-                "the service returned a malformed sequence number of {} characters",
-                bad.len()
-            ))));
-        }
-        if let (Some(message), Some(first)) = (&unconfirmed_rejection, page.records.first()) {
-            // It was a trim only if the oldest record left is later than the start.
-            if range.start.cmp_str(S::sequence_number(first)) != Ordering::Less {
-                return Err(ReadError::InvalidStart {
-                    start: range.start.clone(),
-                    message: message.clone(),
-                });
-            }
-            unconfirmed_rejection = None;
-        }
-
-        let page_was_empty = page.records.is_empty();
-        let mut passed_end = false;
-        for record in page.records {
-            let seq = S::sequence_number(&record);
-            if range.start.cmp_str(seq) == Ordering::Greater {
-                continue;
-            }
-            match range.end.cmp_str(seq) {
-                Ordering::Less => {
-                    passed_end = true;
-                    break;
-                }
-                Ordering::Equal => {
-                    records.push(record);
-                    passed_end = true;
-                    break;
-                }
-                Ordering::Greater => records.push(record),
-            }
-        }
-        if passed_end {
-            break Stop::PassedEnd;
-        }
-
-        iterator = page.next_iterator;
-        if page_was_empty {
-            empty_streak += 1;
-            // An empty page at zero lag proves nothing more is in the shard
-            // now; the failed batch was written long before, so it never will be.
-            if page.millis_behind_latest == Some(0) && iterator.is_some() {
-                break Stop::AtTip;
-            }
-            if empty_streak >= limits.max_empty_pages {
-                break Stop::ReadLimit;
-            }
-        } else {
-            empty_streak = 0;
-        }
+    let mut state = ReadState {
+        records: Vec::new(),
+        iterator_calls: 0,
+        calls: 0,
+        from_trim_horizon: false,
+        unconfirmed_rejection: None,
     };
-
-    let gaps = account_for_gaps::<S>(range, &records, stop, from_trim_horizon);
+    let stop = match state.read(source, range, limits, &mut caller).await {
+        Ok(stop) | Err(Interrupt::Stop(stop)) => stop,
+        Err(Interrupt::Failed(error)) => return Err(error),
+    };
+    let unavailable = match &stop {
+        Stop::Gone(message) => Some(message.clone()),
+        _ => None,
+    };
+    let gaps = account_for_gaps::<S>(range, &state.records, &stop, state.from_trim_horizon);
     Ok(RangeRead {
-        records,
+        records: state.records,
         gaps,
-        get_records_calls: calls,
-        shard_iterator_calls: iterator_calls,
+        get_records_calls: state.calls,
+        shard_iterator_calls: state.iterator_calls,
+        unavailable,
     })
+}
+
+/// What a read has so far.
+struct ReadState<R> {
+    records: Vec<R>,
+    iterator_calls: u32,
+    calls: u32,
+    /// The start was rejected and the read began at the trim horizon.
+    from_trim_horizon: bool,
+    /// The service's words when it rejected the start, kept until the first
+    /// record shows whether it was a trim.
+    unconfirmed_rejection: Option<String>,
+}
+
+impl<R> ReadState<R> {
+    /// An iterator at `from`, or at the trim horizon if the service rejects it.
+    async fn iterator_at<S: ShardSource<Record = R>>(
+        &mut self,
+        source: &S,
+        from: StartingPosition<'_>,
+        caller: &mut Caller,
+    ) -> Result<String, Interrupt> {
+        self.iterator_calls += 1;
+        match caller.iterator(source, from).await? {
+            Ok(iterator) => Ok(iterator),
+            Err(SourceError::StartRejected(message)) if self.records.is_empty() => {
+                self.from_trim_horizon = true;
+                self.unconfirmed_rejection = Some(message);
+                self.iterator_calls += 1;
+                caller
+                    .iterator(source, StartingPosition::TrimHorizon)
+                    .await?
+                    .map_err(|e| Interrupt::Failed(e.into()))
+            }
+            Err(error) => Err(Interrupt::Failed(error.into())),
+        }
+    }
+
+    /// Where to pick up with a new iterator: just past the last record kept,
+    /// or where the read began.
+    async fn resume<S: ShardSource<Record = R>>(
+        &mut self,
+        source: &S,
+        range: &ShardRange,
+        caller: &mut Caller,
+    ) -> Result<String, Interrupt> {
+        let last = self
+            .records
+            .last()
+            .map(|r| SequenceNumber::parse(S::sequence_number(r)));
+        match last {
+            Some(Ok(last)) => {
+                self.iterator_at(source, StartingPosition::After(&last), caller)
+                    .await
+            }
+            _ if self.from_trim_horizon => {
+                self.iterator_calls += 1;
+                caller
+                    .iterator(source, StartingPosition::TrimHorizon)
+                    .await?
+                    .map_err(|e| Interrupt::Failed(e.into()))
+            }
+            _ => {
+                self.iterator_at(source, StartingPosition::At(&range.start), caller)
+                    .await
+            }
+        }
+    }
+
+    async fn read<S: ShardSource<Record = R>>(
+        &mut self,
+        source: &S,
+        range: &ShardRange,
+        limits: ReadLimits,
+        caller: &mut Caller,
+    ) -> Result<Stop, Interrupt> {
+        let mut iterator = Some(
+            self.iterator_at(source, StartingPosition::At(&range.start), caller)
+                .await?,
+        );
+        let mut empty_streak = 0;
+        loop {
+            let Some(current) = iterator.take() else {
+                return Ok(Stop::ShardEnded);
+            };
+            if self.calls >= limits.max_calls {
+                return Ok(Stop::ReadLimit);
+            }
+            let remaining = range.expected.saturating_sub(self.records.len() as u32);
+            let limit = if remaining == 0 {
+                PROBE_PAGE
+            } else {
+                remaining.min(S::MAX_PAGE)
+            };
+            self.calls += 1;
+            let page = match caller.run(source.records(&current, limit)).await? {
+                Ok(page) => {
+                    caller.succeeded();
+                    page
+                }
+                Err(SourceError::ExpiredIterator(message)) => {
+                    tracing::info!(error = %message, "shard iterator expired; resuming after the last record kept");
+                    iterator = Some(self.resume(source, range, caller).await?);
+                    continue;
+                }
+                // DynamoDB Streams: the iterator points into trimmed data.
+                Err(SourceError::StartRejected(message))
+                    if self.records.is_empty() && !self.from_trim_horizon =>
+                {
+                    self.from_trim_horizon = true;
+                    self.unconfirmed_rejection = Some(message);
+                    self.iterator_calls += 1;
+                    iterator = Some(
+                        caller
+                            .iterator(source, StartingPosition::TrimHorizon)
+                            .await?
+                            .map_err(|e| Interrupt::Failed(e.into()))?,
+                    );
+                    continue;
+                }
+                Err(error) => {
+                    caller.after_failure(error).await?;
+                    iterator = Some(current);
+                    continue;
+                }
+            };
+
+            if let Some(bad) = page
+                .records
+                .iter()
+                .map(S::sequence_number)
+                .find(|s| sequence::validate(s).is_err())
+            {
+                return Err(Interrupt::Failed(ReadError::Source(SourceError::Service(
+                    format!(
+                        "the service returned a malformed sequence number of {} characters",
+                        bad.len()
+                    ),
+                ))));
+            }
+            if let (Some(message), Some(first)) =
+                (&self.unconfirmed_rejection, page.records.first())
+            {
+                // It was a trim only if the oldest record left is later than the start.
+                if range.start.cmp_str(S::sequence_number(first)) != Ordering::Less {
+                    return Err(Interrupt::Failed(ReadError::InvalidStart {
+                        start: range.start.clone(),
+                        message: message.clone(),
+                    }));
+                }
+                self.unconfirmed_rejection = None;
+            }
+
+            let page_was_empty = page.records.is_empty();
+            for record in page.records {
+                let seq = S::sequence_number(&record);
+                // Records before the start, or again after a resumed
+                // iterator, are not part of what is kept.
+                let after_last = self.records.last().is_none_or(|last| {
+                    sequence::compare_decimal(S::sequence_number(last), seq) == Ordering::Less
+                });
+                if range.start.cmp_str(seq) == Ordering::Greater || !after_last {
+                    continue;
+                }
+                match range.end.cmp_str(seq) {
+                    Ordering::Less => return Ok(Stop::PassedEnd),
+                    Ordering::Equal => {
+                        self.records.push(record);
+                        return Ok(Stop::PassedEnd);
+                    }
+                    Ordering::Greater => self.records.push(record),
+                }
+            }
+
+            iterator = page.next_iterator;
+            if page_was_empty {
+                empty_streak += 1;
+                // An empty page at zero lag proves nothing more is in the shard
+                // now; the failed batch was written long before, so it never will be.
+                if page.millis_behind_latest == Some(0) && iterator.is_some() {
+                    return Ok(Stop::AtTip);
+                }
+                if empty_streak >= limits.max_empty_pages {
+                    return Ok(Stop::ReadLimit);
+                }
+            } else {
+                empty_streak = 0;
+            }
+        }
+    }
 }
 
 /// Names, as inclusive sequence ranges, every part of `range` that `records`
@@ -297,7 +517,7 @@ pub async fn read_range<S: ShardSource>(
 fn account_for_gaps<S: ShardSource>(
     range: &ShardRange,
     records: &[S::Record],
-    stop: Stop,
+    stop: &Stop,
     from_trim_horizon: bool,
 ) -> Vec<Gap> {
     let head_reason = if from_trim_horizon {
@@ -310,6 +530,8 @@ fn account_for_gaps<S: ShardSource>(
         Stop::ShardEnded => GapReason::ShardEnded,
         Stop::AtTip => GapReason::BeyondTip,
         Stop::ReadLimit => GapReason::ReadLimit,
+        Stop::Deadline => GapReason::Deadline,
+        Stop::Gone(_) => GapReason::StreamNotFound,
     };
     let gap = |from: SequenceNumber, to: SequenceNumber, reason| Gap {
         from_sequence_number: from,

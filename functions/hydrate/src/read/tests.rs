@@ -17,6 +17,11 @@ struct MemoryShard {
     page_cuts: RefCell<Vec<usize>>,
     reports_lag: bool,
     calls: RefCell<u32>,
+    /// Per `GetRecords` call, popped from the end: a fault to answer with
+    /// instead of a page (`None` = answer normally).
+    faults: RefCell<Vec<Option<SourceError>>>,
+    /// Iterator calls, with where they pointed.
+    iterators: RefCell<Vec<String>>,
 }
 
 impl MemoryShard {
@@ -28,6 +33,8 @@ impl MemoryShard {
             page_cuts: RefCell::new(Vec::new()),
             reports_lag: true,
             calls: RefCell::new(0),
+            faults: RefCell::new(Vec::new()),
+            iterators: RefCell::new(Vec::new()),
         }
     }
 
@@ -41,8 +48,19 @@ impl ShardSource for MemoryShard {
     const MAX_PAGE: u32 = 10_000;
 
     async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, SourceError> {
+        self.iterators.borrow_mut().push(match from {
+            StartingPosition::TrimHorizon => "TRIM_HORIZON".to_owned(),
+            StartingPosition::At(seq) => format!("AT {seq}"),
+            StartingPosition::After(seq) => format!("AFTER {seq}"),
+        });
         match from {
             StartingPosition::TrimHorizon => Ok(self.trim_horizon.to_string()),
+            StartingPosition::After(seq) => {
+                let index = self
+                    .records
+                    .partition_point(|r| seq.cmp_str(r) != Ordering::Less);
+                Ok(index.max(self.trim_horizon).to_string())
+            }
             StartingPosition::At(seq) => {
                 let index = self
                     .records
@@ -59,6 +77,9 @@ impl ShardSource for MemoryShard {
 
     async fn records(&self, iterator: &str, limit: u32) -> Result<Page<String>, SourceError> {
         *self.calls.borrow_mut() += 1;
+        if let Some(fault) = self.faults.borrow_mut().pop().flatten() {
+            return Err(fault);
+        }
         let at = Self::position(iterator);
         let cut = self.page_cuts.borrow_mut().pop().unwrap_or(usize::MAX);
         let take = cut.min(limit as usize).min(self.records.len() - at);
@@ -106,11 +127,13 @@ fn range(records: &[String], from: usize, to: usize) -> ShardRange {
 }
 
 fn read(shard: &MemoryShard, range: &ShardRange) -> RangeRead<String> {
-    tokio_test_block_on(read_range(shard, range, ReadLimits::default())).unwrap()
+    tokio_test_block_on(read_range(shard, range, ReadLimits::default(), None)).unwrap()
 }
 
 fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
         .build()
         .unwrap()
         .block_on(f)
@@ -242,6 +265,7 @@ fn a_rejected_start_that_is_not_trimmed_is_an_error() {
         &shard,
         &range(&shard.0.records, 3, 5),
         ReadLimits::default(),
+        None,
     ));
     assert!(
         matches!(result, Err(ReadError::InvalidStart { .. })),
@@ -282,7 +306,7 @@ fn a_malformed_sequence_number_from_the_service_is_an_error_not_a_panic() {
         end: seq("3"),
         expected: 3,
     };
-    let result = tokio_test_block_on(read_range(&shard, &wanted, ReadLimits::default()));
+    let result = tokio_test_block_on(read_range(&shard, &wanted, ReadLimits::default(), None));
     assert!(
         matches!(result, Err(ReadError::Source(SourceError::Service(_)))),
         "{result:?}"
@@ -304,6 +328,181 @@ fn assert_covers(range: &ShardRange, read: &RangeRead<String>) {
                 );
             }
         }
+    }
+}
+
+fn throttled() -> Option<SourceError> {
+    Some(SourceError::Throttled(
+        "ProvisionedThroughputExceededException: Rate exceeded".into(),
+    ))
+}
+
+fn expired() -> Option<SourceError> {
+    Some(SourceError::ExpiredIterator(
+        "ExpiredIteratorException: Iterator expired".into(),
+    ))
+}
+
+/// Faults in call order (the shard pops them from the end).
+fn schedule(faults: Vec<Option<SourceError>>) -> RefCell<Vec<Option<SourceError>>> {
+    RefCell::new(faults.into_iter().rev().collect())
+}
+
+#[test]
+fn throttled_and_failed_reads_are_retried_until_they_succeed() {
+    let mut shard = MemoryShard::new(kinesis_numbers(50));
+    shard.faults = schedule(vec![
+        throttled(),
+        Some(SourceError::Service("InternalFailure: boom".into())),
+        throttled(),
+    ]);
+    let wanted = range(&shard.records, 10, 29);
+    let read = read(&shard, &wanted);
+    assert_eq!(read.records, &shard.records[10..=29]);
+    assert!(read.is_complete());
+    assert_eq!(read.get_records_calls, 4, "three failures, then the page");
+}
+
+#[test]
+fn a_read_that_keeps_failing_is_an_error() {
+    let shard = MemoryShard::new(kinesis_numbers(10));
+    *shard.faults.borrow_mut() = (0..20).map(|_| throttled()).collect();
+    let wanted = range(&shard.records, 0, 9);
+    let result = tokio_test_block_on(read_range(&shard, &wanted, ReadLimits::default(), None));
+    assert!(
+        matches!(result, Err(ReadError::Source(SourceError::Throttled(_)))),
+        "{result:?}"
+    );
+    assert_eq!(*shard.calls.borrow(), ReadLimits::default().retry.attempts);
+}
+
+#[test]
+fn an_expired_iterator_resumes_after_the_last_record_kept() {
+    let mut shard = MemoryShard::new(kinesis_numbers(100));
+    *shard.page_cuts.borrow_mut() = vec![30, 30, 30, 30].into_iter().rev().collect();
+    // The second page's call finds its iterator expired.
+    shard.faults = schedule(vec![None, expired(), None, None]);
+    let wanted = range(&shard.records, 5, 84);
+    let read = read(&shard, &wanted);
+    assert_eq!(
+        read.records,
+        &shard.records[5..=84],
+        "nothing twice, nothing skipped"
+    );
+    assert!(read.is_complete());
+    let iterators = shard.iterators.borrow();
+    assert_eq!(iterators.len(), 2);
+    assert_eq!(iterators[1], format!("AFTER {}", shard.records[34]));
+    assert_eq!(read.shard_iterator_calls, 2);
+}
+
+#[test]
+fn an_iterator_that_expires_before_any_record_resumes_at_the_start() {
+    let mut shard = MemoryShard::new(kinesis_numbers(20));
+    shard.faults = schedule(vec![expired()]);
+    let wanted = range(&shard.records, 3, 7);
+    let read = read(&shard, &wanted);
+    assert_eq!(read.records, &shard.records[3..=7]);
+    assert_eq!(
+        shard.iterators.borrow()[1],
+        format!("AT {}", shard.records[3])
+    );
+}
+
+#[test]
+fn a_shard_that_disappears_is_unavailable_with_the_rest_missing() {
+    let mut shard = MemoryShard::new(kinesis_numbers(60));
+    *shard.page_cuts.borrow_mut() = vec![10, 10].into_iter().rev().collect();
+    shard.faults = schedule(vec![
+        None,
+        Some(SourceError::NotFound(
+            "ResourceNotFoundException: Shard gone".into(),
+        )),
+    ]);
+    let wanted = range(&shard.records, 0, 29);
+    let read = read(&shard, &wanted);
+    assert_eq!(read.records, &shard.records[0..10]);
+    assert_eq!(
+        read.unavailable.as_deref(),
+        Some("ResourceNotFoundException: Shard gone")
+    );
+    assert_eq!(read.gaps.len(), 1);
+    assert_eq!(read.gaps[0].reason, GapReason::StreamNotFound);
+    assert_covers(&wanted, &read);
+}
+
+#[test]
+fn the_deadline_stops_the_read_with_what_it_has() {
+    let mut shard = MemoryShard::new(kinesis_numbers(100));
+    *shard.page_cuts.borrow_mut() = vec![10; 10];
+    // Throttled calls back off; the deadline comes before the range is read.
+    shard.faults = schedule(
+        std::iter::once(None)
+            .chain((0..200).map(|_| throttled()))
+            .collect(),
+    );
+    let wanted = range(&shard.records, 0, 99);
+    // Retries enough to outlast the deadline.
+    let limits = ReadLimits {
+        retry: Backoff {
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(100),
+            attempts: 1_000,
+        },
+        ..ReadLimits::default()
+    };
+    let read = tokio_test_block_on(async {
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let read = read_range(&shard, &wanted, limits, Some(deadline))
+            .await
+            .unwrap();
+        assert!(
+            Instant::now() <= deadline,
+            "the reader stops before the deadline"
+        );
+        read
+    });
+    assert_eq!(read.records, &shard.records[0..10]);
+    assert_eq!(read.gaps.len(), 1);
+    assert_eq!(read.gaps[0].reason, GapReason::Deadline);
+    assert_covers(&wanted, &read);
+}
+
+/// A fault for each `GetRecords` call, drawn from `seeds`: about one call in
+/// four fails (throttled, failed, expired), the rest answer.
+fn fault_schedule(seeds: &[u8]) -> Vec<Option<SourceError>> {
+    seeds
+        .iter()
+        .map(|s| match s % 12 {
+            0 => throttled(),
+            1 => Some(SourceError::Service("InternalFailure: boom".into())),
+            2 => expired(),
+            _ => None,
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    /// Under any mix of throttling, failures and expired iterators, the range
+    /// comes back whole, in order, without duplicates.
+    #[test]
+    fn faults_never_lose_or_repeat_a_record(
+        len in 1usize..300,
+        bounds in (0usize..300, 0usize..300),
+        cuts in proptest::collection::vec(1usize..40, 0..40),
+        seeds in proptest::collection::vec(any::<u8>(), 0..40),
+    ) {
+        let mut shard = MemoryShard::new(kinesis_numbers(len));
+        *shard.page_cuts.borrow_mut() = cuts;
+        shard.faults = schedule(fault_schedule(&seeds));
+        let (a, b) = (bounds.0 % len, bounds.1 % len);
+        let (from, to) = (a.min(b), a.max(b));
+        let wanted = range(&shard.records, from, to);
+        let read = read(&shard, &wanted);
+        prop_assert_eq!(&read.records[..], &shard.records[from..=to]);
+        prop_assert!(read.is_complete(), "{:?}", read.gaps);
     }
 }
 

@@ -52,6 +52,7 @@ fn document(sizes: &[usize]) -> HydratedDocument {
             get_records_calls: 1,
             get_shard_iterator_calls: 1,
             duration_ms: 3,
+            unavailable: None,
         },
         records: EventRecords::Kinesis(records),
         batch: record.batch,
