@@ -3,8 +3,10 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 tools="$root/.tools"
 run_dir="$tools/run"
 venv="$tools/venv"
+sam_venv="$tools/sam"
 node_dir="$tools/node"
-export PATH="$venv/bin:$PATH"
+export PATH="$venv/bin:$PATH:$sam_venv/bin"
+export SAM_CLI_TELEMETRY=0
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, unit and property tests, the
 # over-the-wire tests against the emulators (started here if not running),
-# and the release Lambda build. `.ci/run` calls this.
+# the release Lambda build, and the deployment templates (lint, validate,
+# sam build). `.ci/run` calls this.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$root"
@@ -25,3 +26,17 @@ say "cargo lambda build --release (the deployable artefact)"
 cargo lambda build --release -p hydrate
 test -x "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
 ls -l "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
+
+say "infra: cfn-lint and sam validate --lint"
+cfn-lint infra/template.yaml infra/demo/template.yaml
+sam validate --lint -t infra/template.yaml
+sam validate --lint -t infra/demo/template.yaml
+
+# This machine has no aarch64 Rust target, so the build here is x86_64;
+# arm64 stays the template's default for deployment.
+say "infra: sam build with cargo-lambda (Architecture=x86_64 here)"
+sam build -t infra/template.yaml --beta-features \
+  --parameter-overrides Architecture=x86_64 \
+  --build-dir "$CARGO_TARGET_DIR/sam/build" --cache-dir "$CARGO_TARGET_DIR/sam/cache"
+test -x "$CARGO_TARGET_DIR/sam/build/Hydrator/bootstrap"
+ls -l "$CARGO_TARGET_DIR/sam/build/Hydrator/bootstrap"

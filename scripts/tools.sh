@@ -2,6 +2,7 @@
 # Installs the project's pinned tools into .tools/ (nothing global):
 #   .tools/node  kinesis-mock (npm kinesis-local), run with node
 #   .tools/venv  cargo-lambda, moto server, Powertools for AWS Lambda (Python) parser
+#   .tools/sam   cfn-lint and the SAM CLI, for the templates in infra/
 # Idempotent: a stamp of the pin files skips work that is already done.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -30,4 +31,13 @@ if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$py_stamp" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/emulators/requirements.txt"
   echo "$py_stamp" > "$venv/.stamp"
+fi
+
+sam_stamp=$(stamp_of "$root/tests/emulators/requirements-infra.txt")
+if [ "$(cat "$sam_venv/.stamp" 2>/dev/null)" != "$sam_stamp" ]; then
+  say "installing cfn-lint and the SAM CLI into .tools/sam"
+  rm -rf "$sam_venv"
+  python3 -m venv "$sam_venv"
+  "$sam_venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/emulators/requirements-infra.txt"
+  echo "$sam_stamp" > "$sam_venv/.stamp"
 fi

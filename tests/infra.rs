@@ -6,10 +6,10 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-/// A template as JSON, decoded by cfn-lint's parser from the tools venv.
+/// A template as JSON, decoded by cfn-lint's parser (in `.tools/sam`).
 fn template(path: &str) -> Value {
     let root = hydrator_tests::workspace_root();
-    let output = Command::new(root.join(".tools/venv/bin/python"))
+    let output = Command::new(root.join(".tools/sam/bin/python"))
         .arg(root.join("tests/infra/template_json.py"))
         .arg(root.join(path))
         .output()

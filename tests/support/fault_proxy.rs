@@ -29,6 +29,13 @@ pub struct Call {
 }
 
 impl Call {
+    /// The request body with `key` set to `value`.
+    pub fn with(&self, key: &str, value: Value) -> Value {
+        let mut body = self.body.clone();
+        body[key] = value;
+        body
+    }
+
     /// The operation's name without the service prefix.
     pub fn operation(&self) -> &str {
         self.target.rsplit('.').next().unwrap_or("")
@@ -58,8 +65,22 @@ pub enum Action {
     },
     /// Wait, then forward.
     Delay(Duration),
+    /// Forward this request body instead (e.g. a smaller `Limit`, or another
+    /// iterator type), as a service would answer that request.
+    Rewrite(Value),
     /// Close the connection without an answer.
     Reset,
+    /// Wait, then do the other action.
+    Later(Duration, Box<Action>),
+}
+
+/// An error answer with the service's shape: `status`, `__type` and message.
+pub fn service_error(status: u16, error_type: &str, message: &str) -> Action {
+    Action::Error {
+        status,
+        error_type: error_type.to_owned(),
+        message: message.to_owned(),
+    }
 }
 
 /// Decides the action for a call, given it and how many calls came before it.
@@ -157,7 +178,12 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
         calls.push(call.clone());
         calls.len() - 1
     };
-    let answer: Answer = match (shared.rule)(&call, index) {
+    let mut action = (shared.rule)(&call, index);
+    while let Action::Later(wait, then) = action {
+        tokio::time::sleep(wait).await;
+        action = *then;
+    }
+    let answer: Answer = match action {
         Action::Forward => Some(forward(shared, &parts, body).await),
         Action::Delay(wait) => {
             tokio::time::sleep(wait).await;
@@ -171,7 +197,9 @@ async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
         Action::FailEntries(positions) => {
             Some(fail_entries(shared, &parts, &call, &positions).await)
         }
+        Action::Rewrite(body) => Some(forward(shared, &parts, Bytes::from(body.to_string())).await),
         Action::Reset => None,
+        Action::Later(..) => unreachable!("waited for above"),
     };
     answer
 }
