@@ -12,12 +12,12 @@ use hydrate::deliver::Backoff;
 use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::assert_conforms_to_schema;
 use hydrator_tests::emulator::{moto_endpoint, sdk_config, sdk_config_with};
-use hydrator_tests::failure::{dynamodb_failure, sns_event, Batch};
+use hydrator_tests::failure::sns_event;
 use hydrator_tests::fault_proxy::{Action, FaultProxy};
 use hydrator_tests::queue::{
     bucket_contents, create_archive, create_fifo_queue, create_queue, drain, queue_depth,
 };
-use hydrator_tests::table::{TestTable, KEY};
+use hydrator_tests::table::{sequence_numbers, TestTable, KEY};
 use serde_json::Value;
 
 /// Retries fast enough for a test, with the same schedule shape.
@@ -54,36 +54,8 @@ async fn failed_batch(count: usize, bytes: usize) -> (TestTable, Vec<StreamRecor
         .collect();
     table.put_all(items).await;
     let stream = table.stream_records().await;
-    let number = |i: usize| {
-        stream[i]
-            .dynamodb
-            .as_ref()
-            .and_then(|d| d.sequence_number.clone())
-            .unwrap()
-    };
-    let (start, end, shard_id) = (number(0), number(count - 1), table.shard_id().await);
-    let batch = Batch {
-        shard_id: &shard_id,
-        start: &start,
-        end: &end,
-        size: count,
-    };
-    let event = sns_event(&dynamodb_failure(&table.stream_arn, &batch));
+    let event = sns_event(&table.failure(&stream, 0, count - 1).await);
     (table, stream, event)
-}
-
-fn sequence_numbers(stream: &[StreamRecord]) -> Vec<String> {
-    stream
-        .iter()
-        .map(|r| {
-            r.dynamodb
-                .as_ref()
-                .unwrap()
-                .sequence_number
-                .clone()
-                .unwrap()
-        })
-        .collect()
 }
 
 /// Parts ordered by index, checked to be one complete set of one group, and

@@ -14,7 +14,9 @@ use hydrator_tests::check::assert_conforms_to_schema;
 use hydrator_tests::emulator::sdk_config;
 use hydrator_tests::failure::{dynamodb_failure, sns_event, Batch};
 use hydrator_tests::powertools::{parse_dynamodb_event, with_event_file};
-use hydrator_tests::table::{item_json, sorted_sets, Change, Item, TestTable, KEY};
+use hydrator_tests::table::{
+    item_json, sequence_number, sorted_sets, Change, Item, TestTable, KEY,
+};
 use serde_json::{json, Value};
 
 /// Return mode, without the OnSuccess destination's size limit: these tests
@@ -25,14 +27,6 @@ fn hydrator() -> Hydrator {
         ..Settings::default()
     };
     Hydrator::new(sdk_config(), settings)
-}
-
-fn sequence_number(record: &StreamRecord) -> &str {
-    record
-        .dynamodb
-        .as_ref()
-        .and_then(|d| d.sequence_number.as_deref())
-        .expect("stream records have sequence numbers")
 }
 
 /// Hydrates, through an SNS event, the failure of the batch running from

@@ -17,10 +17,10 @@ use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydra
 use hydrator_tests::emulator::{
     kinesis_client, kinesis_endpoint, moto_endpoint, sdk_config, sdk_config_with,
 };
-use hydrator_tests::failure::{dynamodb_failure, kinesis_failure, Batch, CONSUMER_ARN};
+use hydrator_tests::failure::{kinesis_failure, CONSUMER_ARN};
 use hydrator_tests::fault_proxy::{service_error, Action, Call, FaultProxy, Rule};
 use hydrator_tests::stream::{TestStream, Written};
-use hydrator_tests::table::{TestTable, KEY};
+use hydrator_tests::table::{sequence_numbers, TestTable, KEY};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -70,12 +70,7 @@ async fn hydrate_doc(hydrator: &Hydrator, failure: &Value, deadline: Option<Inst
 }
 
 async fn orders(count: usize) -> (TestStream, Vec<Written>) {
-    let stream = TestStream::create(&kinesis_client(), "faults", 1).await;
-    let payloads: Vec<Vec<u8>> = (0..count)
-        .map(|i| format!("{{\"order\":{i}}}").into_bytes())
-        .collect();
-    let written = stream.write(0, &payloads).await;
-    (stream, written)
+    TestStream::with_orders("faults", count).await
 }
 
 fn is(call: &Call, operation: &str) -> bool {
@@ -446,33 +441,11 @@ async fn table_with(count: usize) -> (TestTable, Vec<StreamRecord>) {
     (table, stream)
 }
 
-fn sequence_numbers(stream: &[StreamRecord]) -> Vec<String> {
-    stream
-        .iter()
-        .map(|r| {
-            r.dynamodb
-                .as_ref()
-                .unwrap()
-                .sequence_number
-                .clone()
-                .unwrap()
-        })
-        .collect()
-}
-
 async fn ddb_failure(
     table: &TestTable,
     stream: &[StreamRecord],
     first: usize,
     last: usize,
 ) -> Value {
-    let numbers = sequence_numbers(stream);
-    let shard_id = table.shard_id().await;
-    let batch = Batch {
-        shard_id: &shard_id,
-        start: &numbers[first],
-        end: &numbers[last],
-        size: last - first + 1,
-    };
-    dynamodb_failure(&table.stream_arn, &batch)
+    table.failure(stream, first, last).await
 }

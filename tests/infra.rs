@@ -143,8 +143,8 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
         .into_iter()
         .map(|(a, r)| (a.to_owned(), r))
         .collect();
-    granted.sort_by(|a, b| (a.0.clone(), a.1.to_string()).cmp(&(b.0.clone(), b.1.to_string())));
-    expected.sort_by(|a, b| (a.0.clone(), a.1.to_string()).cmp(&(b.0.clone(), b.1.to_string())));
+    granted.sort_by_key(|(action, resource)| (action.clone(), resource.to_string()));
+    expected.sort_by_key(|(action, resource)| (action.clone(), resource.to_string()));
     assert_eq!(granted, expected, "exactly these grants");
 
     // The grants on optional resources exist only when the resource is given.

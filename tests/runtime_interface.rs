@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 
 use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydration};
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint};
-use hydrator_tests::failure::{dynamodb_failure, kinesis_failure, sns_event, Batch};
+use hydrator_tests::failure::{kinesis_failure, sns_event};
 use hydrator_tests::runtime_api::{hydrate_binary, FunctionProcess, Outcome, RuntimeApi};
 use hydrator_tests::stream::TestStream;
 use hydrator_tests::table::{TestTable, KEY};
@@ -87,23 +87,7 @@ async fn the_function_returns_documents_and_classified_errors_and_logs_no_payloa
             .await;
     }
     let changes = table.stream_records().await;
-    let number = |i: usize| {
-        changes[i]
-            .dynamodb
-            .as_ref()
-            .unwrap()
-            .sequence_number
-            .clone()
-            .unwrap()
-    };
-    let (start, end, shard_id) = (number(0), number(2), table.shard_id().await);
-    let batch = Batch {
-        shard_id: &shard_id,
-        start: &start,
-        end: &end,
-        size: 3,
-    };
-    let failure = dynamodb_failure(&table.stream_arn, &batch);
+    let failure = table.failure(&changes, 0, 2).await;
     let outcome = api
         .invoke(
             sns_event(&failure).to_string().into_bytes(),

@@ -8,10 +8,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydration};
-use hydrator_tests::emulator::{kinesis_client, sdk_config};
+use hydrator_tests::emulator::sdk_config;
 use hydrator_tests::failure::{
-    dynamodb_failure, kinesis_failure, s3_event, sns_event, sns_notification, sqs_event, Batch,
-    CONSUMER_ARN,
+    kinesis_failure, s3_event, sns_event, sns_notification, sqs_event, CONSUMER_ARN,
 };
 use hydrator_tests::queue::{create_bucket, create_queue, drain, put_object};
 use hydrator_tests::stream::{TestStream, Written};
@@ -30,12 +29,7 @@ fn to_dlq(queue_url: &str) -> Settings {
 }
 
 async fn stream_of(count: usize) -> (TestStream, Vec<Written>) {
-    let stream = TestStream::create(&kinesis_client(), "triggers", 1).await;
-    let payloads: Vec<Vec<u8>> = (0..count)
-        .map(|i| format!("{{\"order\":{i}}}").into_bytes())
-        .collect();
-    let written = stream.write(0, &payloads).await;
-    (stream, written)
+    TestStream::with_orders("triggers", count).await
 }
 
 /// The failure of the `size` records from `first`.
@@ -46,6 +40,21 @@ fn failure_of(stream: &TestStream, written: &[Written], first: usize, size: usiz
         &written[first + size - 1],
         size,
     )
+}
+
+/// Hydrates `payload` in return mode and gives the one document, checked
+/// against the schema.
+async fn one_document(payload: String) -> Value {
+    let response = hydrator(Settings::default())
+        .handle(payload)
+        .await
+        .expect("a document");
+    let Response::One(document) = response else {
+        panic!("one failure gives one document")
+    };
+    let document = serde_json::to_value(&document).unwrap();
+    assert_conforms_to_schema(&document);
+    document
 }
 
 fn to_value(response: &Response) -> Value {
@@ -213,14 +222,7 @@ async fn pipes_dead_letter_records_hydrate_for_both_sources() {
     failure.as_object_mut().unwrap().remove("requestContext");
     failure.as_object_mut().unwrap().remove("responseContext");
     failure["context"] = pipes_context.clone();
-    let Response::One(document) = hydrator(Settings::default())
-        .handle(failure.to_string())
-        .await
-        .unwrap()
-    else {
-        panic!("one document")
-    };
-    let document = serde_json::to_value(&document).unwrap();
+    let document = one_document(failure.to_string()).await;
     assert_eq!(hydration(&document).0, "complete");
     // Without INVOKE_IDENTITY_ARN, the pipe stands in for the consumer.
     assert_records_are(&document, &written[1..=2], &stream.arn, PIPE);
@@ -235,33 +237,10 @@ async fn pipes_dead_letter_records_hydrate_for_both_sources() {
             .await;
     }
     let changes = table.stream_records().await;
-    let number = |i: usize| {
-        changes[i]
-            .dynamodb
-            .as_ref()
-            .unwrap()
-            .sequence_number
-            .clone()
-            .unwrap()
-    };
-    let (start, end, shard_id) = (number(0), number(2), table.shard_id().await);
-    let batch = Batch {
-        shard_id: &shard_id,
-        start: &start,
-        end: &end,
-        size: 3,
-    };
-    let mut failure = dynamodb_failure(&table.stream_arn, &batch);
+    let mut failure = table.failure(&changes, 0, 2).await;
     failure.as_object_mut().unwrap().remove("requestContext");
     failure["context"] = pipes_context;
-    let Response::One(document) = hydrator(Settings::default())
-        .handle(failure.to_string())
-        .await
-        .unwrap()
-    else {
-        panic!("one document")
-    };
-    let document = serde_json::to_value(&document).unwrap();
+    let document = one_document(failure.to_string()).await;
     assert_conforms_to_schema(&document);
     assert_eq!(hydration(&document), ("complete", 3, 3, vec![]));
     let keys: Vec<&str> = document["Records"]
@@ -295,14 +274,7 @@ async fn an_s3_destination_object_with_its_payload_needs_no_stream_read() {
     let bucket = create_bucket("stream-failures").await;
     let key = "aws/lambda/orders consumer/2026/11/21/failure 1.json";
     put_object(&bucket, key, object.into_bytes()).await;
-    let Response::One(document) = hydrator(Settings::default())
-        .handle(s3_event(&bucket, key).to_string())
-        .await
-        .expect("the object hydrates")
-    else {
-        panic!("one document")
-    };
-    let document = serde_json::to_value(&document).unwrap();
+    let document = one_document(s3_event(&bucket, key).to_string()).await;
     assert_conforms_to_schema(&document);
     let h = &document["hydration"];
     assert_eq!(h["origin"], "s3-payload");
@@ -327,14 +299,7 @@ async fn an_s3_destination_object_without_payload_is_read_from_the_stream() {
     let failure = failure_of(&stream, &written, 0, 4);
     let bucket = create_bucket("stream-failures").await;
     put_object(&bucket, "failure.json", failure.to_string().into_bytes()).await;
-    let Response::One(document) = hydrator(Settings::default())
-        .handle(s3_event(&bucket, "failure.json").to_string())
-        .await
-        .unwrap()
-    else {
-        panic!("one document")
-    };
-    let document = serde_json::to_value(&document).unwrap();
+    let document = one_document(s3_event(&bucket, "failure.json").to_string()).await;
     assert_eq!(document["hydration"]["origin"], "stream");
     assert_eq!(hydration(&document), ("complete", 4, 4, vec![]));
     assert_records_are(&document, &written, &stream.arn, CONSUMER_ARN);

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint};
-use hydrator_tests::failure::{dynamodb_failure, kinesis_failure, sns_event, Batch};
+use hydrator_tests::failure::{kinesis_failure, sns_event};
 use hydrator_tests::runtime_api::{hydrate_binary, FunctionProcess, Outcome, RuntimeApi};
 use hydrator_tests::stream::TestStream;
 use hydrator_tests::table::{TestTable, KEY};
@@ -122,22 +122,7 @@ async fn dynamodb_failure_event() -> (Value, usize) {
         stream.len(),
         table.name
     );
-    let number = |i: usize| {
-        stream[i]
-            .dynamodb
-            .as_ref()
-            .and_then(|d| d.sequence_number.clone())
-            .expect("stream records have sequence numbers")
-    };
-    let (start, end) = (number(5), number(12));
-    let shard_id = table.shard_id().await;
-    let batch = Batch {
-        shard_id: &shard_id,
-        start: &start,
-        end: &end,
-        size: 8,
-    };
-    (sns_event(&dynamodb_failure(&table.stream_arn, &batch)), 8)
+    (sns_event(&table.failure(&stream, 5, 12).await), 8)
 }
 
 fn order(n: u32, status: &str) -> HashMap<String, AttributeValue> {

@@ -167,3 +167,15 @@ pub fn binary_payloads(count: usize, max_len: usize, seed: u64) -> Vec<Vec<u8>> 
         })
         .collect()
 }
+
+impl TestStream {
+    /// A one-shard stream holding `count` small JSON orders.
+    pub async fn with_orders(prefix: &str, count: usize) -> (TestStream, Vec<Written>) {
+        let stream = TestStream::create(&crate::emulator::kinesis_client(), prefix, 1).await;
+        let payloads: Vec<Vec<u8>> = (0..count)
+            .map(|i| format!("{{\"order\":{i}}}").into_bytes())
+            .collect();
+        let written = stream.write(0, &payloads).await;
+        (stream, written)
+    }
+}

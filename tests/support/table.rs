@@ -285,3 +285,39 @@ pub fn sorted_sets(image: &Value) -> Value {
         other => other.clone(),
     }
 }
+
+/// The sequence number of a stream record.
+pub fn sequence_number(record: &aws_sdk_dynamodbstreams::types::Record) -> &str {
+    record
+        .dynamodb
+        .as_ref()
+        .and_then(|d| d.sequence_number.as_deref())
+        .expect("stream records have sequence numbers")
+}
+
+/// The sequence numbers of stream records, in order.
+pub fn sequence_numbers(records: &[aws_sdk_dynamodbstreams::types::Record]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| sequence_number(r).to_owned())
+        .collect()
+}
+
+impl TestTable {
+    /// The on-failure record of the batch of stream records `first..=last`.
+    pub async fn failure(
+        &self,
+        records: &[aws_sdk_dynamodbstreams::types::Record],
+        first: usize,
+        last: usize,
+    ) -> Value {
+        let shard_id = self.shard_id().await;
+        let batch = crate::failure::Batch {
+            shard_id: &shard_id,
+            start: sequence_number(&records[first]),
+            end: sequence_number(&records[last]),
+            size: last - first + 1,
+        };
+        crate::failure::dynamodb_failure(&self.stream_arn, &batch)
+    }
+}

@@ -53,7 +53,9 @@ impl Archive<'_> {
             records: parts.len(),
             ..Archived::default()
         };
-        for batch in batches(parts) {
+        for batch in super::batches(parts, CALL_RECORDS, CALL_BYTES, |part: &Part| {
+            part.body.len() + 1
+        }) {
             self.put_batch(batch, &mut archived).await;
         }
         archived
@@ -117,24 +119,4 @@ impl Archive<'_> {
         archived.error = last_error;
         tracing::error!(failed = pending.len(), error = ?archived.error, "records could not be archived");
     }
-}
-
-/// Consecutive parts in batches of at most 500 records and 4 MiB.
-fn batches(parts: Vec<Part>) -> Vec<Vec<Part>> {
-    let mut batches: Vec<Vec<Part>> = Vec::new();
-    let mut bytes = 0;
-    for part in parts {
-        let size = part.body.len() + 1;
-        match batches.last_mut() {
-            Some(batch) if batch.len() < CALL_RECORDS && bytes + size <= CALL_BYTES => {
-                bytes += size;
-                batch.push(part);
-            }
-            _ => {
-                bytes = size;
-                batches.push(vec![part]);
-            }
-        }
-    }
-    batches
 }

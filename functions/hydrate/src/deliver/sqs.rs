@@ -121,7 +121,7 @@ impl DlqWriter<'_> {
         let count = entries.len();
         let mut message_ids = vec![String::new(); count];
         let mut calls = 0;
-        for batch in batches(entries) {
+        for batch in super::batches(entries, BATCH_ENTRIES, BATCH_BYTES, Entry::size) {
             calls += self
                 .send_batch(document, batch, &mut message_ids, count)
                 .await?;
@@ -253,24 +253,4 @@ fn message_group(document: &HydratedDocument) -> String {
     hash.update([0]);
     hash.update(document.batch.shard_id.as_bytes());
     hex(&hash.finalize()[..16])
-}
-
-/// Consecutive entries in batches of at most 10 and 1 MiB.
-fn batches(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
-    let mut batches: Vec<Vec<Entry>> = Vec::new();
-    let mut bytes = 0;
-    for entry in entries {
-        let size = entry.size();
-        match batches.last_mut() {
-            Some(batch) if batch.len() < BATCH_ENTRIES && bytes + size <= BATCH_BYTES => {
-                bytes += size;
-                batch.push(entry);
-            }
-            _ => {
-                bytes = size;
-                batches.push(vec![entry]);
-            }
-        }
-    }
-    batches
 }
