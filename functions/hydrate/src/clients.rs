@@ -11,9 +11,11 @@
 //! expired iterator or a vanished shard means for the read.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{Region, SdkConfig};
 use aws_types::service_config::ServiceConfigKey;
 
@@ -22,15 +24,17 @@ pub struct Clients {
     kinesis: Mutex<HashMap<String, aws_sdk_kinesis::Client>>,
     dynamodb_streams: Mutex<HashMap<String, aws_sdk_dynamodbstreams::Client>>,
     s3: Mutex<HashMap<String, aws_sdk_s3::Client>>,
-    sqs: aws_sdk_sqs::Client,
-    firehose: aws_sdk_firehose::Client,
+    // Made on first use: most deployments use one or neither, and every
+    // client made at start-up lengthens the cold start.
+    sqs: OnceLock<aws_sdk_sqs::Client>,
+    firehose: OnceLock<aws_sdk_firehose::Client>,
 }
 
 impl Clients {
     pub fn new(sdk: SdkConfig) -> Self {
         Self {
-            sqs: aws_sdk_sqs::Client::new(&sdk),
-            firehose: aws_sdk_firehose::Client::new(&sdk),
+            sqs: OnceLock::new(),
+            firehose: OnceLock::new(),
             sdk,
             kinesis: Mutex::default(),
             dynamodb_streams: Mutex::default(),
@@ -43,6 +47,7 @@ impl Clients {
             let config = aws_sdk_kinesis::config::Builder::from(&self.sdk)
                 .region(Region::new(region.to_owned()))
                 .retry_config(RetryConfig::disabled())
+                .timeout_config(stream_call_timeouts())
                 .build();
             aws_sdk_kinesis::Client::from_conf(config)
         })
@@ -53,6 +58,7 @@ impl Clients {
             let config = aws_sdk_dynamodbstreams::config::Builder::from(&self.sdk)
                 .region(Region::new(region.to_owned()))
                 .retry_config(RetryConfig::disabled())
+                .timeout_config(stream_call_timeouts())
                 .build();
             aws_sdk_dynamodbstreams::Client::from_conf(config)
         })
@@ -70,11 +76,12 @@ impl Clients {
     }
 
     pub fn sqs(&self) -> &aws_sdk_sqs::Client {
-        &self.sqs
+        self.sqs.get_or_init(|| aws_sdk_sqs::Client::new(&self.sdk))
     }
 
     pub fn firehose(&self) -> &aws_sdk_firehose::Client {
-        &self.firehose
+        self.firehose
+            .get_or_init(|| aws_sdk_firehose::Client::new(&self.sdk))
     }
 }
 
@@ -92,6 +99,15 @@ fn has_custom_s3_endpoint(sdk: &SdkConfig) -> bool {
         _ => false,
     };
     from_service_config || sdk.endpoint_url().is_some()
+}
+
+/// A stream call that hangs is cut off and retried like any failed call,
+/// rather than left to run into the invocation's deadline.
+fn stream_call_timeouts() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .build()
 }
 
 fn cached<C: Clone>(
