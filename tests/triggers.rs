@@ -4,14 +4,16 @@
 //! read from moto's S3.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydration};
-use hydrator_tests::emulator::sdk_config;
+use hydrator_tests::emulator::{kinesis_endpoint, sdk_config, sdk_config_with};
 use hydrator_tests::failure::{
     kinesis_failure, s3_event, sns_event, sns_notification, sqs_event, CONSUMER_ARN,
 };
+use hydrator_tests::fault_proxy::{Action, FaultProxy};
 use hydrator_tests::queue::{create_bucket, create_queue, drain, put_object};
 use hydrator_tests::stream::{TestStream, Written};
 use hydrator_tests::table::{TestTable, KEY};
@@ -314,4 +316,44 @@ async fn a_missing_s3_object_is_a_classified_error() {
         .expect_err("nothing to fetch");
     assert_eq!(error.class(), "Fetch.S3", "{error}");
     assert!(error.to_string().contains("NoSuchKey"), "{error}");
+}
+
+#[tokio::test]
+async fn failure_records_of_one_invocation_are_read_concurrently_within_the_bound() {
+    let (stream, written) = stream_of(12).await;
+    let failures: Vec<Value> = (0..6)
+        .map(|i| failure_of(&stream, &written, i * 2, 2))
+        .collect();
+    let mut event = sns_event(&failures[0]);
+    let records = event["Records"].as_array_mut().unwrap();
+    let template = records[0].clone();
+    for failure in &failures[1..] {
+        let mut record = template.clone();
+        record["Sns"]["Message"] = failure.to_string().into();
+        records.push(record);
+    }
+    // Slow reads, so that reads that may overlap do.
+    let proxy = FaultProxy::start(
+        &kinesis_endpoint(),
+        Box::new(|_, _| Action::Delay(Duration::from_millis(300))),
+    )
+    .await;
+    let settings = Settings {
+        max_concurrency: 3,
+        ..Settings::default()
+    };
+    let hydrator = Hydrator::new(sdk_config_with(&[("Kinesis", proxy.url())]), settings);
+    let Response::Many(documents) = hydrator.handle(event.to_string()).await.unwrap() else {
+        panic!("six failures give six documents")
+    };
+    assert_eq!(documents.len(), 6);
+    for (i, document) in documents.iter().enumerate() {
+        let document = serde_json::to_value(document).unwrap();
+        assert_eq!(
+            document["failure"], failures[i],
+            "documents in the order of the records"
+        );
+        assert_eq!(hydration(&document).0, "complete");
+    }
+    assert_eq!(proxy.most_at_once(), 3, "three reads at a time, no more");
 }

@@ -89,12 +89,21 @@ pub type Rule = Box<dyn Fn(&Call, usize) -> Action + Send + Sync>;
 pub struct FaultProxy {
     pub address: SocketAddr,
     calls: Arc<Mutex<Vec<Call>>>,
+    in_flight: Arc<InFlight>,
+}
+
+/// How many calls the proxy is handling at once, and the most it has.
+#[derive(Default)]
+struct InFlight {
+    now: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
 }
 
 struct Shared {
     target: String,
     rule: Rule,
     calls: Arc<Mutex<Vec<Call>>>,
+    in_flight: Arc<InFlight>,
     client: Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
 }
 
@@ -104,10 +113,12 @@ impl FaultProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let address = listener.local_addr().expect("local address");
         let calls = Arc::new(Mutex::new(Vec::new()));
+        let in_flight = Arc::new(InFlight::default());
         let shared = Arc::new(Shared {
             target: target.trim_end_matches('/').to_owned(),
             rule,
             calls: calls.clone(),
+            in_flight: in_flight.clone(),
             client: Client::builder(TokioExecutor::new()).build_http(),
         });
         tokio::spawn(async move {
@@ -132,7 +143,11 @@ impl FaultProxy {
                 });
             }
         });
-        FaultProxy { address, calls }
+        FaultProxy {
+            address,
+            calls,
+            in_flight,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -142,6 +157,13 @@ impl FaultProxy {
     /// Every call so far, in order.
     pub fn calls(&self) -> Vec<Call> {
         self.calls.lock().unwrap().clone()
+    }
+
+    /// The most calls the proxy was handling at the same time.
+    pub fn most_at_once(&self) -> usize {
+        self.in_flight
+            .most
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The calls of one operation, e.g. `SendMessageBatch`.
@@ -157,6 +179,15 @@ impl FaultProxy {
 type Answer = Option<Response<Full<Bytes>>>;
 
 async fn handle(shared: &Shared, request: Request<Incoming>) -> Answer {
+    use std::sync::atomic::Ordering::SeqCst;
+    let now = shared.in_flight.now.fetch_add(1, SeqCst) + 1;
+    shared.in_flight.most.fetch_max(now, SeqCst);
+    let answer = answer(shared, request).await;
+    shared.in_flight.now.fetch_sub(1, SeqCst);
+    answer
+}
+
+async fn answer(shared: &Shared, request: Request<Incoming>) -> Answer {
     let (parts, body) = request.into_parts();
     let body = body
         .collect()
