@@ -1,0 +1,36 @@
+//! `hydrator`: parses the command line and runs one command; the commands
+//! live in the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use hydrator_cli::args::{Cli, Command, DlqCommand};
+use hydrator_cli::{dlq, hydrate_file, redrive, replay, sdk_config, Outcome};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let format = cli.global.output;
+    let sdk = sdk_config(&cli.global).await;
+    let result = match &cli.command {
+        Command::Hydrate(args) => hydrate_file::run(sdk, args, format).await,
+        Command::Dlq(DlqCommand::List(args)) => {
+            dlq::list(&aws_sdk_sqs::Client::new(&sdk), args, format).await
+        }
+        Command::Dlq(DlqCommand::Drain(args)) => {
+            dlq::drain(&aws_sdk_sqs::Client::new(&sdk), args, format).await
+        }
+        Command::Replay(args) => replay::run(sdk, args, format).await,
+        Command::Redrive(args) => {
+            redrive::run(sdk, args, format, hydrate::backoff::Backoff::default()).await
+        }
+    };
+    match result {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::Incomplete) => ExitCode::from(2),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(1)
+        }
+    }
+}
