@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# The main job, locally: start kinesis-mock and moto, write orders to a Kinesis
-# stream and changes to a DynamoDB table, build the on-failure record an event
-# source mapping sends for a failed batch of each, run the hydrate function
-# through the Lambda runtime interface, and print each document's summary and
-# where it was written (.demo/).
-# KEEP_EMULATORS=1 leaves the emulators running, to replay .demo/sns-*-event.json.
+# The main job, locally: start kinesis-mock and moto, then run the whole
+# failure path (tests/support/pipeline.rs): orders written to a Kinesis
+# stream, the orders-consumer failing on two of them, an event source
+# mapping that retries and bisects, the on-failure records published to SNS
+# and queued in SQS, the hydrate function invoked through the Lambda runtime
+# interface, and the DLQ shown with `hydrator dlq list`. Logs go to .demo/.
+#   scripts/demo.sh sources   hydrates a failed Kinesis batch and a failed
+#                             DynamoDB stream batch directly instead.
+# KEEP_EMULATORS=1 leaves the emulators running, to drain, replay and redrive.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$root"
 
 "$root/scripts/tools.sh"
 with_emulators
-say "building the function and the demo"
-cargo build -q -p hydrate --bin hydrate
-cargo build -q -p hydrator-tests --bin demo
-say "hydrating a failed Kinesis batch and a failed DynamoDB stream batch"
-"$CARGO_TARGET_DIR/debug/demo"
+say "building the functions, the hydrator tool and the pipeline"
+cargo build -q --workspace --bins
+if [ "${1:-}" = sources ]; then
+  say "hydrating a failed Kinesis batch and a failed DynamoDB stream batch"
+  "$CARGO_TARGET_DIR/debug/demo"
+else
+  say "running the local pipeline: stream, failing consumer, SNS, SQS, hydrator, DLQ"
+  "$CARGO_TARGET_DIR/debug/pipeline"
+fi

@@ -13,8 +13,8 @@ with_emulators
 say "cargo fmt --check"
 cargo fmt --all -- --check
 
-say "building the hydrate binary the runtime interface tests run"
-cargo build -p hydrate --bins
+say "building the binaries the tests run (functions, hydrator tool, pipeline)"
+cargo build --workspace --bins
 
 say "cargo test (unit, property, and over the wire against the emulators)"
 cargo test --workspace --no-fail-fast

@@ -317,22 +317,34 @@ fn show(report: &Report, format: Format) -> anyhow::Result<()> {
     if format == Format::Json {
         return report::print_json(report);
     }
+    // `list` saves nothing; `drain` says where each failure went.
+    let drained = report.failures.iter().any(|f| !f.files.is_empty());
     let rows: Vec<Vec<String>> = report
         .failures
         .iter()
         .map(|f| {
             let mut cells = f.summary.cells();
             cells.push(f.parts.to_string());
-            cells.push(match (f.deleted, f.files.first()) {
-                (true, _) => "deleted".into(),
-                (false, Some(file)) => file.display().to_string(),
-                (false, None) => String::new(),
-            });
+            if drained {
+                let file = f
+                    .files
+                    .first()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                cells.push(if f.deleted {
+                    format!("{file} (deleted)")
+                } else {
+                    file
+                });
+            }
             cells
         })
         .collect();
     let mut headers = SUMMARY_HEADERS.to_vec();
-    headers.extend(["PARTS", ""]);
+    headers.push("PARTS");
+    if drained {
+        headers.push("SAVED AS");
+    }
     print!("{}", report::table(&headers, &rows));
     println!(
         "{} message(s), {} failure(s)",

@@ -6,7 +6,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use aws_sdk_lambda::config::Credentials;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
@@ -94,30 +93,50 @@ pub async fn run(
     for event in &events {
         progress.set_message(event.path.display().to_string());
         let payload = serde_json::to_vec(&event.event())?;
-        let output = client
+        let answer = client
             .invoke()
             .function_name(target.function())
             .invocation_type(InvocationType::RequestResponse)
             .payload(Blob::new(payload))
             .send()
-            .await
-            .with_context(|| format!("cannot invoke {}", target.function()))?;
-        let answer: Value = output
-            .payload()
-            .and_then(|p| serde_json::from_slice(p.as_ref()).ok())
-            .unwrap_or(Value::Null);
-        let failed = output.function_error().is_some();
-        let text = |key: &str| {
-            failed
-                .then(|| answer.get(key).and_then(Value::as_str).map(str::to_owned))
-                .flatten()
+            .await;
+        let failure = match answer {
+            // Lambda answers 200 and flags a function error in a header.
+            Ok(output) => output.function_error().map(|kind| {
+                let document: Value = output
+                    .payload()
+                    .and_then(|p| serde_json::from_slice(p.as_ref()).ok())
+                    .unwrap_or(Value::Null);
+                (document, kind.to_owned())
+            }),
+            // `cargo lambda watch` answers a function error with a 500 whose
+            // body is the error document; anything else is the service's own error.
+            Err(error) => {
+                let document = error
+                    .raw_response()
+                    .and_then(|r| r.body().bytes())
+                    .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+                    .filter(|d| d.get("errorMessage").is_some());
+                match document {
+                    Some(document) => Some((document, "Unhandled".to_owned())),
+                    None => {
+                        return Err(anyhow::Error::new(error)
+                            .context(format!("cannot invoke {}", target.function())))
+                    }
+                }
+            }
+        };
+        let text = |document: &Value, key: &str| {
+            document.get(key).and_then(Value::as_str).map(str::to_owned)
         };
         rows.push(Row {
             file: event.path.clone(),
             records: event.records.len(),
-            succeeded: !failed,
-            error_type: text("errorType").or_else(|| output.function_error().map(str::to_owned)),
-            error_message: text("errorMessage"),
+            succeeded: failure.is_none(),
+            error_type: failure
+                .as_ref()
+                .map(|(d, kind)| text(d, "errorType").unwrap_or_else(|| kind.clone())),
+            error_message: failure.as_ref().and_then(|(d, _)| text(d, "errorMessage")),
         });
         progress.inc(1);
     }

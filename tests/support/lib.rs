@@ -3,10 +3,13 @@
 //! built as an event source mapping builds them, and a Lambda runtime API host
 //! that runs the real `hydrate` binary.
 
+pub mod cargo_lambda;
 pub mod check;
+pub mod cli;
 pub mod emulator;
 pub mod failure;
 pub mod fault_proxy;
+pub mod pipeline;
 pub mod powertools;
 pub mod queue;
 pub mod runtime_api;

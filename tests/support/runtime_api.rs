@@ -301,22 +301,23 @@ impl FunctionProcess {
     }
 }
 
-/// The `hydrate` binary of this build: `target/<profile>/hydrate`, next to the
-/// running test or tool. `scripts/test.sh` builds it before the tests.
+/// The `hydrate` binary of this build.
 pub fn hydrate_binary() -> PathBuf {
+    workspace_binary("hydrate")
+}
+
+/// A binary of this workspace's build, `target/<profile>/<name>`, next to
+/// the running test or tool. `scripts/test.sh` builds them before the tests.
+pub fn workspace_binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let candidates = exe
-        .ancestors()
-        .skip(1)
-        .take(2)
-        .map(|dir| dir.join("hydrate"));
+    let candidates = exe.ancestors().skip(1).take(2).map(|dir| dir.join(name));
     for candidate in candidates {
         if candidate.is_file() {
             return candidate;
         }
     }
     panic!(
-        "no hydrate binary next to {}: run `cargo build -p hydrate` first",
+        "no {name} binary next to {}: run `cargo build --workspace --bins` first",
         exe.display()
     )
 }

@@ -32,6 +32,16 @@ pub enum Rejection {
     },
 }
 
+impl Rejection {
+    /// The error type Lambda reports for the invocation.
+    pub fn class(&self) -> &'static str {
+        match self {
+            Rejection::NotAnOrder { .. } => "NotAnOrder",
+            Rejection::UnsupportedCurrency { .. } => "UnsupportedCurrency",
+        }
+    }
+}
+
 /// The currencies the consumer accepts, from `ACCEPTED_CURRENCIES`
 /// (comma-separated; `EUR` when unset).
 #[derive(Debug, Clone)]
@@ -65,7 +75,7 @@ impl OrdersConsumer {
                     reason: e.to_string(),
                 }
             })?;
-            if !self.accepted.iter().any(|c| *c == order.currency) {
+            if !self.accepted.contains(&order.currency) {
                 return Err(Rejection::UnsupportedCurrency {
                     order_id: order.order_id,
                     sequence_number,

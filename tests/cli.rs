@@ -1,0 +1,211 @@
+//! The `hydrator` tool against the emulators: `hydrate <file>` on saved
+//! events, and `dlq drain` putting parts back together, keeping what is
+//! incomplete, and deleting only what it saved.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hydrate::{Hydrator, Settings};
+use hydrator_tests::cli::hydrator;
+use hydrator_tests::emulator::sdk_config;
+use hydrator_tests::failure::{kinesis_failure, sns_event, sns_notification, sqs_event};
+use hydrator_tests::queue::{create_queue, queue_depth, sqs_client};
+use hydrator_tests::stream::{TestStream, Written};
+use serde_json::Value;
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("hydrator-cli-{}-{name}", fastrand::u64(..)))
+}
+
+fn data_of(document: &Value) -> Vec<Vec<u8>> {
+    document["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            STANDARD
+                .decode(r["kinesis"]["data"].as_str().unwrap())
+                .unwrap()
+        })
+        .collect()
+}
+
+fn payloads(written: &[Written]) -> Vec<Vec<u8>> {
+    written.iter().map(|w| w.data.clone()).collect()
+}
+
+#[tokio::test]
+async fn hydrate_reads_a_saved_sns_event_back_into_a_document_file() {
+    let (stream, written) = TestStream::with_orders("cli-hydrate", 30).await;
+    let event = sns_event(&kinesis_failure(&stream.arn, &written[5], &written[14], 10));
+    let file = temp_path("sns.json");
+    std::fs::write(&file, event.to_string()).unwrap();
+    let out = temp_path("document.json");
+
+    let run = hydrator(
+        &[
+            "hydrate",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stderr.contains("10/10") && run.stderr.contains("complete"),
+        "{}",
+        run.stderr
+    );
+    let document: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(document["hydration"]["status"], "complete");
+    assert_eq!(data_of(&document), payloads(&written[5..15]));
+}
+
+#[tokio::test]
+async fn hydrate_of_an_sqs_event_names_the_message_it_could_not_take() {
+    let (stream, written) = TestStream::with_orders("cli-hydrate", 10).await;
+    let good = sns_notification(&kinesis_failure(&stream.arn, &written[2], &written[4], 3));
+    let event = sqs_event(&[good, "{\"not\": \"a failure record\"}".to_owned()]);
+    let file = temp_path("sqs.json");
+    std::fs::write(&file, event.to_string()).unwrap();
+
+    let run = hydrator(
+        &["--output", "json", "hydrate", file.to_str().unwrap()],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let report = run.report();
+    let documents = report["documents"].as_array().unwrap();
+    assert_eq!(documents.len(), 1);
+    assert_eq!(data_of(&documents[0]), payloads(&written[2..5]));
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0]
+            .as_str()
+            .unwrap()
+            .starts_with("message msg-1: Input."),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
+async fn drain_joins_parts_keeps_an_incomplete_failure_and_deletes_only_what_it_saved() {
+    // 60 records of about 1 KiB through a DLQ that takes 8 KiB messages: many parts.
+    let stream =
+        TestStream::create(&hydrator_tests::emulator::kinesis_client(), "cli-drain", 1).await;
+    let written = stream
+        .write(
+            0,
+            &(0..60)
+                .map(|i| vec![b'a' + (i % 26) as u8; 1000])
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    let dlq = create_queue("cli-drain").await;
+    let hydrator_fn = Hydrator::new(
+        sdk_config(),
+        Settings {
+            dlq_queue_url: Some(dlq.clone()),
+            max_message_bytes: 8 * 1024,
+            ..Settings::default()
+        },
+    );
+    hydrator_fn
+        .handle(sns_event(&kinesis_failure(&stream.arn, &written[0], &written[59], 60)).to_string())
+        .await
+        .expect("delivered in parts");
+    let parts = queue_depth(&dlq).await;
+    assert!(parts >= 8, "{parts} parts");
+
+    // Without --delete: saved whole, left in the queue, visible again.
+    let dir = temp_path("drain");
+    let run = hydrator(
+        &[
+            "--output",
+            "json",
+            "dlq",
+            "drain",
+            "--queue-url",
+            &dlq,
+            "--to",
+            dir.to_str().unwrap(),
+            "--wait-seconds",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let failure = &run.report()["failures"][0];
+    assert_eq!(
+        (failure["parts"].as_u64(), failure["records"].as_u64()),
+        (Some(parts as u64), Some(60))
+    );
+    assert_eq!(failure["deleted"], false);
+    let whole: Value =
+        serde_json::from_slice(&std::fs::read(failure["files"][0].as_str().unwrap()).unwrap())
+            .unwrap();
+    assert!(whole.get("part").is_none());
+    assert_eq!(data_of(&whole), payloads(&written));
+    assert_eq!(
+        queue_depth(&dlq).await,
+        parts,
+        "nothing deleted, everything visible again"
+    );
+
+    // One part lost: the rest is saved part by part and stays in the queue.
+    let sqs = sqs_client();
+    let taken = sqs
+        .receive_message()
+        .queue_url(&dlq)
+        .send()
+        .await
+        .unwrap()
+        .messages
+        .unwrap();
+    sqs.delete_message()
+        .queue_url(&dlq)
+        .receipt_handle(taken[0].receipt_handle().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let dir = temp_path("drain-incomplete");
+    let run = hydrator(
+        &[
+            "--output",
+            "json",
+            "dlq",
+            "drain",
+            "--queue-url",
+            &dlq,
+            "--to",
+            dir.to_str().unwrap(),
+            "--delete",
+            "--wait-seconds",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let report = run.report();
+    assert_eq!(report["failures"].as_array().map(Vec::len), Some(0));
+    let incomplete = &report["incomplete"][0];
+    assert_eq!(incomplete["count"].as_u64(), Some(parts as u64));
+    assert_eq!(
+        incomplete["received"].as_array().map(Vec::len),
+        Some(parts - 1)
+    );
+    assert_eq!(
+        incomplete["files"].as_array().map(Vec::len),
+        Some(parts - 1)
+    );
+    assert_eq!(
+        queue_depth(&dlq).await,
+        parts - 1,
+        "an incomplete failure is never deleted"
+    );
+}

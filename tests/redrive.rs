@@ -1,0 +1,220 @@
+//! `hydrator redrive` when Kinesis rejects part of a `PutRecords` call:
+//! only the rejected entries are sent again, and the report says what was
+//! written and what was not. Faults are injected by a proxy in front of
+//! kinesis-mock, which does the writing.
+
+use aws_sdk_kinesis::types::ShardIteratorType;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use hydrator_tests::cli::hydrator;
+use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint};
+use hydrator_tests::fault_proxy::{Action, FaultProxy};
+use hydrator_tests::stream::{TestStream, Written};
+use serde_json::{json, Value};
+
+/// A saved `{"Records": [...]}` event holding `records`.
+fn saved_event(stream: &TestStream, records: &[Written]) -> std::path::PathBuf {
+    let records: Vec<Value> = records
+        .iter()
+        .map(|r| {
+            json!({
+                "eventSource": "aws:kinesis",
+                "eventSourceARN": stream.arn,
+                "kinesis": {
+                    "partitionKey": r.partition_key,
+                    "sequenceNumber": r.sequence_number,
+                    "data": STANDARD.encode(&r.data)
+                }
+            })
+        })
+        .collect();
+    let path =
+        std::env::temp_dir().join(format!("hydrator-redrive-{}.event.json", fastrand::u64(..)));
+    std::fs::write(&path, json!({ "Records": records }).to_string()).unwrap();
+    path
+}
+
+async fn records_after(stream: &TestStream, sequence_number: &str) -> Vec<(String, Vec<u8>)> {
+    let iterator = stream
+        .client
+        .get_shard_iterator()
+        .stream_name(&stream.name)
+        .shard_id(stream.shard_id(0))
+        .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+        .starting_sequence_number(sequence_number)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator
+        .unwrap();
+    let page = stream
+        .client
+        .get_records()
+        .shard_iterator(iterator)
+        .send()
+        .await
+        .unwrap();
+    page.records
+        .into_iter()
+        .map(|r| (r.partition_key.unwrap_or_default(), r.data.into_inner()))
+        .collect()
+}
+
+#[tokio::test]
+async fn rejected_entries_alone_are_sent_again_until_written() {
+    let stream = TestStream::create(&kinesis_client(), "redrive", 1).await;
+    let original = stream
+        .write(
+            0,
+            &(0..5)
+                .map(|i| vec![i as u8, 0xFF, b'x'])
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    let file = saved_event(&stream, &original);
+    // The first call loses entries 1 and 3 to throttling; later calls pass.
+    let proxy = FaultProxy::start(
+        &kinesis_endpoint(),
+        Box::new(|call, _| match (call.operation(), call.entries()) {
+            ("PutRecords", 5) => Action::FailEntries(vec![1, 3]),
+            _ => Action::Forward,
+        }),
+    )
+    .await;
+
+    let run = hydrator(
+        &[
+            "--output",
+            "json",
+            "redrive",
+            file.to_str().unwrap(),
+            "--to-stream",
+            &stream.arn,
+        ],
+        &[("AWS_ENDPOINT_URL_KINESIS", proxy.url())],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let sent: Vec<usize> = proxy
+        .calls_to("PutRecords")
+        .iter()
+        .map(|c| c.entries())
+        .collect();
+    assert_eq!(
+        sent,
+        [5, 2],
+        "the retry carried only the two rejected entries"
+    );
+    let report = run.report();
+    assert_eq!(
+        (report["written"].clone(), report["notWritten"].clone()),
+        (json!(5), json!(0))
+    );
+    let attempts: Vec<u64> = report["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["attempts"].as_u64().unwrap())
+        .collect();
+    assert_eq!(attempts, [1, 2, 1, 2, 1]);
+
+    // Every record is on the stream once: the three first, then the two retried.
+    let back = records_after(&stream, &original[4].sequence_number).await;
+    let expected: Vec<(String, Vec<u8>)> = [0, 2, 4, 1, 3]
+        .iter()
+        .map(|&i| (original[i].partition_key.clone(), original[i].data.clone()))
+        .collect();
+    assert_eq!(back, expected);
+}
+
+#[tokio::test]
+async fn an_entry_rejected_every_time_is_reported_and_the_exit_status_says_so() {
+    let stream = TestStream::create(&kinesis_client(), "redrive", 1).await;
+    let original = stream
+        .write(0, &[b"a".to_vec(), b"b".to_vec(), b"c".to_vec()])
+        .await;
+    let file = saved_event(&stream, &original);
+    // Entry "b" is throttled on every call that carries it.
+    let proxy = FaultProxy::start(
+        &kinesis_endpoint(),
+        Box::new(|call, _| {
+            let records = call.body["Records"].as_array().cloned().unwrap_or_default();
+            let b = STANDARD.encode("b");
+            match records.iter().position(|r| r["Data"] == b.as_str()) {
+                Some(at) if call.operation() == "PutRecords" => Action::FailEntries(vec![at]),
+                _ => Action::Forward,
+            }
+        }),
+    )
+    .await;
+
+    let run = hydrator(
+        &[
+            "--output",
+            "json",
+            "redrive",
+            file.to_str().unwrap(),
+            "--to-stream",
+            &stream.arn,
+            "--max-attempts",
+            "3",
+        ],
+        &[("AWS_ENDPOINT_URL_KINESIS", proxy.url())],
+    )
+    .await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let sent: Vec<usize> = proxy
+        .calls_to("PutRecords")
+        .iter()
+        .map(|c| c.entries())
+        .collect();
+    assert_eq!(sent, [3, 1, 1]);
+    let report = run.report();
+    assert_eq!(
+        (report["written"].clone(), report["notWritten"].clone()),
+        (json!(2), json!(1))
+    );
+    let not_written: Vec<&Value> = report["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r.get("sequenceNumber").is_none())
+        .collect();
+    assert_eq!(not_written.len(), 1);
+    assert_eq!(
+        not_written[0]["originalSequenceNumber"],
+        original[1].sequence_number.as_str()
+    );
+    assert_eq!(
+        not_written[0]["errorCode"],
+        "ProvisionedThroughputExceededException"
+    );
+    assert_eq!(not_written[0]["attempts"], 3);
+
+    // The same failure in a person's terms.
+    let human = hydrator(
+        &[
+            "redrive",
+            file.to_str().unwrap(),
+            "--to-stream",
+            &stream.name,
+            "--max-attempts",
+            "2",
+        ],
+        &[("AWS_ENDPOINT_URL_KINESIS", proxy.url())],
+    )
+    .await;
+    assert_eq!(human.code, Some(2));
+    assert!(
+        human.stdout.contains("2 of 3 record(s) written"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains("ProvisionedThroughputExceededException"),
+        "{}",
+        human.stdout
+    );
+}
