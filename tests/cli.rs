@@ -5,7 +5,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hydrate::{Hydrator, Settings};
-use hydrator_tests::cli::hydrator;
+use hydrator_tests::cli::{hydrator, CliRun};
 use hydrator_tests::emulator::sdk_config;
 use hydrator_tests::failure::{kinesis_failure, sns_event, sns_notification, sqs_event};
 use hydrator_tests::queue::{create_queue, queue_depth, sqs_client};
@@ -31,6 +31,16 @@ fn data_of(document: &Value) -> Vec<Vec<u8>> {
 
 fn payloads(written: &[Written]) -> Vec<Vec<u8>> {
     written.iter().map(|w| w.data.clone()).collect()
+}
+
+/// `hydrator --output json dlq drain` of `dlq` into `dir`.
+async fn drain(dlq: &str, dir: &std::path::Path, delete: bool) -> CliRun {
+    let mut args = vec!["--output", "json", "dlq", "drain", "--queue-url", dlq];
+    args.extend(["--to", dir.to_str().unwrap(), "--wait-seconds", "1"]);
+    if delete {
+        args.push("--delete");
+    }
+    hydrator(&args, &[]).await
 }
 
 #[tokio::test]
@@ -122,22 +132,7 @@ async fn drain_joins_parts_keeps_an_incomplete_failure_and_deletes_only_what_it_
 
     // Without --delete: saved whole, left in the queue, visible again.
     let dir = temp_path("drain");
-    let run = hydrator(
-        &[
-            "--output",
-            "json",
-            "dlq",
-            "drain",
-            "--queue-url",
-            &dlq,
-            "--to",
-            dir.to_str().unwrap(),
-            "--wait-seconds",
-            "1",
-        ],
-        &[],
-    )
-    .await;
+    let run = drain(&dlq, &dir, false).await;
     assert_eq!(run.code, Some(0), "{run:?}");
     let failure = &run.report()["failures"][0];
     assert_eq!(
@@ -173,23 +168,7 @@ async fn drain_joins_parts_keeps_an_incomplete_failure_and_deletes_only_what_it_
         .await
         .unwrap();
     let dir = temp_path("drain-incomplete");
-    let run = hydrator(
-        &[
-            "--output",
-            "json",
-            "dlq",
-            "drain",
-            "--queue-url",
-            &dlq,
-            "--to",
-            dir.to_str().unwrap(),
-            "--delete",
-            "--wait-seconds",
-            "1",
-        ],
-        &[],
-    )
-    .await;
+    let run = drain(&dlq, &dir, true).await;
     assert_eq!(run.code, Some(2), "{run:?}");
     let report = run.report();
     assert_eq!(report["failures"].as_array().map(Vec::len), Some(0));

@@ -9,10 +9,29 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hydrator_tests::cargo_lambda::Watch;
-use hydrator_tests::cli::hydrator;
+use hydrator_tests::cli::{hydrator, CliRun};
 use hydrator_tests::pipeline::{orders, EventSourceMapping, Pipeline, CONSUMER_NAME};
 use hydrator_tests::queue::queue_depth;
 use serde_json::Value;
+
+/// `hydrator replay` of the saved folder into the consumer under `watch`.
+async fn replay(saved: &std::path::Path, watch: &Watch) -> CliRun {
+    let function = format!("local:{CONSUMER_NAME}");
+    let saved = saved.to_str().unwrap();
+    let args = [
+        "--output",
+        "json",
+        "replay",
+        saved,
+        "--to-function",
+        &function,
+    ];
+    hydrator(
+        &[&args[..], &["--local-endpoint", &watch.endpoint]].concat(),
+        &[],
+    )
+    .await
+}
 
 #[tokio::test]
 async fn two_poison_records_end_in_the_dlq_drain_replay_and_redrive() {
@@ -22,13 +41,7 @@ async fn two_poison_records_end_in_the_dlq_drain_replay_and_redrive() {
     let written = pipeline.stream.write(0, &orders(40, &poison)).await;
 
     // The mapping: batches of 10, two retries, bisection on error.
-    let run = pipeline
-        .consume(EventSourceMapping {
-            batch_size: 10,
-            maximum_retry_attempts: 2,
-            bisect_batch_on_function_error: true,
-        })
-        .await;
+    let run = pipeline.consume(EventSourceMapping::PIPELINE).await;
     assert_eq!(run.records_read, 40);
     assert_eq!(
         run.consumed, 38,
@@ -162,20 +175,7 @@ async fn two_poison_records_end_in_the_dlq_drain_replay_and_redrive() {
         &work.join("logs-unfixed"),
     )
     .await;
-    let replayed = hydrator(
-        &[
-            "--output",
-            "json",
-            "replay",
-            saved.to_str().unwrap(),
-            "--to-function",
-            &format!("local:{CONSUMER_NAME}"),
-            "--local-endpoint",
-            &unfixed.endpoint,
-        ],
-        &[],
-    )
-    .await;
+    let replayed = replay(&saved, &unfixed).await;
     assert_eq!(replayed.code, Some(2), "{replayed:?}");
     let events = replayed.report()["events"].as_array().cloned().unwrap();
     assert_eq!(events.len(), 2);
@@ -196,20 +196,7 @@ async fn two_poison_records_end_in_the_dlq_drain_replay_and_redrive() {
         &work.join("logs"),
     )
     .await;
-    let replayed = hydrator(
-        &[
-            "--output",
-            "json",
-            "replay",
-            saved.to_str().unwrap(),
-            "--to-function",
-            &format!("local:{CONSUMER_NAME}"),
-            "--local-endpoint",
-            &watch.endpoint,
-        ],
-        &[],
-    )
-    .await;
+    let replayed = replay(&saved, &watch).await;
     assert_eq!(replayed.code, Some(0), "{replayed:?}");
     let events = replayed.report()["events"].as_array().cloned().unwrap();
     assert_eq!(events.len(), 2);

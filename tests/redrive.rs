@@ -6,7 +6,7 @@
 use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use hydrator_tests::cli::hydrator;
+use hydrator_tests::cli::{hydrator, CliRun};
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint};
 use hydrator_tests::fault_proxy::{Action, FaultProxy};
 use hydrator_tests::stream::{TestStream, Written};
@@ -60,6 +60,26 @@ async fn records_after(stream: &TestStream, sequence_number: &str) -> Vec<(Strin
         .collect()
 }
 
+/// `hydrator redrive` through `proxy`; also returns how many entries each
+/// `PutRecords` call carried.
+async fn redrive(
+    proxy: &FaultProxy,
+    global: &[&str],
+    file: &std::path::Path,
+    stream: &str,
+    extra: &[&str],
+) -> (CliRun, Vec<usize>) {
+    let command = ["redrive", file.to_str().unwrap(), "--to-stream", stream];
+    let args = [global, &command[..], extra].concat();
+    let run = hydrator(&args, &[("AWS_ENDPOINT_URL_KINESIS", proxy.url())]).await;
+    let sent = proxy
+        .calls_to("PutRecords")
+        .iter()
+        .map(|c| c.entries())
+        .collect();
+    (run, sent)
+}
+
 #[tokio::test]
 async fn rejected_entries_alone_are_sent_again_until_written() {
     let stream = TestStream::create(&kinesis_client(), "redrive", 1).await;
@@ -82,24 +102,8 @@ async fn rejected_entries_alone_are_sent_again_until_written() {
     )
     .await;
 
-    let run = hydrator(
-        &[
-            "--output",
-            "json",
-            "redrive",
-            file.to_str().unwrap(),
-            "--to-stream",
-            &stream.arn,
-        ],
-        &[("AWS_ENDPOINT_URL_KINESIS", proxy.url())],
-    )
-    .await;
+    let (run, sent) = redrive(&proxy, &["--output", "json"], &file, &stream.arn, &[]).await;
     assert_eq!(run.code, Some(0), "{run:?}");
-    let sent: Vec<usize> = proxy
-        .calls_to("PutRecords")
-        .iter()
-        .map(|c| c.entries())
-        .collect();
     assert_eq!(
         sent,
         [5, 2],
@@ -148,26 +152,15 @@ async fn an_entry_rejected_every_time_is_reported_and_the_exit_status_says_so() 
     )
     .await;
 
-    let run = hydrator(
-        &[
-            "--output",
-            "json",
-            "redrive",
-            file.to_str().unwrap(),
-            "--to-stream",
-            &stream.arn,
-            "--max-attempts",
-            "3",
-        ],
-        &[("AWS_ENDPOINT_URL_KINESIS", proxy.url())],
+    let (run, sent) = redrive(
+        &proxy,
+        &["--output", "json"],
+        &file,
+        &stream.arn,
+        &["--max-attempts", "3"],
     )
     .await;
     assert_eq!(run.code, Some(2), "{run:?}");
-    let sent: Vec<usize> = proxy
-        .calls_to("PutRecords")
-        .iter()
-        .map(|c| c.entries())
-        .collect();
     assert_eq!(sent, [3, 1, 1]);
     let report = run.report();
     assert_eq!(
@@ -192,18 +185,7 @@ async fn an_entry_rejected_every_time_is_reported_and_the_exit_status_says_so() 
     assert_eq!(not_written[0]["attempts"], 3);
 
     // The same failure in a person's terms.
-    let human = hydrator(
-        &[
-            "redrive",
-            file.to_str().unwrap(),
-            "--to-stream",
-            &stream.name,
-            "--max-attempts",
-            "2",
-        ],
-        &[("AWS_ENDPOINT_URL_KINESIS", proxy.url())],
-    )
-    .await;
+    let (human, _) = redrive(&proxy, &[], &file, &stream.name, &["--max-attempts", "2"]).await;
     assert_eq!(human.code, Some(2));
     assert!(
         human.stdout.contains("2 of 3 record(s) written"),

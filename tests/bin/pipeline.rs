@@ -17,11 +17,7 @@ async fn main() {
         written.len()
     );
 
-    let mapping = EventSourceMapping {
-        batch_size: 10,
-        maximum_retry_attempts: 2,
-        bisect_batch_on_function_error: true,
-    };
+    let mapping = EventSourceMapping::PIPELINE;
     let run = pipeline.consume(mapping).await;
     println!(
         "consumer      {} invocations (batches of {}, {} retries, bisect on error): {} records consumed, {} batches failed",

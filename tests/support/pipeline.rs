@@ -57,6 +57,15 @@ pub struct EventSourceMapping {
     pub bisect_batch_on_function_error: bool,
 }
 
+impl EventSourceMapping {
+    /// The demo's and the test's: batches of 10, two retries, bisection on error.
+    pub const PIPELINE: EventSourceMapping = EventSourceMapping {
+        batch_size: 10,
+        maximum_retry_attempts: 2,
+        bisect_batch_on_function_error: true,
+    };
+}
+
 /// What the mapping did.
 #[derive(Debug, Default)]
 pub struct MappingRun {
