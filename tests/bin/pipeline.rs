@@ -60,7 +60,8 @@ async fn main() {
     println!();
     println!("next (with KEEP_EMULATORS=1 and the emulators' env from .tools/run/emulators.env):");
     println!(
-        "  hydrator dlq drain --queue-url {} --to failures/",
+        "  {} dlq drain --queue-url {} --to failures/",
+        workspace_binary("hydrator").display(),
         pipeline.dlq_url
     );
     if !status.success() || run.on_failure_records.len() != 2 {
