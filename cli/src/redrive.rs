@@ -17,6 +17,7 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hydrate::backoff::Backoff;
+use hydrate::failure::{StreamArn, StreamKind};
 use serde::Serialize;
 
 use crate::args::{Format, RedriveArgs};
@@ -148,17 +149,12 @@ impl RecordResult {
     }
 }
 
-/// The stream to write to: name and region from an ARN, or a bare name.
+/// The stream to write to: name and region from a Kinesis stream ARN, or a bare name.
 fn stream_target(value: &str) -> (String, Option<String>) {
-    let fields: Vec<&str> = value.splitn(6, ':').collect();
-    match fields.as_slice() {
-        ["arn", _, "kinesis", region, _, resource] => (
-            resource
-                .strip_prefix("stream/")
-                .unwrap_or(resource)
-                .to_owned(),
-            Some((*region).to_owned()),
-        ),
+    match StreamArn::parse(value) {
+        Ok(arn) if arn.kind == StreamKind::Kinesis => {
+            (arn.name().to_owned(), Some(arn.region.clone()))
+        }
         _ => (value.to_owned(), None),
     }
 }

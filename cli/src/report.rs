@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_smithy_types::date_time::Format as DateFormat;
 use aws_smithy_types::DateTime;
+use hydrate::failure::StreamArn;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::Value;
@@ -85,14 +86,10 @@ pub fn batch_info(failure: &Value) -> Option<&Value> {
         .map(|(_, v)| v)
 }
 
-/// `orders` from `arn:...:stream/orders` or `arn:...:table/orders/stream/2026-...`.
+/// `orders` from `arn:...:stream/orders` or `arn:...:table/orders/stream/2026-...`;
+/// anything that is not a stream ARN as it is.
 pub fn stream_name(arn: &str) -> String {
-    let resource = arn.splitn(6, ':').nth(5).unwrap_or(arn);
-    let mut parts = resource.split('/');
-    match (parts.next(), parts.next()) {
-        (Some("stream" | "table"), Some(name)) => name.to_owned(),
-        _ => resource.to_owned(),
-    }
+    StreamArn::parse(arn).map_or_else(|_| arn.to_owned(), |a| a.name().to_owned())
 }
 
 /// The first and last digits of a sequence number: enough to tell ranges apart.

@@ -123,6 +123,13 @@ impl StreamArn {
     pub fn as_str(&self) -> &str {
         &self.arn
     }
+
+    /// The stream's name, or for a DynamoDB stream its table's: the second
+    /// segment of `stream/NAME` and `table/NAME/stream/LABEL` alike.
+    pub fn name(&self) -> &str {
+        let resource = self.arn.splitn(6, ':').nth(5).unwrap_or_default();
+        resource.split('/').nth(1).unwrap_or_default()
+    }
 }
 
 fn is_region(region: &str) -> bool {
@@ -368,6 +375,18 @@ mod tests {
         "approximateArrivalOfFirstRecord": "2019-11-14T00:38:04.835Z",
         "approximateArrivalOfLastRecord": "2019-11-14T00:38:05.580Z",
         "batchSize": 500, "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream"}}"#;
+
+    #[test]
+    fn a_stream_arn_names_its_stream_or_table() {
+        let kinesis =
+            StreamArn::parse("arn:aws:kinesis:us-east-2:123456789012:stream/orders").unwrap();
+        assert_eq!(kinesis.name(), "orders");
+        let dynamodb = StreamArn::parse(
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-11-21T06:00:00.000",
+        )
+        .unwrap();
+        assert_eq!(dynamodb.name(), "orders");
+    }
 
     #[test]
     fn a_kinesis_record_parses_and_keeps_its_exact_text() {
