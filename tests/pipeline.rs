@@ -5,7 +5,6 @@
 //! them, `hydrator replay` runs them through the fixed consumer in
 //! `cargo lambda watch`, and `hydrator redrive` puts them back on the stream.
 
-use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hydrator_tests::cargo_lambda::Watch;
@@ -203,7 +202,6 @@ async fn two_poison_records_end_in_the_dlq_drain_replay_and_redrive() {
     assert!(events.iter().all(|e| e["succeeded"] == true), "{events:?}");
 
     // redrive puts them back; a reader after the last original record sees them.
-    let client = &pipeline.stream.client;
     let redriven = hydrator(
         &[
             "--output",
@@ -218,27 +216,12 @@ async fn two_poison_records_end_in_the_dlq_drain_replay_and_redrive() {
     .await;
     assert_eq!(redriven.code, Some(0), "{redriven:?}");
     assert_eq!(redriven.report()["written"], 2);
-    let iterator = client
-        .get_shard_iterator()
-        .stream_name(&pipeline.stream.name)
-        .shard_id(pipeline.stream.shard_id(0))
-        .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-        .starting_sequence_number(&written[39].sequence_number)
-        .send()
+    let back: Vec<(String, Vec<u8>)> = pipeline
+        .stream
+        .read(0, Some(&written[39].sequence_number))
         .await
-        .unwrap()
-        .shard_iterator
-        .unwrap();
-    let page = client
-        .get_records()
-        .shard_iterator(iterator)
-        .send()
-        .await
-        .unwrap();
-    let back: Vec<(String, Vec<u8>)> = page
-        .records
         .into_iter()
-        .map(|r| (r.partition_key.unwrap_or_default(), r.data.into_inner()))
+        .map(|r| (r.partition_key, r.data))
         .collect();
     let expected_back: Vec<(String, Vec<u8>)> = poison
         .iter()

@@ -3,7 +3,6 @@
 //! written and what was not. Faults are injected by a proxy in front of
 //! kinesis-mock, which does the writing.
 
-use aws_sdk_kinesis::types::ShardIteratorType;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hydrator_tests::cli::{hydrator, CliRun};
@@ -35,28 +34,11 @@ fn saved_event(stream: &TestStream, records: &[Written]) -> std::path::PathBuf {
 }
 
 async fn records_after(stream: &TestStream, sequence_number: &str) -> Vec<(String, Vec<u8>)> {
-    let iterator = stream
-        .client
-        .get_shard_iterator()
-        .stream_name(&stream.name)
-        .shard_id(stream.shard_id(0))
-        .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
-        .starting_sequence_number(sequence_number)
-        .send()
+    stream
+        .read(0, Some(sequence_number))
         .await
-        .unwrap()
-        .shard_iterator
-        .unwrap();
-    let page = stream
-        .client
-        .get_records()
-        .shard_iterator(iterator)
-        .send()
-        .await
-        .unwrap();
-    page.records
         .into_iter()
-        .map(|r| (r.partition_key.unwrap_or_default(), r.data.into_inner()))
+        .map(|r| (r.partition_key, r.data))
         .collect()
 }
 

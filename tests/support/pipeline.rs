@@ -18,7 +18,6 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 use base64::engine::general_purpose::STANDARD;
@@ -154,7 +153,7 @@ impl Pipeline {
     /// Runs the event source mapping over everything in the shard.
     pub async fn consume(&self, mapping: EventSourceMapping) -> MappingRun {
         let shard_id = self.stream.shard_id(0).to_owned();
-        let records = read_shard(&self.stream, &shard_id).await;
+        let records = self.stream.read(0, None).await;
         let mut run = MappingRun {
             records_read: records.len(),
             ..MappingRun::default()
@@ -321,41 +320,6 @@ impl Pipeline {
             }
         })
     }
-}
-
-/// Every record in the shard, oldest first.
-async fn read_shard(stream: &TestStream, shard_id: &str) -> Vec<Written> {
-    let client = &stream.client;
-    let mut iterator = client
-        .get_shard_iterator()
-        .stream_name(&stream.name)
-        .shard_id(shard_id)
-        .shard_iterator_type(ShardIteratorType::TrimHorizon)
-        .send()
-        .await
-        .expect("shard iterator")
-        .shard_iterator;
-    let mut records = Vec::new();
-    while let Some(current) = iterator {
-        let page = client
-            .get_records()
-            .shard_iterator(current)
-            .send()
-            .await
-            .expect("get records");
-        let empty = page.records.is_empty();
-        records.extend(page.records.into_iter().map(|r| Written {
-            shard_id: shard_id.to_owned(),
-            sequence_number: r.sequence_number,
-            partition_key: r.partition_key.unwrap_or_default(),
-            data: r.data.into_inner(),
-        }));
-        if empty && page.millis_behind_latest.unwrap_or(0) == 0 {
-            break;
-        }
-        iterator = page.next_shard_iterator;
-    }
-    records
 }
 
 /// The SQS event Lambda builds from received messages.

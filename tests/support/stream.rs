@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::{PutRecordsRequestEntry, StreamStatus};
+use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType, StreamStatus};
 use aws_sdk_kinesis::Client;
 
 /// One record as written: where it went and what it held.
@@ -127,6 +127,48 @@ impl TestStream {
             hydrate::sequence::compare_decimal(&a.sequence_number, &b.sequence_number)
         });
         written
+    }
+}
+
+impl TestStream {
+    /// Every record of shard `shard_index` from its oldest, or after
+    /// `after` when given, until the reader has caught up with the tip.
+    pub async fn read(&self, shard_index: usize, after: Option<&str>) -> Vec<Written> {
+        let shard_id = self.shard_id(shard_index).to_owned();
+        let request = self
+            .client
+            .get_shard_iterator()
+            .stream_name(&self.name)
+            .shard_id(&shard_id);
+        let request = match after {
+            Some(sequence_number) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(sequence_number),
+            None => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        };
+        let mut iterator = request.send().await.expect("shard iterator").shard_iterator;
+        let mut records = Vec::new();
+        while let Some(current) = iterator {
+            let page = self
+                .client
+                .get_records()
+                .shard_iterator(current)
+                .send()
+                .await
+                .expect("get records");
+            let empty = page.records.is_empty();
+            records.extend(page.records.into_iter().map(|r| Written {
+                shard_id: shard_id.clone(),
+                sequence_number: r.sequence_number,
+                partition_key: r.partition_key.unwrap_or_default(),
+                data: r.data.into_inner(),
+            }));
+            if empty && page.millis_behind_latest.unwrap_or(0) == 0 {
+                break;
+            }
+            iterator = page.next_shard_iterator;
+        }
+        records
     }
 }
 
