@@ -110,6 +110,11 @@ fn stream_call_timeouts() -> TimeoutConfig {
         .build()
 }
 
+/// Clients kept per service. Regions are checked against the partitions'
+/// lists before they get here, so this is only a second bound: past it, a
+/// client is made for the call and not kept.
+const MAX_CACHED_REGIONS: usize = 16;
+
 fn cached<C: Clone>(
     clients: &Mutex<HashMap<String, C>>,
     region: &str,
@@ -118,8 +123,35 @@ fn cached<C: Clone>(
     // A poisoned lock only means another invocation panicked mid-insert; the
     // map itself is still sound.
     let mut clients = clients.lock().unwrap_or_else(|p| p.into_inner());
-    clients
-        .entry(region.to_owned())
-        .or_insert_with(make)
-        .clone()
+    if let Some(client) = clients.get(region) {
+        return client.clone();
+    }
+    let client = make();
+    if clients.len() < MAX_CACHED_REGIONS {
+        clients.insert(region.to_owned(), client.clone());
+    }
+    client
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_keeps_at_most_its_bound() {
+        let cache = Mutex::new(HashMap::new());
+        let mut made = 0;
+        for round in 0..2 {
+            for i in 0..40 {
+                let client = cached(&cache, &format!("r-{i}"), || {
+                    made += 1;
+                    i
+                });
+                assert_eq!(client, i, "round {round}");
+            }
+        }
+        assert_eq!(cache.lock().unwrap().len(), MAX_CACHED_REGIONS);
+        // The first 16 were made once; the other 24 each round.
+        assert_eq!(made, MAX_CACHED_REGIONS + 2 * (40 - MAX_CACHED_REGIONS));
+    }
 }

@@ -4,139 +4,18 @@
 //! It names a batch (stream, shard, first and last sequence number, size) but
 //! holds none of its data. Parsing validates everything the reader relies on,
 //! so that a record which gets past this module can be read without surprises,
-//! and keeps the record's exact text for the document.
+//! and keeps the record's exact text for the document. Errors name fields and
+//! classes only (see [`crate::fault`]): the record may be forged.
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
+use serde_json::Value;
 
+use crate::fault::{is_identifier, FieldFault, JsonFault, Members};
 use crate::sequence::{SequenceNumber, SequenceNumberError};
+pub use crate::stream_arn::{ArnError, StreamArn, StreamKind};
 
 /// Lambda's largest stream batch; the on-failure record of a larger one is not real.
 pub const MAX_BATCH_SIZE: u32 = 10_000;
-
-/// The kind of stream a batch came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamKind {
-    Kinesis,
-    DynamoDb,
-}
-
-impl StreamKind {
-    /// The `eventSource` Lambda gives records of this kind.
-    pub fn event_source(self) -> &'static str {
-        match self {
-            StreamKind::Kinesis => "aws:kinesis",
-            StreamKind::DynamoDb => "aws:dynamodb",
-        }
-    }
-}
-
-/// A stream ARN, checked and split. The region the stream lives in comes from
-/// here, never from the environment: a hydrator may serve streams anywhere.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamArn {
-    arn: String,
-    pub partition: String,
-    pub region: String,
-    pub account: String,
-    pub kind: StreamKind,
-}
-
-/// Why a string is not a stream ARN the hydrator can read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ArnError {
-    #[error("is not of the form arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE")]
-    Malformed,
-    #[error("names service `{0}`, not kinesis or dynamodb")]
-    UnsupportedService(String),
-    #[error("is not a stream ARN (expected `stream/NAME` or `table/NAME/stream/LABEL`)")]
-    NotAStream,
-    #[error("has no region")]
-    NoRegion,
-    #[error("has an account id that is not 12 digits")]
-    BadAccount,
-}
-
-impl StreamArn {
-    pub fn parse(arn: &str) -> Result<Self, ArnError> {
-        let mut parts = arn.splitn(6, ':');
-        let (
-            Some("arn"),
-            Some(partition),
-            Some(service),
-            Some(region),
-            Some(account),
-            Some(resource),
-        ) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        )
-        else {
-            return Err(ArnError::Malformed);
-        };
-        if !partition.starts_with("aws") {
-            return Err(ArnError::Malformed);
-        }
-        if region.is_empty() {
-            return Err(ArnError::NoRegion);
-        }
-        if !is_region(region) {
-            return Err(ArnError::Malformed);
-        }
-        if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ArnError::BadAccount);
-        }
-        let kind = match service {
-            "kinesis" => StreamKind::Kinesis,
-            "dynamodb" => StreamKind::DynamoDb,
-            other => return Err(ArnError::UnsupportedService(other.to_owned())),
-        };
-        let is_stream = match kind {
-            StreamKind::Kinesis => resource
-                .strip_prefix("stream/")
-                .is_some_and(|name| !name.is_empty() && !name.contains('/')),
-            StreamKind::DynamoDb => {
-                let segments: Vec<&str> = resource.split('/').collect();
-                segments.len() == 4
-                    && segments[0] == "table"
-                    && segments[2] == "stream"
-                    && !segments[1].is_empty()
-                    && !segments[3].is_empty()
-            }
-        };
-        if !is_stream {
-            return Err(ArnError::NotAStream);
-        }
-        Ok(Self {
-            arn: arn.to_owned(),
-            partition: partition.to_owned(),
-            region: region.to_owned(),
-            account: account.to_owned(),
-            kind,
-        })
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.arn
-    }
-
-    /// The stream's name, or for a DynamoDB stream its table's: the second
-    /// segment of `stream/NAME` and `table/NAME/stream/LABEL` alike.
-    pub fn name(&self) -> &str {
-        let resource = self.arn.splitn(6, ':').nth(5).unwrap_or_default();
-        resource.split('/').nth(1).unwrap_or_default()
-    }
-}
-
-fn is_region(region: &str) -> bool {
-    region
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
 
 /// The batch an on-failure record names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,19 +45,23 @@ impl OnFailureRecord {
 }
 
 /// Why a JSON document is not an on-failure record the hydrator accepts.
-/// Each variant is one line an operator can act on; none quotes payload data.
+/// Each variant is one line an operator can act on; none holds input text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
+    #[error("the on-failure record is not UTF-8")]
+    NotUtf8,
     #[error("the on-failure record is not valid JSON: {0}")]
-    InvalidJson(String),
+    InvalidJson(JsonFault),
     #[error("the on-failure record is not a JSON object")]
     NotAnObject,
     #[error("the record has neither KinesisBatchInfo nor DDBStreamBatchInfo")]
     MissingBatchInfo,
     #[error("the record has both KinesisBatchInfo and DDBStreamBatchInfo")]
     AmbiguousBatchInfo,
+    #[error("`{0}` occurs more than once")]
+    DuplicateField(&'static str),
     #[error("the batch info is malformed: {0}")]
-    MalformedBatchInfo(String),
+    MalformedBatchInfo(FieldFault),
     #[error("the batch info has no `{0}`")]
     MissingField(&'static str),
     #[error("`{field}` {problem}")]
@@ -199,18 +82,31 @@ pub enum RecordError {
     BatchSizeOutOfRange(u64),
     #[error("the shard id is empty")]
     EmptyShardId,
+    #[error("the shard id ({0} bytes) is not 1 to 128 characters of [A-Za-z0-9_.-]")]
+    InvalidShardId(usize),
     #[error("the object's payload is not an event with Records: {0}")]
-    MalformedPayload(String),
+    MalformedPayload(PayloadFault),
+}
+
+/// What is wrong with an S3 object's `payload`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadFault {
+    #[error("{0}")]
+    Json(JsonFault),
+    #[error("{0}")]
+    Field(FieldFault),
 }
 
 impl RecordError {
     /// A stable class name for logs, metrics and the Lambda error type.
     pub fn class(&self) -> &'static str {
         match self {
+            RecordError::NotUtf8 => "NotUtf8",
             RecordError::InvalidJson(_) => "InvalidJson",
             RecordError::NotAnObject => "NotAnObject",
             RecordError::MissingBatchInfo => "MissingBatchInfo",
             RecordError::AmbiguousBatchInfo => "AmbiguousBatchInfo",
+            RecordError::DuplicateField(_) => "DuplicateField",
             RecordError::MalformedBatchInfo(_) => "MalformedBatchInfo",
             RecordError::MissingField(_) => "MissingField",
             RecordError::InvalidSequenceNumber { .. } => "InvalidSequenceNumber",
@@ -219,67 +115,34 @@ impl RecordError {
             RecordError::StartAfterEnd => "StartAfterEnd",
             RecordError::BatchSizeOutOfRange(_) => "BatchSizeOutOfRange",
             RecordError::EmptyShardId => "EmptyShardId",
+            RecordError::InvalidShardId(_) => "InvalidShardId",
             RecordError::MalformedPayload(_) => "MalformedPayload",
         }
     }
 }
 
-/// The parts of the record the hydrator reads; everything else rides along in `raw`.
-#[derive(Deserialize)]
-struct Wire {
-    #[serde(rename = "KinesisBatchInfo")]
-    kinesis: Option<Box<RawValue>>,
-    #[serde(rename = "DDBStreamBatchInfo")]
-    dynamodb: Option<Box<RawValue>>,
-    #[serde(rename = "requestContext")]
-    request_context: Option<WireContext>,
-    context: Option<WireContext>,
-}
-
-#[derive(Deserialize)]
-struct WireContext {
-    #[serde(rename = "functionArn")]
-    function_arn: Option<serde_json::Value>,
-    #[serde(rename = "partnerResourceArn")]
-    partner_resource_arn: Option<serde_json::Value>,
-}
-
-/// Fields are optional here so that a missing one is named, not reported as
-/// a generic type error.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireBatch {
-    shard_id: Option<String>,
-    start_sequence_number: Option<String>,
-    end_sequence_number: Option<String>,
-    batch_size: Option<u64>,
-    stream_arn: Option<String>,
+impl From<JsonFault> for RecordError {
+    fn from(fault: JsonFault) -> Self {
+        RecordError::InvalidJson(fault)
+    }
 }
 
 impl OnFailureRecord {
     /// Parses and validates one on-failure record from its JSON text.
     pub fn parse(text: &str) -> Result<Self, RecordError> {
-        let raw: Box<RawValue> =
-            serde_json::from_str(text).map_err(|e| RecordError::InvalidJson(redacted(&e)))?;
-        if !raw.get().trim_start().starts_with('{') {
-            return Err(RecordError::NotAnObject);
-        }
-        let wire: Wire = serde_json::from_str(raw.get())
-            .map_err(|e| RecordError::MalformedBatchInfo(redacted(&e)))?;
-        let (info_name, info, expected_kind) = match (wire.kinesis, wire.dynamodb) {
-            (Some(k), None) => ("KinesisBatchInfo", k, StreamKind::Kinesis),
-            (None, Some(d)) => ("DDBStreamBatchInfo", d, StreamKind::DynamoDb),
-            (None, None) => return Err(RecordError::MissingBatchInfo),
-            (Some(_), Some(_)) => return Err(RecordError::AmbiguousBatchInfo),
-        };
-        let batch: WireBatch = serde_json::from_str(info.get())
-            .map_err(|e| RecordError::MalformedBatchInfo(redacted(&e)))?;
-        let batch = validate(batch, info_name, expected_kind)?;
-        let consumer_arn = wire
-            .request_context
-            .and_then(|c| c.function_arn)
-            .or_else(|| wire.context.and_then(|c| c.partner_resource_arn))
-            .and_then(|v| v.as_str().map(str::to_owned));
+        let raw: Box<RawValue> = serde_json::from_str(text).map_err(JsonFault::from)?;
+        let members = Members::parse(raw.get())?.ok_or(RecordError::NotAnObject)?;
+        let unique = |key| members.unique(key).map_err(RecordError::DuplicateField);
+        let (info_name, info, expected_kind) =
+            match (unique("KinesisBatchInfo")?, unique("DDBStreamBatchInfo")?) {
+                (Some(k), None) => ("KinesisBatchInfo", k, StreamKind::Kinesis),
+                (None, Some(d)) => ("DDBStreamBatchInfo", d, StreamKind::DynamoDb),
+                (None, None) => return Err(RecordError::MissingBatchInfo),
+                (Some(_), Some(_)) => return Err(RecordError::AmbiguousBatchInfo),
+            };
+        let batch = validate(info, info_name, expected_kind)?;
+        let consumer_arn = consumer(unique("requestContext")?, "functionArn")
+            .or_else(|| consumer(unique("context").ok().flatten(), "partnerResourceArn"));
         Ok(Self {
             raw,
             batch,
@@ -288,34 +151,68 @@ impl OnFailureRecord {
     }
 }
 
+/// The consumer's ARN, when the context names one. It is copied into
+/// records as their `invokeIdentityArn`, never into errors or logs.
+fn consumer(context: Option<&RawValue>, key: &str) -> Option<String> {
+    let context: Value = serde_json::from_str(context?.get()).ok()?;
+    context.get(key)?.as_str().map(str::to_owned)
+}
+
+/// The batch info's fields, each checked against what the services allow.
 fn validate(
-    batch: WireBatch,
+    info: &RawValue,
     info_name: &'static str,
     expected: StreamKind,
 ) -> Result<BatchInfo, RecordError> {
-    let shard_id = batch.shard_id.ok_or(RecordError::MissingField("shardId"))?;
+    let members = Members::parse(info.get())?.ok_or(RecordError::MalformedBatchInfo(
+        FieldFault::not(info_name, "an object"),
+    ))?;
+    let field = |key: &'static str| -> Result<Option<Value>, RecordError> {
+        match members.unique(key).map_err(RecordError::DuplicateField)? {
+            None => Ok(None),
+            // Already parsed once as part of the record, so it parses again.
+            Some(raw) => Ok(serde_json::from_str::<Value>(raw.get())
+                .ok()
+                .filter(|v| !v.is_null())),
+        }
+    };
+    let text = |key: &'static str| -> Result<String, RecordError> {
+        match field(key)? {
+            None => Err(RecordError::MissingField(key)),
+            Some(Value::String(text)) => Ok(text),
+            Some(_) => Err(RecordError::MalformedBatchInfo(FieldFault::not(
+                key, "a string",
+            ))),
+        }
+    };
+
+    let shard_id = text("shardId")?;
     if shard_id.trim().is_empty() {
         return Err(RecordError::EmptyShardId);
     }
-    let start = sequence(batch.start_sequence_number, "startSequenceNumber")?;
-    let end = sequence(batch.end_sequence_number, "endSequenceNumber")?;
-    let batch_size = batch
-        .batch_size
-        .ok_or(RecordError::MissingField("batchSize"))?;
+    if !is_identifier(&shard_id, 1, 128) {
+        return Err(RecordError::InvalidShardId(shard_id.len()));
+    }
+    let start = sequence(text("startSequenceNumber")?, "startSequenceNumber")?;
+    let end = sequence(text("endSequenceNumber")?, "endSequenceNumber")?;
+    let batch_size = match field("batchSize")? {
+        None => return Err(RecordError::MissingField("batchSize")),
+        Some(value) => value
+            .as_u64()
+            .ok_or(RecordError::MalformedBatchInfo(FieldFault::not(
+                "batchSize",
+                "a whole number",
+            )))?,
+    };
     if batch_size == 0 || batch_size > u64::from(MAX_BATCH_SIZE) {
         return Err(RecordError::BatchSizeOutOfRange(batch_size));
     }
-    let arn = batch
-        .stream_arn
-        .ok_or(RecordError::MissingField("streamArn"))?;
-    let stream_arn = StreamArn::parse(&arn).map_err(RecordError::InvalidStreamArn)?;
+    let stream_arn =
+        StreamArn::parse(&text("streamArn")?).map_err(RecordError::InvalidStreamArn)?;
     if stream_arn.kind != expected {
         return Err(RecordError::StreamKindMismatch {
             info: info_name,
-            found: match stream_arn.kind {
-                StreamKind::Kinesis => "Kinesis",
-                StreamKind::DynamoDb => "DynamoDB",
-            },
+            found: stream_arn.kind.name(),
         });
     }
     if start > end {
@@ -331,31 +228,7 @@ fn validate(
     })
 }
 
-/// A serde error without the values it quotes (`invalid type: string "…"`):
-/// what was wrong and where, never what the input said.
-pub(crate) fn redacted(error: &dyn std::fmt::Display) -> String {
-    let text = error.to_string();
-    let mut out = String::with_capacity(text.len());
-    let mut quoted = false;
-    for c in text.chars() {
-        match (c, quoted) {
-            ('"', false) => {
-                out.push_str("\"…");
-                quoted = true;
-            }
-            ('"', true) => {
-                out.push('"');
-                quoted = false;
-            }
-            (_, true) => {}
-            (c, false) => out.push(c),
-        }
-    }
-    out
-}
-
-fn sequence(value: Option<String>, field: &'static str) -> Result<SequenceNumber, RecordError> {
-    let text = value.ok_or(RecordError::MissingField(field))?;
+fn sequence(text: String, field: &'static str) -> Result<SequenceNumber, RecordError> {
     SequenceNumber::parse(&text)
         .map_err(|problem| RecordError::InvalidSequenceNumber { field, problem })
 }
@@ -375,18 +248,6 @@ mod tests {
         "approximateArrivalOfFirstRecord": "2019-11-14T00:38:04.835Z",
         "approximateArrivalOfLastRecord": "2019-11-14T00:38:05.580Z",
         "batchSize": 500, "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream"}}"#;
-
-    #[test]
-    fn a_stream_arn_names_its_stream_or_table() {
-        let kinesis =
-            StreamArn::parse("arn:aws:kinesis:us-east-2:123456789012:stream/orders").unwrap();
-        assert_eq!(kinesis.name(), "orders");
-        let dynamodb = StreamArn::parse(
-            "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-11-21T06:00:00.000",
-        )
-        .unwrap();
-        assert_eq!(dynamodb.name(), "orders");
-    }
 
     #[test]
     fn a_kinesis_record_parses_and_keeps_its_exact_text() {
@@ -415,70 +276,6 @@ mod tests {
             record.consumer_arn.as_deref(),
             Some("arn:aws:pipes:eu-west-2:123456789123:pipe/my-pipe")
         );
-    }
-
-    #[test]
-    fn arns_in_every_partition_parse_with_their_region() {
-        for (arn, partition, region) in [
-            ("arn:aws:kinesis:us-east-1:123456789012:stream/a", "aws", "us-east-1"),
-            ("arn:aws-cn:kinesis:cn-north-1:123456789012:stream/a", "aws-cn", "cn-north-1"),
-            ("arn:aws-us-gov:kinesis:us-gov-west-1:123456789012:stream/a", "aws-us-gov", "us-gov-west-1"),
-            (
-                "arn:aws-cn:dynamodb:cn-northwest-1:123456789012:table/t/stream/2024-01-01T00:00:00.000",
-                "aws-cn",
-                "cn-northwest-1",
-            ),
-        ] {
-            let parsed = StreamArn::parse(arn).unwrap();
-            assert_eq!((parsed.partition.as_str(), parsed.region.as_str()), (partition, region), "{arn}");
-            assert_eq!(parsed.as_str(), arn);
-        }
-    }
-
-    #[test]
-    fn arns_that_are_not_streams_are_refused_with_the_reason() {
-        for (arn, expected) in [
-            ("", ArnError::Malformed),
-            (
-                "arn:aws:kinesis:us-east-1:123456789012",
-                ArnError::Malformed,
-            ),
-            (
-                "urn:aws:kinesis:us-east-1:123456789012:stream/a",
-                ArnError::Malformed,
-            ),
-            (
-                "arn:gcp:kinesis:us-east-1:123456789012:stream/a",
-                ArnError::Malformed,
-            ),
-            ("arn:aws:kinesis::123456789012:stream/a", ArnError::NoRegion),
-            (
-                "arn:aws:kinesis:US EAST:123456789012:stream/a",
-                ArnError::Malformed,
-            ),
-            (
-                "arn:aws:kinesis:us-east-1:1234:stream/a",
-                ArnError::BadAccount,
-            ),
-            (
-                "arn:aws:sqs:us-east-1:123456789012:queue",
-                ArnError::UnsupportedService("sqs".into()),
-            ),
-            (
-                "arn:aws:kinesis:us-east-1:123456789012:stream/",
-                ArnError::NotAStream,
-            ),
-            (
-                "arn:aws:kinesis:us-east-1:123456789012:stream/a/consumer/b:1",
-                ArnError::NotAStream,
-            ),
-            (
-                "arn:aws:dynamodb:us-east-1:123456789012:table/orders",
-                ArnError::NotAStream,
-            ),
-        ] {
-            assert_eq!(StreamArn::parse(arn), Err(expected), "{arn}");
-        }
     }
 
     fn with_batch(batch: &str) -> String {
@@ -549,16 +346,94 @@ mod tests {
             (
                 batch_with(
                     "streamArn",
-                    json!("arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x"),
+                    json!("arn:aws:dynamodb:us-east-1:123456789012:table/tbl/stream/x"),
                 ),
                 "StreamKindMismatch",
             ),
             (batch_with("streamArn", json!("nope")), "InvalidStreamArn"),
             (batch_with("shardId", json!(" ")), "EmptyShardId"),
+            (
+                batch_with("shardId", json!("a\nERROR forged")),
+                "InvalidShardId",
+            ),
+            (
+                batch_with("shardId", json!("x".repeat(100_000))),
+                "InvalidShardId",
+            ),
+            (
+                batch_with(
+                    "streamArn",
+                    json!("arn:aws:kinesis:us-fake-9:123456789012:stream/s"),
+                ),
+                "InvalidStreamArn",
+            ),
+            (
+                with_batch(r#"{"shardId": "a", "shardId": "b"}"#),
+                "DuplicateField",
+            ),
+            (
+                r#"{"KinesisBatchInfo": {}, "KinesisBatchInfo": {}}"#.into(),
+                "DuplicateField",
+            ),
+            (
+                r#"{"KinesisBatchInfo": "text"}"#.into(),
+                "MalformedBatchInfo",
+            ),
         ];
         for (input, class) in cases {
             let err = OnFailureRecord::parse(&input).unwrap_err();
             assert_eq!(err.class(), class, "{input}: {err}");
+        }
+    }
+
+    /// Every string of a record replaced by one holding a marker, with the
+    /// escapes and line breaks that broke the old scrubbing around it.
+    #[test]
+    fn no_error_quotes_the_record() {
+        let marker = "ZQXMARKER";
+        let planted = format!("a\"{marker}\n\\\"");
+        let base: serde_json::Value = serde_json::from_str(KINESIS).unwrap();
+        let mut paths = Vec::new();
+        string_paths(&base, &mut Vec::new(), &mut paths);
+        assert!(paths.len() >= 10, "{paths:?}");
+        for path in paths {
+            for value in [
+                serde_json::json!(planted),
+                serde_json::json!(5),
+                serde_json::json!([planted]),
+            ] {
+                let mut record = base.clone();
+                *path.iter().fold(&mut record, |v, key| &mut v[key.as_str()]) = value;
+                // A `\u` escape beside the marker, as the JSON text holds it.
+                let text = record
+                    .to_string()
+                    .replace(marker, &format!("{marker}\\u0041"));
+                if let Err(error) = OnFailureRecord::parse(&text) {
+                    assert!(!error.to_string().contains(marker), "{path:?}: {error}");
+                    assert!(
+                        !format!("{error:?}").contains(marker),
+                        "{path:?}: {error:?}"
+                    );
+                }
+                // Truncated just after the marker: a syntax error there.
+                let cut = &text[..text.find(marker).map_or(text.len() / 2, |i| i + 4)];
+                let error = OnFailureRecord::parse(cut).unwrap_err();
+                assert!(!error.to_string().contains("ZQXM"), "{path:?}: {error}");
+            }
+        }
+    }
+
+    fn string_paths(value: &serde_json::Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, inner) in map {
+                    at.push(key.clone());
+                    string_paths(inner, at, out);
+                    at.pop();
+                }
+            }
+            serde_json::Value::String(_) => out.push(at.clone()),
+            _ => {}
         }
     }
 }

@@ -17,6 +17,7 @@ use aws_config::SdkConfig;
 use futures_util::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use serde_json::value::RawValue;
+use tracing::Instrument;
 
 use crate::clients::Clients;
 use crate::deliver::{Archive, Archived, DeliveryError, DlqWriter};
@@ -49,11 +50,20 @@ pub enum HydrateError {
         shard: String,
         error: ReadError,
     },
+    /// `key` is [`S3ObjectRef::key_for_logs`]: the key itself only when it
+    /// has the documented form.
     #[error("fetching s3://{bucket}/{key} failed: {message}")]
     Fetch {
         bucket: String,
         key: String,
         message: String,
+    },
+    #[error("s3://{bucket}/{key} is {size} bytes or more, over the {limit}-byte bound for an on-failure object (S3_OBJECT_MAX_BYTES); it was not read")]
+    ObjectTooLarge {
+        bucket: String,
+        key: String,
+        size: u64,
+        limit: usize,
     },
     #[error("s3://{bucket}/{key}: {error}")]
     Object {
@@ -83,6 +93,7 @@ impl HydrateError {
                 ReadError::Source(s) => format!("Read.{}", s.class()),
             },
             HydrateError::Fetch { .. } => "Fetch.S3".into(),
+            HydrateError::ObjectTooLarge { .. } => "Input.ObjectTooLarge".into(),
             HydrateError::Object { error, .. } => format!("Input.{}", error.class()),
             HydrateError::Delivery(e) => format!("Delivery.{}", e.class()),
             HydrateError::NoDlqQueueUrl => "Config.NoDlqQueueUrl".into(),
@@ -266,7 +277,10 @@ impl Hydrator {
                 match outcome {
                     Ok(_) => None,
                     Err(error) => {
-                        tracing::error!(class = %error.class(), error = %error, message_id = %message.message_id, "SQS message failed");
+                        // The message id is input: logged only when it is a plain identifier.
+                        let message_id = Some(message.message_id.as_str())
+                            .filter(|id| crate::fault::is_identifier(id, 1, 128));
+                        tracing::error!(class = %error.class(), error = %error, message_index = message.index, message_id, "SQS message failed");
                         Some(ItemFailure {
                             item_identifier: message.message_id,
                         })
@@ -342,8 +356,26 @@ impl Hydrator {
         Some(archive.write(document).await)
     }
 
-    /// Reads the failed batch back and builds its document.
+    /// Reads the failed batch back and builds its document. Every log line
+    /// written meanwhile carries the failure's stream, shard and range: all
+    /// validated, so none of them can carry forged text.
     pub async fn hydrate(
+        &self,
+        record: OnFailureRecord,
+        deadline: Option<Instant>,
+    ) -> Result<HydratedDocument, HydrateError> {
+        let batch = &record.batch;
+        let span = tracing::info_span!(
+            "failure",
+            stream = batch.stream_arn.as_str(),
+            shard = batch.shard_id.as_str(),
+            start = batch.start.as_str(),
+            end = batch.end.as_str(),
+        );
+        self.hydrate_record(record, deadline).instrument(span).await
+    }
+
+    async fn hydrate_record(
         &self,
         record: OnFailureRecord,
         deadline: Option<Instant>,
@@ -405,33 +437,11 @@ impl Hydrator {
         deadline: Option<Instant>,
     ) -> Result<HydratedDocument, HydrateError> {
         let started = Instant::now();
-        let fetched = self
-            .clients
-            .s3(&object.region)
-            .get_object()
-            .bucket(&object.bucket)
-            .key(&object.key)
-            .send()
-            .await
-            .map_err(|e| HydrateError::Fetch {
-                bucket: object.bucket.clone(),
-                key: object.key.clone(),
-                message: describe_sdk_error(&e),
-            })?;
-        let bytes = fetched
-            .body
-            .collect()
-            .await
-            .map_err(|e| HydrateError::Fetch {
-                bucket: object.bucket.clone(),
-                key: object.key.clone(),
-                message: e.to_string(),
-            })?
-            .into_bytes();
+        let bytes = self.fetch_object(object).await?;
         let parsed = FailureObject::parse(&bytes).map_err(|error| {
             let e = HydrateError::Object {
                 bucket: object.bucket.clone(),
-                key: object.key.clone(),
+                key: object.key_for_logs(),
                 error,
             };
             tracing::error!(class = %e.class(), error = %e, bytes = bytes.len(), "rejected S3 failure object");
@@ -450,6 +460,53 @@ impl Hydrator {
             }
             None => self.hydrate(parsed.record, deadline).await,
         }
+    }
+
+    /// The object's bytes, refused unread when S3 says it is larger than an
+    /// on-failure object can be, and cut off if the body runs past that.
+    async fn fetch_object(&self, object: &S3ObjectRef) -> Result<Vec<u8>, HydrateError> {
+        let limit = self.settings.s3_object_max_bytes;
+        let fetch_error = |message: String| HydrateError::Fetch {
+            bucket: object.bucket.clone(),
+            key: object.key_for_logs(),
+            message,
+        };
+        let too_large = |size: u64| {
+            let error = HydrateError::ObjectTooLarge {
+                bucket: object.bucket.clone(),
+                key: object.key_for_logs(),
+                size,
+                limit,
+            };
+            tracing::error!(class = %error.class(), error = %error, "refused S3 failure object");
+            error
+        };
+        let mut fetched = self
+            .clients
+            .s3(&object.region)
+            .get_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .send()
+            .await
+            .map_err(|e| fetch_error(describe_sdk_error(&e)))?;
+        let declared = fetched.content_length.and_then(|n| u64::try_from(n).ok());
+        if let Some(size) = declared.filter(|size| *size > limit as u64) {
+            return Err(too_large(size));
+        }
+        let mut bytes = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+        while let Some(chunk) = fetched
+            .body
+            .try_next()
+            .await
+            .map_err(|e| fetch_error(e.to_string()))?
+        {
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_large((bytes.len() + chunk.len()) as u64));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
     }
 
     async fn read<S: ShardSource>(

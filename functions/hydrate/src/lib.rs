@@ -17,10 +17,14 @@ pub mod deliver;
 pub mod document;
 pub mod failure;
 pub mod failure_object;
+pub mod fault;
 pub mod hydrator;
+pub mod logging;
 pub mod read;
+pub mod regions;
 pub mod sequence;
 pub mod settings;
+pub mod stream_arn;
 pub mod trigger;
 
 pub use hydrator::{HydrateError, Hydrator, Response};

@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    hydrate::logging::init();
     let settings = Settings::from_env()?;
     let hydrator = Hydrator::new(hydrate::sdk_config().await, settings);
     let hydrator = &hydrator;

@@ -28,7 +28,13 @@ pub struct Settings {
     pub response_max_bytes: usize,
     /// Retries of `SendMessageBatch` and `PutRecordBatch` entries that failed.
     pub delivery_backoff: Backoff,
+    /// The largest S3 on-failure object read; a larger one is refused unread.
+    pub s3_object_max_bytes: usize,
 }
+
+/// An S3 on-failure object holds the record and the invocation payload
+/// (at most 6 MB); with the envelope and escaping, 7 MiB is ample.
+pub const DEFAULT_S3_OBJECT_MAX_BYTES: usize = 7 * 1024 * 1024;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -41,14 +47,16 @@ impl Default for Settings {
             archive_firehose_stream: None,
             response_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             delivery_backoff: Backoff::default(),
+            s3_object_max_bytes: DEFAULT_S3_OBJECT_MAX_BYTES,
         }
     }
 }
 
 impl Settings {
     /// `INVOKE_IDENTITY_ARN`, `MAX_EMPTY_PAGES`, `MAX_GET_RECORDS_CALLS`,
-    /// `DLQ_QUEUE_URL`, `DLQ_MAX_MESSAGE_BYTES`, `MAX_CONCURRENT_HYDRATIONS`,
-    /// `ARCHIVE_FIREHOSE_STREAM`, `RESPONSE_MAX_BYTES`;
+    /// `READ_MAX_BYTES`, `DLQ_QUEUE_URL`, `DLQ_MAX_MESSAGE_BYTES`,
+    /// `MAX_CONCURRENT_HYDRATIONS`, `ARCHIVE_FIREHOSE_STREAM`,
+    /// `RESPONSE_MAX_BYTES`, `S3_OBJECT_MAX_BYTES`;
     /// a malformed number is a start-up error rather than a silent default.
     pub fn from_env() -> Result<Self, String> {
         let defaults = Settings::default();
@@ -57,6 +65,7 @@ impl Settings {
             read_limits: ReadLimits {
                 max_empty_pages: number("MAX_EMPTY_PAGES", defaults.read_limits.max_empty_pages)?,
                 max_calls: number("MAX_GET_RECORDS_CALLS", defaults.read_limits.max_calls)?,
+                max_bytes: number("READ_MAX_BYTES", defaults.read_limits.max_bytes)?,
                 retry: defaults.read_limits.retry,
             },
             dlq_queue_url: text("DLQ_QUEUE_URL"),
@@ -65,6 +74,7 @@ impl Settings {
             archive_firehose_stream: text("ARCHIVE_FIREHOSE_STREAM"),
             response_max_bytes: number("RESPONSE_MAX_BYTES", defaults.response_max_bytes)?,
             delivery_backoff: defaults.delivery_backoff,
+            s3_object_max_bytes: number("S3_OBJECT_MAX_BYTES", defaults.s3_object_max_bytes)?,
         })
     }
 }

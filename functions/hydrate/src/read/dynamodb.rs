@@ -73,4 +73,13 @@ impl ShardSource for DynamoDbShard<'_> {
             .and_then(|change| change.sequence_number.as_deref())
             .unwrap_or("")
     }
+
+    /// The item's size as the stream reports it (at most 400 KB an item).
+    fn size_of(record: &Record) -> usize {
+        let size = record
+            .dynamodb
+            .as_ref()
+            .and_then(|change| change.size_bytes);
+        size.and_then(|s| usize::try_from(s).ok()).unwrap_or(0)
+    }
 }

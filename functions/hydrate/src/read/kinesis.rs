@@ -66,4 +66,8 @@ impl ShardSource for KinesisShard<'_> {
     fn sequence_number(record: &Record) -> &str {
         &record.sequence_number
     }
+
+    fn size_of(record: &Record) -> usize {
+        record.data.as_ref().len() + record.partition_key.as_deref().map_or(0, str::len)
+    }
 }

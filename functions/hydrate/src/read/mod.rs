@@ -64,6 +64,9 @@ pub trait ShardSource {
     async fn records(&self, iterator: &str, limit: u32) -> Result<Page<Self::Record>, SourceError>;
 
     fn sequence_number(record: &Self::Record) -> &str;
+
+    /// The bytes a record holds, as counted against [`ReadLimits::max_bytes`].
+    fn size_of(record: &Self::Record) -> usize;
 }
 
 /// Why records of the range are not in the document.
@@ -89,6 +92,10 @@ pub enum GapReason {
     Deadline,
     /// The stream or shard no longer exists.
     StreamNotFound,
+    /// The range holds more records than `batchSize`, or more bytes than
+    /// one failure may read: the on-failure record claims more than a batch
+    /// can hold, so what lies past the bound is named, not read.
+    OverBudget,
 }
 
 /// An inclusive run of sequence numbers that may hold records of the batch
@@ -109,17 +116,25 @@ pub struct ReadLimits {
     pub max_empty_pages: u32,
     /// `GetRecords` calls allowed for one range.
     pub max_calls: u32,
+    /// Record bytes one range may keep. The first record is always kept,
+    /// whatever its size (a stream record may be up to 10 MiB), so that a
+    /// batch of one oversized record is still read.
+    pub max_bytes: usize,
     /// How throttled and failed calls are retried. The failing consumer reads
     /// the same shard (five reads a second per shard, shared), so the reader
     /// backs off rather than compete with it.
     pub retry: Backoff,
 }
 
+/// What one Lambda batch can hold: a 6 MB invocation payload.
+pub const DEFAULT_MAX_BYTES: usize = 6 * 1024 * 1024;
+
 impl Default for ReadLimits {
     fn default() -> Self {
         Self {
             max_empty_pages: 20,
             max_calls: 2_000,
+            max_bytes: DEFAULT_MAX_BYTES,
             retry: Backoff {
                 base: Duration::from_millis(200),
                 cap: Duration::from_secs(5),
@@ -190,6 +205,8 @@ enum Stop {
     AtTip,
     ReadLimit,
     Deadline,
+    /// A record of the range lies past `batchSize` records or the byte budget.
+    OverBudget,
     /// The stream or shard does not exist (any more).
     Gone(String),
 }
@@ -207,9 +224,10 @@ impl From<ReadError> for Interrupt {
 }
 
 /// The number of records to ask for once the expected count has been read
-/// without reaching the end: the batch info and the shard disagree, so read on
-/// in small steps rather than pull a full page past the range.
-const PROBE_PAGE: u32 = 100;
+/// without reaching the end: one record tells whether the range ends here
+/// (it lies past the end) or claims more than its batch (it does not), and
+/// a forged end far down the shard then costs one record, not a page.
+const PROBE_PAGE: u32 = 1;
 
 /// Calls to the service, each bounded by the deadline, with throttled and
 /// failed calls retried on the backoff schedule while time allows.
@@ -299,6 +317,8 @@ pub async fn read_range<S: ShardSource>(
     };
     let mut state = ReadState {
         records: Vec::new(),
+        bytes: 0,
+        largest: 0,
         iterator_calls: 0,
         calls: 0,
         from_trim_horizon: false,
@@ -325,6 +345,9 @@ pub async fn read_range<S: ShardSource>(
 /// What a read has so far.
 struct ReadState<R> {
     records: Vec<R>,
+    /// Bytes of the records kept, and the largest record seen.
+    bytes: usize,
+    largest: usize,
     iterator_calls: u32,
     calls: u32,
     /// The start was rejected and the read began at the trim horizon.
@@ -355,6 +378,29 @@ impl<R> ReadState<R> {
                     .map_err(|e| Interrupt::Failed(e.into()))
             }
             Err(error) => Err(Interrupt::Failed(error.into())),
+        }
+    }
+
+    /// How many records the next `GetRecords` asks for: no more than the
+    /// batch still needs, and, once record sizes are known, no more than
+    /// the byte budget has room for, so a page never holds far more than
+    /// the range may keep.
+    fn page_limit<S: ShardSource<Record = R>>(
+        &self,
+        range: &ShardRange,
+        limits: ReadLimits,
+    ) -> u32 {
+        let remaining = range.expected.saturating_sub(self.records.len() as u32);
+        if remaining == 0 {
+            return PROBE_PAGE;
+        }
+        let by_count = remaining.min(S::MAX_PAGE);
+        match self.largest {
+            0 => by_count,
+            largest => {
+                let room = limits.max_bytes.saturating_sub(self.bytes) / largest;
+                by_count.min(u32::try_from(room).unwrap_or(u32::MAX)).max(1)
+            }
         }
     }
 
@@ -408,12 +454,7 @@ impl<R> ReadState<R> {
             if self.calls >= limits.max_calls {
                 return Ok(Stop::ReadLimit);
             }
-            let remaining = range.expected.saturating_sub(self.records.len() as u32);
-            let limit = if remaining == 0 {
-                PROBE_PAGE
-            } else {
-                remaining.min(S::MAX_PAGE)
-            };
+            let limit = self.page_limit::<S>(range, limits);
             self.calls += 1;
             let page = match caller.run(source.records(&current, limit)).await? {
                 Ok(page) => {
@@ -484,13 +525,23 @@ impl<R> ReadState<R> {
                 if range.start.cmp_str(seq) == Ordering::Greater || !after_last {
                     continue;
                 }
-                match range.end.cmp_str(seq) {
+                let at_end = match range.end.cmp_str(seq) {
                     Ordering::Less => return Ok(Stop::PassedEnd),
-                    Ordering::Equal => {
-                        self.records.push(record);
-                        return Ok(Stop::PassedEnd);
-                    }
-                    Ordering::Greater => self.records.push(record),
+                    Ordering::Equal => true,
+                    Ordering::Greater => false,
+                };
+                let size = S::size_of(&record);
+                self.largest = self.largest.max(size);
+                let over_count = self.records.len() >= range.expected as usize;
+                let over_bytes =
+                    !self.records.is_empty() && self.bytes.saturating_add(size) > limits.max_bytes;
+                if over_count || over_bytes {
+                    return Ok(Stop::OverBudget);
+                }
+                self.bytes += size;
+                self.records.push(record);
+                if at_end {
+                    return Ok(Stop::PassedEnd);
                 }
             }
 
@@ -531,6 +582,7 @@ fn account_for_gaps<S: ShardSource>(
         Stop::AtTip => GapReason::BeyondTip,
         Stop::ReadLimit => GapReason::ReadLimit,
         Stop::Deadline => GapReason::Deadline,
+        Stop::OverBudget => GapReason::OverBudget,
         Stop::Gone(_) => GapReason::StreamNotFound,
     };
     let gap = |from: SequenceNumber, to: SequenceNumber, reason| Gap {

@@ -21,6 +21,9 @@ pub enum SourceError {
     ExpiredIterator(String),
     #[error("access to the stream was denied: {0}")]
     AccessDenied(String),
+    /// The service refused the request itself: retrying it cannot help.
+    #[error("the service rejected the request as invalid: {0}")]
+    Invalid(String),
     #[error("the stream service failed: {0}")]
     Service(String),
 }
@@ -34,6 +37,7 @@ impl SourceError {
             SourceError::Throttled(_) => "Throttled",
             SourceError::ExpiredIterator(_) => "ExpiredIterator",
             SourceError::AccessDenied(_) => "AccessDenied",
+            SourceError::Invalid(_) => "Validation",
             SourceError::Service(_) => "Service",
         }
     }
@@ -55,11 +59,32 @@ where
     match &error {
         SdkError::ServiceError(e) => {
             let code = e.err().code().unwrap_or("UnknownError");
-            let message = format!("{code}: {}", e.err().message().unwrap_or("no message"));
+            let message = one_line(&format!(
+                "{code}: {}",
+                e.err().message().unwrap_or("no message")
+            ));
             classify_code(call, code, message)
         }
-        _ => SourceError::Service(with_causes(&error)),
+        _ => SourceError::Service(one_line(&with_causes(&error))),
     }
+}
+
+/// The longest service message kept in an error or a document.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+/// A service's words as one bounded line. The requests were built from
+/// validated identifiers, so an echo of them is safe to keep; control
+/// characters are replaced all the same, and the length is bounded.
+fn one_line(text: &str) -> String {
+    let mut line: String = text
+        .chars()
+        .take(MAX_MESSAGE_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text.chars().nth(MAX_MESSAGE_CHARS).is_some() {
+        line.push('…');
+    }
+    line
 }
 
 fn classify_code(call: Call, code: &str, message: String) -> SourceError {
@@ -80,6 +105,11 @@ fn classify_code(call: Call, code: &str, message: String) -> SourceError {
         | "ThrottlingException" => SourceError::Throttled(message),
         "ExpiredIteratorException" => SourceError::ExpiredIterator(message),
         "AccessDeniedException" => SourceError::AccessDenied(message),
+        "InvalidArgumentException"
+        | "ValidationException"
+        | "ValidationError"
+        | "SerializationException"
+        | "InvalidParameterException" => SourceError::Invalid(message),
         _ => SourceError::Service(message),
     }
 }
@@ -96,14 +126,14 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    match error {
+    one_line(&match error {
         SdkError::ServiceError(e) => format!(
             "{}: {}",
             e.err().code().unwrap_or("UnknownError"),
             e.err().message().unwrap_or("no message")
         ),
         other => with_causes(other),
-    }
+    })
 }
 
 /// A failure before the service answered (timeout, connection, bad response),
@@ -127,8 +157,9 @@ mod tests {
     fn codes_map_to_what_the_reader_does_next() {
         let cases = [
             (Call::GetShardIterator, "InvalidArgumentException", "StartingSequenceNumber 49 used in GetShardIterator on shard shardId-000000000000 in stream s under account 1 is invalid because it did not come from this stream.", "StartRejected"),
-            (Call::GetShardIterator, "InvalidArgumentException", "1 validation error detected: Value null at 'shardId'", "Service"),
-            (Call::GetRecords, "InvalidArgumentException", "starting sequence number", "Service"),
+            (Call::GetShardIterator, "InvalidArgumentException", "1 validation error detected: Value null at 'shardId'", "Validation"),
+            (Call::GetRecords, "InvalidArgumentException", "starting sequence number", "Validation"),
+            (Call::GetRecords, "ValidationException", "1 validation error detected", "Validation"),
             (Call::GetShardIterator, "TrimmedDataAccessException", "trimmed", "StartRejected"),
             (Call::GetRecords, "ResourceNotFoundException", "gone", "NotFound"),
             (Call::GetRecords, "ProvisionedThroughputExceededException", "slow down", "Throttled"),

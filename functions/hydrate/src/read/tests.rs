@@ -99,6 +99,10 @@ impl ShardSource for MemoryShard {
     fn sequence_number(record: &String) -> &str {
         record
     }
+
+    fn size_of(record: &String) -> usize {
+        record.len()
+    }
 }
 
 fn seq(s: &str) -> SequenceNumber {
@@ -259,6 +263,9 @@ fn a_rejected_start_that_is_not_trimmed_is_an_error() {
         fn sequence_number(record: &String) -> &str {
             record
         }
+        fn size_of(record: &String) -> usize {
+            record.len()
+        }
     }
     let shard = Rejecting(MemoryShard::new(kinesis_numbers(10)));
     let result = tokio_test_block_on(read_range(
@@ -281,6 +288,78 @@ fn a_missing_record_inside_the_range_is_a_count_mismatch() {
     let read = read(&shard, &wanted);
     assert_eq!(read.records.len(), 5);
     assert_eq!(read.gaps[0].reason, GapReason::CountMismatch);
+}
+
+/// A forged record: batchSize 1, but an end far down the shard. One record
+/// is kept, one more is looked at, and the rest is named, never read.
+#[test]
+fn a_range_wider_than_its_batch_keeps_batch_size_records_and_names_the_rest() {
+    let shard = MemoryShard::new(kinesis_numbers(300));
+    let mut wanted = range(&shard.records, 10, 299);
+    wanted.expected = 1;
+    let read = read(&shard, &wanted);
+    assert_eq!(read.records, shard.records[10..=10]);
+    assert_eq!(
+        read.get_records_calls, 2,
+        "the batch, then a one-record probe"
+    );
+    assert_eq!(
+        read.gaps,
+        vec![Gap {
+            from_sequence_number: seq(&shard.records[10]).successor(),
+            to_sequence_number: seq(&shard.records[299]),
+            reason: GapReason::OverBudget,
+        }]
+    );
+    assert_covers(&wanted, &read);
+}
+
+#[test]
+fn the_byte_budget_bounds_what_is_kept_but_never_the_first_record() {
+    let shard = MemoryShard::new(kinesis_numbers(50));
+    let wanted = range(&shard.records, 0, 49);
+    let size = shard.records[0].len();
+    let limits = ReadLimits {
+        max_bytes: 3 * size + size / 2,
+        ..ReadLimits::default()
+    };
+    let read = tokio_test_block_on(read_range(&shard, &wanted, limits, None)).unwrap();
+    assert_eq!(read.records, shard.records[0..3]);
+    assert_eq!(read.gaps.len(), 1);
+    assert_eq!(read.gaps[0].reason, GapReason::OverBudget);
+    assert_eq!(
+        read.gaps[0].from_sequence_number,
+        seq(&shard.records[2]).successor()
+    );
+    assert_covers(&wanted, &read);
+
+    // A budget smaller than one record still keeps that record.
+    let tiny = ReadLimits {
+        max_bytes: 1,
+        ..ReadLimits::default()
+    };
+    let one = range(&shard.records, 7, 7);
+    let read = tokio_test_block_on(read_range(&shard, &one, tiny, None)).unwrap();
+    assert_eq!(read.records, shard.records[7..=7]);
+    assert!(read.gaps.is_empty());
+}
+
+#[test]
+fn pages_ask_for_no_more_than_the_budget_has_room_for() {
+    let shard = MemoryShard::new(kinesis_numbers(100));
+    let wanted = range(&shard.records, 0, 99);
+    let size = shard.records[0].len();
+    // The first page is cut to 2 records; after it, room for 10 records is
+    // left, so the next page may ask for 10 and no more.
+    *shard.page_cuts.borrow_mut() = vec![usize::MAX, 2];
+    let limits = ReadLimits {
+        max_bytes: 12 * size,
+        ..ReadLimits::default()
+    };
+    let read = tokio_test_block_on(read_range(&shard, &wanted, limits, None)).unwrap();
+    assert_eq!(read.records, shard.records[0..12]);
+    assert_eq!(read.gaps[0].reason, GapReason::OverBudget);
+    assert_eq!(read.get_records_calls, 3, "2 records, 10 records, a probe");
 }
 
 #[test]

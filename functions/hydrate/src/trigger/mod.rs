@@ -20,7 +20,8 @@ mod tests;
 
 use serde_json::Value;
 
-use crate::failure::{redacted, OnFailureRecord, RecordError};
+use crate::failure::{OnFailureRecord, RecordError};
+use crate::fault::{FieldFault, JsonFault};
 
 pub use s3::S3ObjectRef;
 
@@ -46,21 +47,35 @@ pub enum Source {
 /// One SQS message: its id, for the partial batch response, and what it held.
 #[derive(Debug)]
 pub struct QueueMessage {
+    /// Given back to SQS as it came; logged only by `index`, since it is input.
     pub message_id: String,
+    /// The message's place in the event.
+    pub index: usize,
     pub content: Result<OnFailureRecord, InputError>,
 }
 
-/// Why a payload, or one message of it, yields no on-failure record.
+/// Lambda's largest synchronous payload; nothing larger is a real invocation.
+pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+
+/// More records than an SQS batch may hold (10,000) are not a real event.
+pub const MAX_EVENT_RECORDS: usize = 10_000;
+
+/// Why a payload, or one message of it, yields no on-failure record. Built
+/// from classes, positions and field paths only: no variant holds input text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
     #[error("the invocation payload is not UTF-8")]
     NotUtf8,
+    #[error("the invocation payload is {bytes} bytes, more than the {MAX_PAYLOAD_BYTES} an invocation carries")]
+    PayloadTooLarge { bytes: usize },
     #[error("the invocation payload is not valid JSON: {0}")]
-    InvalidJson(String),
+    InvalidJson(JsonFault),
     #[error("the payload is not an SNS, SQS or S3 event, nor an on-failure record")]
     UnsupportedEvent,
     #[error("the event has no records")]
     EmptyEvent,
+    #[error("the event has {0} records, more than the {MAX_EVENT_RECORDS} an event carries")]
+    TooManyRecords(usize),
     #[error("the event mixes record sources (record {index} is not from {expected})")]
     MixedEvent {
         index: usize,
@@ -70,7 +85,12 @@ pub enum InputError {
     MalformedEnvelope {
         envelope: &'static str,
         index: usize,
-        reason: String,
+        reason: EnvelopeFault,
+    },
+    #[error("{envelope} record {index} names a region that does not exist")]
+    UnknownRegion {
+        envelope: &'static str,
+        index: usize,
     },
     #[error("{envelope} record {index}: {error}")]
     InRecord {
@@ -82,16 +102,38 @@ pub enum InputError {
     Record(RecordError),
 }
 
+/// What is wrong with a transport's own fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum EnvelopeFault {
+    #[error("{0}")]
+    Field(FieldFault),
+    #[error("the object key is not valid URL encoding of UTF-8")]
+    KeyEncoding,
+    #[error("the object key is empty or longer than 1024 bytes")]
+    KeyLength,
+    #[error("the bucket name is not a valid S3 bucket name")]
+    BucketName,
+}
+
+impl From<FieldFault> for EnvelopeFault {
+    fn from(fault: FieldFault) -> Self {
+        EnvelopeFault::Field(fault)
+    }
+}
+
 impl InputError {
     /// A stable class name for logs and the Lambda error type.
     pub fn class(&self) -> &'static str {
         match self {
             InputError::NotUtf8 => "NotUtf8",
+            InputError::PayloadTooLarge { .. } => "PayloadTooLarge",
             InputError::InvalidJson(_) => "InvalidJson",
             InputError::UnsupportedEvent => "UnsupportedEvent",
             InputError::EmptyEvent => "EmptyEvent",
+            InputError::TooManyRecords(_) => "TooManyRecords",
             InputError::MixedEvent { .. } => "MixedEvent",
             InputError::MalformedEnvelope { .. } => "MalformedEnvelope",
+            InputError::UnknownRegion { .. } => "UnknownRegion",
             InputError::InRecord { error, .. } | InputError::Record(error) => error.class(),
         }
     }
@@ -131,9 +173,13 @@ impl EventSource {
 
 /// Reads an invocation payload.
 pub fn parse(payload: &[u8]) -> Result<Invocation, InputError> {
+    if payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(InputError::PayloadTooLarge {
+            bytes: payload.len(),
+        });
+    }
     let text = std::str::from_utf8(payload).map_err(|_| InputError::NotUtf8)?;
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| InputError::InvalidJson(redacted(&e)))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| InputError::InvalidJson(e.into()))?;
     let Some(object) = value.as_object() else {
         return Err(InputError::UnsupportedEvent);
     };
@@ -147,6 +193,9 @@ pub fn parse(payload: &[u8]) -> Result<Invocation, InputError> {
     let Some(first) = records.first() else {
         return Err(InputError::EmptyEvent);
     };
+    if records.len() > MAX_EVENT_RECORDS {
+        return Err(InputError::TooManyRecords(records.len()));
+    }
     let source = EventSource::of(first).ok_or(InputError::UnsupportedEvent)?;
     if let Some(index) = records
         .iter()

@@ -5,17 +5,11 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::InputError;
-use crate::failure::redacted;
 use crate::failure::OnFailureRecord;
+use crate::fault;
 
-#[derive(Deserialize)]
-struct SnsRecord {
-    #[serde(rename = "Sns")]
-    sns: Notification,
-}
-
-/// An SNS notification, as Lambda nests it in an SNS event and as SNS writes
-/// it into an SQS message body when raw delivery is off.
+/// An SNS notification as SNS writes it into an SQS message body when raw
+/// delivery is off.
 #[derive(Deserialize)]
 pub(super) struct Notification {
     #[serde(rename = "Type")]
@@ -31,13 +25,14 @@ pub(super) fn records(records: &[Value]) -> Result<Vec<OnFailureRecord>, InputEr
         .iter()
         .enumerate()
         .map(|(index, record)| {
-            let record =
-                SnsRecord::deserialize(record).map_err(|e| InputError::MalformedEnvelope {
+            let message = fault::object(record, "Sns", "Sns")
+                .and_then(|sns| fault::string(sns, "Message", "Sns.Message"))
+                .map_err(|fault| InputError::MalformedEnvelope {
                     envelope: "SNS",
                     index,
-                    reason: redacted(&e),
+                    reason: fault.into(),
                 })?;
-            OnFailureRecord::parse(&record.sns.message).map_err(|error| InputError::InRecord {
+            OnFailureRecord::parse(message).map_err(|error| InputError::InRecord {
                 envelope: "SNS",
                 index,
                 error,

@@ -2,19 +2,12 @@
 //! feeds the queue without raw message delivery, the SNS notification JSON
 //! whose `Message` is the record.
 
-use serde::Deserialize;
 use serde_json::Value;
 
 use super::sns::Notification;
 use super::{InputError, QueueMessage};
-use crate::failure::{redacted, OnFailureRecord};
-
-#[derive(Deserialize)]
-struct SqsRecord {
-    #[serde(rename = "messageId")]
-    message_id: String,
-    body: String,
-}
+use crate::failure::OnFailureRecord;
+use crate::fault;
 
 /// Every message of an SQS event, each with its own outcome. A record whose
 /// envelope has no message id cannot be reported failed by id, so it is
@@ -24,26 +17,27 @@ pub(super) fn messages(records: &[Value]) -> Vec<QueueMessage> {
     records
         .iter()
         .enumerate()
-        .map(|(index, record)| match SqsRecord::deserialize(record) {
-            Ok(message) => QueueMessage {
-                content: failure_in(&message.body).map_err(|error| InputError::InRecord {
+        .map(|(index, record)| {
+            let message_id = fault::string(record, "messageId", "messageId");
+            let content = message_id
+                .and_then(|_| fault::string(record, "body", "body"))
+                .map_err(|fault| InputError::MalformedEnvelope {
                     envelope: "SQS",
                     index,
-                    error,
-                }),
-                message_id: message.message_id,
-            },
-            Err(e) => QueueMessage {
-                message_id: record
-                    .get("messageId")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| format!("record-{index}"), str::to_owned),
-                content: Err(InputError::MalformedEnvelope {
-                    envelope: "SQS",
-                    index,
-                    reason: redacted(&e),
-                }),
-            },
+                    reason: fault.into(),
+                })
+                .and_then(|body| {
+                    failure_in(body).map_err(|error| InputError::InRecord {
+                        envelope: "SQS",
+                        index,
+                        error,
+                    })
+                });
+            QueueMessage {
+                message_id: message_id.map_or_else(|_| format!("record-{index}"), str::to_owned),
+                index,
+                content,
+            }
         })
         .collect()
 }
