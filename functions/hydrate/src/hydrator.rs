@@ -372,7 +372,11 @@ impl Hydrator {
             start = batch.start.as_str(),
             end = batch.end.as_str(),
         );
-        self.hydrate_record(record, deadline).instrument(span).await
+        // Boxed: callers nest this future in stream combinators, and the
+        // span's wrapper would take their types past the compiler's depth limit.
+        Box::pin(self.hydrate_record(record, deadline))
+            .instrument(span)
+            .await
     }
 
     async fn hydrate_record(
