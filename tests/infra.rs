@@ -1,6 +1,9 @@
 //! The deployment templates, read as CloudFormation reads them: the
 //! hydrator's role grants exactly the parameterised resources, nothing with
-//! a wildcard, and every path of a failure ends in a queue.
+//! a wildcard, keys only through the service that uses them; only this
+//! account (or the roles named) may publish to the topic; the topic and the
+//! queues are encrypted with the template's key; logs are JSON; and every
+//! path of a failure ends in a queue.
 
 use std::process::Command;
 
@@ -22,28 +25,51 @@ fn template(path: &str) -> Value {
     serde_json::from_slice(&output.stdout).expect("JSON")
 }
 
+/// Every statement of a policy document, the conditional ones (`Fn::If`)
+/// opened, each with the name of the condition it needs, if any.
+fn open_statements(document: &Value) -> Vec<(Option<String>, Value)> {
+    document["Statement"]
+        .as_array()
+        .expect("statements")
+        .iter()
+        .map(|statement| match statement.get("Fn::If") {
+            Some(branches) => {
+                assert_eq!(
+                    branches[2],
+                    json!({"Ref": "AWS::NoValue"}),
+                    "a conditional statement has no else"
+                );
+                (
+                    Some(branches[0].as_str().unwrap().to_owned()),
+                    branches[1].clone(),
+                )
+            }
+            None => (None, statement.clone()),
+        })
+        .collect()
+}
+
 /// Every IAM statement of `role`, with the conditional ones (`Fn::If`) opened.
 fn statements(template: &Value, role: &str) -> Vec<Value> {
     let policies = template["Resources"][role]["Properties"]["Policies"]
         .as_array()
         .expect("inline policies");
-    let mut statements = Vec::new();
-    for policy in policies {
-        for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
-            match statement.get("Fn::If") {
-                Some(branches) => {
-                    assert_eq!(
-                        branches[2],
-                        json!({"Ref": "AWS::NoValue"}),
-                        "a conditional grant has no else"
-                    );
-                    statements.push(branches[1].clone());
-                }
-                None => statements.push(statement.clone()),
-            }
-        }
-    }
-    statements
+    policies
+        .iter()
+        .flat_map(|policy| open_statements(&policy["PolicyDocument"]))
+        .map(|(_, statement)| statement)
+        .collect()
+}
+
+/// The template's resources of one type, by logical id.
+fn of_type(template: &Value, kind: &str) -> Vec<(String, Value)> {
+    template["Resources"]
+        .as_object()
+        .expect("resources")
+        .iter()
+        .filter(|(_, resource)| resource["Type"] == kind)
+        .map(|(name, resource)| (name.clone(), resource.clone()))
+        .collect()
 }
 
 fn actions(statement: &Value) -> Vec<String> {
@@ -109,11 +135,12 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             json!({"Ref": "DynamoDbStreamArns"}),
         ),
         ("dynamodb:GetRecords", json!({"Ref": "DynamoDbStreamArns"})),
-        (
-            "dynamodb:DescribeStream",
-            json!({"Ref": "DynamoDbStreamArns"}),
-        ),
         ("kms:Decrypt", json!({"Ref": "KmsKeyArn"})),
+        (
+            "kms:GenerateDataKey",
+            json!({"Fn::GetAtt": ["HydratorKey", "Arn"]}),
+        ),
+        ("kms:Decrypt", json!({"Fn::GetAtt": ["HydratorKey", "Arn"]})),
         (
             "sqs:SendMessage",
             json!({"Fn::If": ["CreateDlq", {"Fn::GetAtt": ["Dlq", "Arn"]}, {"Ref": "ExistingDlqArn"}]}),
@@ -170,11 +197,217 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
 #[test]
 fn no_policy_in_either_template_grants_a_wildcard_resource() {
     for path in ["infra/template.yaml", "infra/demo/template.yaml"] {
+        let template = template(path);
+        // In a key policy `"Resource": "*"` is the key itself, and the only
+        // way to name it there.
+        let key_policies: Vec<String> = of_type(&template, "AWS::KMS::Key")
+            .into_iter()
+            .map(|(name, _)| format!("/Resources/{name}/Properties/KeyPolicy/"))
+            .collect();
         let mut found = Vec::new();
-        resources_anywhere(&template(path), "", &mut found);
+        resources_anywhere(&template, "", &mut found);
         assert!(!found.is_empty(), "{path} has policies");
         for (at, resource) in found {
-            assert!(!contains_wildcard(&resource), "{path}{at}: {resource}");
+            if key_policies.iter().any(|p| at.starts_with(p)) {
+                assert_eq!(resource, "*", "{path}{at}: a key policy names its own key");
+            } else {
+                assert!(!contains_wildcard(&resource), "{path}{at}: {resource}");
+            }
+        }
+    }
+}
+
+#[test]
+fn only_this_account_or_the_publisher_roles_may_publish_to_the_topic() {
+    let template = template("infra/template.yaml");
+    let topic = json!({"Ref": "OnFailureTopic"});
+    let roles = json!({"Ref": "PublisherRoleArns"});
+    let root = json!({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"});
+
+    let parameter = &template["Parameters"]["PublisherRoleArns"];
+    assert_eq!(parameter["Type"], "CommaDelimitedList");
+    assert_eq!(parameter["Default"], "", "optional");
+    assert_eq!(
+        template["Conditions"]["HasPublisherRoles"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Fn::Join": ["", roles]}, ""]}]})
+    );
+
+    let policies = of_type(&template, "AWS::SNS::TopicPolicy");
+    assert_eq!(policies.len(), 1, "one topic policy");
+    let policy = &policies[0].1["Properties"];
+    assert_eq!(policy["Topics"], json!([topic]));
+    let statements = open_statements(&policy["PolicyDocument"]);
+
+    // Publishing to this topic, and nothing else, in every statement.
+    for (_, statement) in &statements {
+        assert_eq!(actions(statement), ["sns:Publish"], "{statement}");
+        assert_eq!(statement["Resource"], topic, "{statement}");
+        for negated in ["NotAction", "NotResource", "NotPrincipal"] {
+            assert!(statement.get(negated).is_none(), "{negated} in {statement}");
+        }
+    }
+    assert_eq!(statements.len(), 2, "an Allow and a Deny");
+
+    // The Allow: to the roles when given, else to the account; from this
+    // account either way.
+    let (needs, allow) = &statements[0];
+    assert_eq!(allow["Effect"], "Allow");
+    assert_eq!(*needs, None, "always there");
+    let principal = allow["Principal"].as_object().unwrap();
+    assert_eq!(principal.len(), 1, "AWS principals only: {allow}");
+    let branches = principal["AWS"]["Fn::If"]
+        .as_array()
+        .expect("the principal depends on PublisherRoleArns");
+    assert_eq!(branches[0], "HasPublisherRoles");
+    assert_eq!(branches[1], roles, "the roles when given");
+    assert_eq!(branches[2], root, "else this account");
+    assert_eq!(
+        allow["Condition"],
+        json!({"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}})
+    );
+
+    // The Deny, when roles are given: nobody else, whatever IAM allows.
+    let (needs, deny) = &statements[1];
+    assert_eq!(deny["Effect"], "Deny");
+    assert_eq!(needs.as_deref(), Some("HasPublisherRoles"));
+    assert_eq!(deny["Principal"], "*");
+    assert_eq!(
+        deny["Condition"],
+        json!({"ArnNotEquals": {"aws:PrincipalArn": roles}})
+    );
+}
+
+#[test]
+fn the_topic_and_every_queue_are_encrypted_with_the_templates_rotating_key() {
+    let template = template("infra/template.yaml");
+    let key = json!({"Fn::GetAtt": ["HydratorKey", "Arn"]});
+    let hydrator_key = &template["Resources"]["HydratorKey"];
+    assert_eq!(hydrator_key["Type"], "AWS::KMS::Key");
+    assert_eq!(hydrator_key["Properties"]["EnableKeyRotation"], true);
+    let aliases = of_type(&template, "AWS::KMS::Alias");
+    assert_eq!(aliases.len(), 1);
+    assert_eq!(
+        aliases[0].1["Properties"]["TargetKeyId"],
+        json!({"Ref": "HydratorKey"})
+    );
+
+    let mut encrypted = Vec::new();
+    for kind in ["AWS::SNS::Topic", "AWS::SQS::Queue"] {
+        for (name, resource) in of_type(&template, kind) {
+            assert_eq!(resource["Properties"]["KmsMasterKeyId"], key, "{name}");
+            assert!(
+                resource["Properties"].get("SqsManagedSseEnabled").is_none(),
+                "{name}: one encryption"
+            );
+            encrypted.push(name);
+        }
+    }
+    encrypted.sort();
+    assert_eq!(encrypted, ["Dlq", "HydratorFailures", "OnFailureTopic"]);
+
+    // The key policy: the account administers the key and IAM policies grant
+    // its use; SNS may use it for this account's topics (the subscription's
+    // redrive into the encrypted failure queue). Nobody else.
+    let statements = open_statements(&hydrator_key["Properties"]["KeyPolicy"]);
+    let root = json!({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"});
+    assert_eq!(statements.len(), 2, "{statements:?}");
+    let (needs, account) = &statements[0];
+    assert_eq!(*needs, None);
+    assert_eq!(account["Effect"], "Allow");
+    assert_eq!(account["Principal"], json!({"AWS": root}));
+    assert_eq!(actions(account), ["kms:*"]);
+    let (needs, sns) = &statements[1];
+    assert_eq!(*needs, None);
+    assert_eq!(sns["Effect"], "Allow");
+    assert_eq!(sns["Principal"], json!({"Service": "sns.amazonaws.com"}));
+    assert_eq!(actions(sns), ["kms:GenerateDataKey*", "kms:Decrypt"]);
+    assert_eq!(
+        sns["Condition"],
+        json!({"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}})
+    );
+
+    // Consumers' roles need the key to publish; the stack says which it is.
+    assert_eq!(template["Outputs"]["KeyArn"]["Value"], key);
+    assert_eq!(
+        template["Outputs"]["HydratorRoleArn"]["Value"],
+        json!({"Fn::GetAtt": ["HydratorRole", "Arn"]})
+    );
+}
+
+#[test]
+fn the_hydrator_uses_keys_only_through_the_service_and_never_describes_streams() {
+    let template = template("infra/template.yaml");
+    let statements = statements(&template, "HydratorRole");
+    for statement in &statements {
+        assert!(
+            !actions(statement).contains(&"dynamodb:DescribeStream".to_owned()),
+            "the function reads streams with GetShardIterator and GetRecords only"
+        );
+    }
+    let mut through = Vec::new();
+    for statement in &statements {
+        let all = actions(statement);
+        if !all.iter().any(|a| a.starts_with("kms:")) {
+            continue;
+        }
+        assert!(
+            all.iter()
+                .all(|a| a.starts_with("kms:") && !a.contains('*')),
+            "a key grant stands alone and names its actions: {statement}"
+        );
+        let conditions = statement["Condition"]
+            .as_object()
+            .unwrap_or_else(|| panic!("a key grant without a condition: {statement}"));
+        assert_eq!(conditions.len(), 1, "{statement}");
+        let equals = conditions["StringEquals"].as_object().unwrap();
+        assert_eq!(equals.len(), 1, "{statement}");
+        through.push((
+            statement["Resource"].to_string(),
+            equals["kms:ViaService"].clone(),
+        ));
+    }
+    through.sort_by_key(|(resource, _)| resource.clone());
+    assert_eq!(
+        through,
+        [
+            (
+                json!({"Fn::GetAtt": ["HydratorKey", "Arn"]}).to_string(),
+                json!({"Fn::Sub": "sqs.${AWS::Region}.amazonaws.com"})
+            ),
+            (
+                json!({"Ref": "KmsKeyArn"}).to_string(),
+                json!({"Fn::Sub": "kinesis.${AWS::Region}.amazonaws.com"})
+            ),
+        ]
+    );
+}
+
+#[test]
+fn every_function_of_both_templates_logs_json_into_its_own_group() {
+    for path in ["infra/template.yaml", "infra/demo/template.yaml"] {
+        let template = template(path);
+        assert!(
+            template["Globals"]["Function"]["LoggingConfig"].is_null(),
+            "{path}: set per function"
+        );
+        let functions: Vec<(String, Value)> =
+            ["AWS::Serverless::Function", "AWS::Lambda::Function"]
+                .iter()
+                .flat_map(|kind| of_type(&template, kind))
+                .collect();
+        assert!(!functions.is_empty(), "{path} has functions");
+        for (name, function) in functions {
+            let logging = &function["Properties"]["LoggingConfig"];
+            assert_eq!(logging["LogFormat"], "JSON", "{path} {name}");
+            assert_eq!(logging["ApplicationLogLevel"], "INFO", "{path} {name}");
+            assert_eq!(logging["SystemLogLevel"], "WARN", "{path} {name}");
+            let group = logging["LogGroup"]["Ref"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{path} {name}: a log group of the template"));
+            assert_eq!(
+                template["Resources"][group]["Type"], "AWS::Logs::LogGroup",
+                "{path} {name}"
+            );
         }
     }
 }
@@ -273,5 +506,39 @@ fn the_demo_wires_failing_consumers_to_the_hydrator() {
     assert_eq!(
         hydrator["Parameters"]["DynamoDbStreamArns"],
         json!({"Fn::GetAtt": ["OrdersTable", "StreamArn"]})
+    );
+
+    // Only the consumer's role may publish; it may, to the encrypted topic.
+    let role = json!({"Fn::GetAtt": ["FailingConsumerRole", "Arn"]});
+    assert_eq!(hydrator["Parameters"]["PublisherRoleArns"], role);
+    let publishes = &template["Resources"]["FailingConsumerPublishes"];
+    assert_eq!(publishes["Type"], "AWS::IAM::RolePolicy");
+    assert_eq!(
+        publishes["Properties"]["RoleName"],
+        json!({"Ref": "FailingConsumerRole"})
+    );
+    let statements: Vec<Value> = open_statements(&publishes["Properties"]["PolicyDocument"])
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert_eq!(statements.len(), 2);
+    assert_eq!(actions(&statements[0]), ["sns:Publish"]);
+    assert_eq!(statements[0]["Resource"], topic);
+    assert_eq!(
+        actions(&statements[1]),
+        ["kms:GenerateDataKey*", "kms:Decrypt"]
+    );
+    assert_eq!(
+        statements[1]["Resource"],
+        json!({"Fn::GetAtt": ["Hydrator", "Outputs.KeyArn"]})
+    );
+    assert_eq!(
+        statements[1]["Condition"],
+        json!({"StringEquals": {"kms:ViaService": {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}}})
+    );
+    // The mappings are created once the role may publish.
+    assert_eq!(
+        template["Resources"]["FailingConsumer"]["DependsOn"],
+        "FailingConsumerPublishes"
     );
 }
