@@ -16,16 +16,17 @@ cargo fmt --all -- --check
 say "building the binaries the tests run (functions, hydrator tool, pipeline)"
 cargo build --workspace --bins
 
+# Built before the tests: the hostile-input suite runs this very artefact.
+say "cargo lambda build --release (the deployable artefact)"
+cargo lambda build --release -p hydrate
+test -x "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
+ls -l "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
+
 say "cargo test (unit, property, and over the wire against the emulators)"
 cargo test --workspace --no-fail-fast
 
 say "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
-
-say "cargo lambda build --release (the deployable artefact)"
-cargo lambda build --release -p hydrate
-test -x "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
-ls -l "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
 
 say "infra: cfn-lint and sam validate --lint"
 cfn-lint infra/template.yaml infra/demo/template.yaml
@@ -40,3 +41,4 @@ sam build -t infra/template.yaml --beta-features \
   --build-dir "$CARGO_TARGET_DIR/sam/build" --cache-dir "$CARGO_TARGET_DIR/sam/cache"
 test -x "$CARGO_TARGET_DIR/sam/build/Hydrator/bootstrap"
 ls -l "$CARGO_TARGET_DIR/sam/build/Hydrator/bootstrap"
+say "every test passed in ${SECONDS}s"

@@ -9,6 +9,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use aws_sdk_dynamodbstreams::types::Record as StreamRecord;
 use hydrate::deliver::Backoff;
+use hydrate::read::ReadLimits;
 use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::assert_conforms_to_schema;
 use hydrator_tests::emulator::{moto_endpoint, sdk_config, sdk_config_with};
@@ -30,10 +31,18 @@ fn quick_backoff() -> Backoff {
 }
 
 fn settings(queue_url: &str) -> Settings {
+    let defaults = Settings::default();
     Settings {
         dlq_queue_url: Some(queue_url.to_owned()),
         delivery_backoff: quick_backoff(),
-        ..Settings::default()
+        // These tests cut documents of several MiB into parts; the batches
+        // they make hold more item bytes than one Lambda batch could, which
+        // the reader's default byte budget would (rightly) name over_budget.
+        read_limits: ReadLimits {
+            max_bytes: 64 * 1024 * 1024,
+            ..defaults.read_limits
+        },
+        ..defaults
     }
 }
 
