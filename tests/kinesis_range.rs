@@ -12,11 +12,18 @@ use hydrator_tests::stream::{binary_payloads, TestStream, Written};
 use serde_json::Value;
 
 /// Return mode, without the OnSuccess destination's size limit: these tests
-/// check what is read, and a 10,000-record document is far over it.
+/// check what is read, and a 10,000-record document is far over it. For the
+/// same reason the byte budget is raised: 10,000 records of up to 2 KiB hold
+/// more than one Lambda batch could.
 fn hydrator() -> Hydrator {
+    let defaults = Settings::default();
     let settings = Settings {
         response_max_bytes: usize::MAX,
-        ..Settings::default()
+        read_limits: hydrate::read::ReadLimits {
+            max_bytes: 64 * 1024 * 1024,
+            ..defaults.read_limits
+        },
+        ..defaults
     };
     Hydrator::new(sdk_config(), settings)
 }
