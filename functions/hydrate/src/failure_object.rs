@@ -75,6 +75,7 @@ fn payload_records(payload: &RawValue) -> Result<Vec<Box<RawValue>>, RecordError
             "an event object or a string holding one",
         ))));
     }
+    JsonFault::check_depth(event).map_err(|fault| malformed(PayloadFault::Json(fault)))?;
     match serde_json::from_str::<Payload>(event) {
         Ok(payload) => Ok(payload.records),
         // A syntax error is the string's; a data error is the shape's.

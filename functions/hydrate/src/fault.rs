@@ -39,6 +39,46 @@ impl From<serde_json::Error> for JsonFault {
     }
 }
 
+/// How deep input may nest. serde_json stops a parse into `Value` at 128
+/// levels, but not one into `RawValue`, which is how records are kept; a
+/// record kept deeper than this would make a document that serde_json (and
+/// the tool) cannot read back, since the document adds levels around it.
+pub const MAX_DEPTH: usize = 100;
+
+impl JsonFault {
+    /// Checks that `text` (valid JSON) nests no deeper than [`MAX_DEPTH`].
+    pub(crate) fn check_depth(text: &str) -> Result<(), JsonFault> {
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut escaped = false;
+        for (index, byte) in text.bytes().enumerate() {
+            match (in_string, escaped, byte) {
+                (true, true, _) => escaped = false,
+                (true, false, b'\\') => escaped = true,
+                (true, false, b'"') => in_string = false,
+                (true, false, _) => {}
+                (false, _, b'"') => in_string = true,
+                (false, _, b'[' | b'{') => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(JsonFault {
+                            kind: "nesting deeper than 100 levels",
+                            line: 1 + text.as_bytes()[..index]
+                                .iter()
+                                .filter(|b| **b == b'\n')
+                                .count(),
+                            column: index - text[..index].rfind('\n').map_or(0, |n| n + 1) + 1,
+                        });
+                    }
+                }
+                (false, _, b']' | b'}') => depth = depth.saturating_sub(1),
+                (false, _, _) => {}
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for JsonFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.line {
@@ -122,7 +162,9 @@ impl Members {
             serde_json::from_str::<serde::de::IgnoredAny>(text)?;
             return Ok(None);
         }
-        Ok(Some(serde_json::from_str(text)?))
+        let members = serde_json::from_str(text)?;
+        JsonFault::check_depth(text)?;
+        Ok(Some(members))
     }
 
     /// The one value of `key`: `Err` with the key's name when it occurs twice.
@@ -186,6 +228,16 @@ mod tests {
         }
         let data = serde_json::from_str::<u32>("\"ZQX\"").unwrap_err();
         assert!(!JsonFault::from(data).to_string().contains("ZQX"));
+    }
+
+    #[test]
+    fn nesting_is_bounded_outside_strings_only() {
+        let deep = |n: usize| format!("{{\"a\": {}1{}}}", "[".repeat(n), "]".repeat(n));
+        assert!(Members::parse(&deep(MAX_DEPTH - 1)).is_ok());
+        let error = Members::parse(&deep(MAX_DEPTH)).unwrap_err();
+        assert!(error.to_string().contains("nesting deeper"), "{error}");
+        let in_string = format!("{{\"a\": \"{}\\\"{}\"}}", "[".repeat(500), "{".repeat(500));
+        assert!(Members::parse(&in_string).is_ok());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod failure_object;
 pub mod fault;
 pub mod hydrator;
 pub mod logging;
+pub mod raw_payload;
 pub mod read;
 pub mod regions;
 pub mod sequence;
