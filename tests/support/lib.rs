@@ -9,6 +9,7 @@ pub mod cli;
 pub mod emulator;
 pub mod failure;
 pub mod fault_proxy;
+pub mod hostile;
 pub mod pipeline;
 pub mod powertools;
 pub mod queue;

@@ -115,6 +115,36 @@ impl RuntimeApi {
             .expect("the runtime API kept the invocation")
     }
 
+    /// As [`RuntimeApi::invoke`], but `None` instead of a panic when no answer
+    /// comes within `timeout` and 5 s (the process died or hangs), so a
+    /// suite can record that and go on.
+    pub async fn try_invoke(&self, payload: Vec<u8>, timeout: Duration) -> Option<Outcome> {
+        let n = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let request_id = format!("8476a536-e9f4-11e8-9739-{n:012x}");
+        let (sender, receiver) = oneshot::channel();
+        self.shared
+            .results
+            .lock()
+            .unwrap()
+            .insert(request_id.clone(), sender);
+        let deadline_ms = (SystemTime::now() + timeout)
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        self.queue
+            .send(Invocation {
+                request_id: request_id.clone(),
+                payload,
+                deadline_ms,
+            })
+            .expect("runtime API is serving");
+        let answer = tokio::time::timeout(timeout + Duration::from_secs(5), receiver).await;
+        self.shared.results.lock().unwrap().remove(&request_id);
+        answer.ok().and_then(Result::ok)
+    }
+
     /// When the function first asked for an invocation: the end of its init.
     pub async fn first_poll(&self) -> Instant {
         loop {
@@ -299,6 +329,43 @@ impl FunctionProcess {
             .find_map(|l| l.strip_prefix("VmHWM:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
+}
+
+impl FunctionProcess {
+    /// The process id while the process runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Whether the process still runs (it has not exited).
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+/// The `hydrate` release binary as Lambda runs it: what `cargo lambda build
+/// --release -p hydrate` leaves in `$CARGO_TARGET_DIR/lambda/hydrate/bootstrap`
+/// (`CARGO_TARGET_DIR` defaults to `<workspace>/target`). Not built here.
+pub fn release_hydrate_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                crate::workspace_root().join(dir)
+            }
+        })
+        .unwrap_or_else(|| crate::workspace_root().join("target"));
+    let binary = target.join("lambda").join("hydrate").join("bootstrap");
+    assert!(
+        binary.is_file(),
+        "no release build of hydrate at {}: run `cargo lambda build --release -p hydrate` first \
+         (scripts/tools.sh installs cargo-lambda into .tools/venv/bin)",
+        binary.display()
+    );
+    binary
 }
 
 /// The `hydrate` binary of this build.
