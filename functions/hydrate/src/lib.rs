@@ -4,17 +4,22 @@
 //! The flow, one module a step:
 //! - [`trigger`]: an invocation payload (SNS, SQS or S3 event, bare record) in, on-failure records out.
 //! - [`failure_object`]: an S3 on-failure destination's object: the record and the payload it saved.
-//! - [`failure`]: the on-failure record, validated: stream ARN, shard, sequence range, batch size.
-//! - [`read`]: the exact sequence range read back from its shard, every gap named.
+//! - [`failure`]: the on-failure record, validated: stream ARN ([`stream_arn`]), shard, sequence range, batch size.
+//! - [`read`]: the exact sequence range read back from its shard, every gap named, within bounds.
 //! - [`document`]: the version 1 document whose `Records` replay into the failed consumer.
-//! - [`clients`]: one Kinesis or DynamoDB Streams client per region, from the stream's ARN.
+//! - [`clients`]: one Kinesis or DynamoDB Streams client per region ([`regions`]), from the stream's ARN.
 //! - [`deliver`]: documents out to the SQS dead-letter queue, when the function sends them itself.
-//! - [`hydrator`]: ties them together for one invocation; `main.rs` only wires it to the runtime.
+//! - [`hydrator`]: ties them together for one invocation, answering with a [`response`] or an [`error`].
+//!
+//! Beside the flow: [`fault`] (input errors that cannot quote input), [`logging`]
+//! (JSON lines), [`raw_payload`] (the payload's bytes, past the runtime's parse);
+//! `main.rs` only wires them to the runtime.
 
 pub mod backoff;
 pub mod clients;
 pub mod deliver;
 pub mod document;
+pub mod error;
 pub mod failure;
 pub mod failure_object;
 pub mod fault;
@@ -23,6 +28,7 @@ pub mod logging;
 pub mod raw_payload;
 pub mod read;
 pub mod regions;
+pub mod response;
 pub mod sequence;
 pub mod settings;
 pub mod stream_arn;

@@ -133,6 +133,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// The status rule: `complete` with no gap; `unavailable` when the
+    /// stream or shard does not exist and nothing was read; `partial` else.
+    pub fn of(gaps: &[crate::read::Gap], unavailable: bool, no_records: bool) -> Self {
+        if gaps.is_empty() {
+            Status::Complete
+        } else if unavailable && no_records {
+            Status::Unavailable
+        } else {
+            Status::Partial
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Complete => "complete",

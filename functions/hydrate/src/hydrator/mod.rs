@@ -7,7 +7,8 @@
 //! an OnSuccess destination, a delivery report, or an SQS partial batch
 //! response.
 
-use std::cmp::Ordering;
+mod s3;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,151 +16,22 @@ use tokio::time::Instant;
 
 use aws_config::SdkConfig;
 use futures_util::{StreamExt, TryStreamExt};
-use serde::Serialize;
-use serde_json::value::RawValue;
 use tracing::Instrument;
 
 use crate::clients::Clients;
 use crate::deliver::{Archive, Archived, DeliveryError, DlqWriter};
 use crate::document::{
-    sequence_number_of, DynamoDbBatchContext, EventRecords, HydratedDocument, Hydration,
-    KinesisBatchContext, Origin, Status, VERSION,
+    DynamoDbBatchContext, EventRecords, HydratedDocument, Hydration, KinesisBatchContext, Origin,
+    Status, VERSION,
 };
-use crate::failure::{OnFailureRecord, RecordError, StreamKind};
-use crate::failure_object::FailureObject;
+pub use crate::error::HydrateError;
+use crate::failure::{OnFailureRecord, StreamKind};
 use crate::read::dynamodb::DynamoDbShard;
 use crate::read::kinesis::KinesisShard;
-use crate::read::{
-    describe_sdk_error, read_range, Gap, GapReason, RangeRead, ReadError, ReadSummary, ShardRange,
-    ShardSource,
-};
+use crate::read::{read_range, ReadSummary, ShardRange, ShardSource};
+pub use crate::response::{BatchResponse, DeliveryReport, ItemFailure, Receipt, Response};
 use crate::settings::Settings;
-use crate::trigger::{self, InputError, Invocation, QueueMessage, S3ObjectRef, Source};
-
-/// Why a failure record produced no delivered document. For SNS, direct and
-/// S3 invocations the platform then retries and finally hands the raw event
-/// to the hydrator's own OnFailure destination; for SQS the message returns
-/// to the queue.
-#[derive(Debug, thiserror::Error)]
-pub enum HydrateError {
-    #[error("{0}")]
-    Input(#[from] InputError),
-    #[error("reading {stream} {shard} failed: {error}")]
-    Read {
-        stream: String,
-        shard: String,
-        error: ReadError,
-    },
-    /// `key` is [`S3ObjectRef::key_for_logs`]: the key itself only when it
-    /// has the documented form.
-    #[error("fetching s3://{bucket}/{key} failed: {message}")]
-    Fetch {
-        bucket: String,
-        key: String,
-        message: String,
-    },
-    #[error("s3://{bucket}/{key} is {size} bytes or more, over the {limit}-byte bound for an on-failure object (S3_OBJECT_MAX_BYTES); it was not read")]
-    ObjectTooLarge {
-        bucket: String,
-        key: String,
-        size: u64,
-        limit: usize,
-    },
-    #[error("s3://{bucket}/{key}: {error}")]
-    Object {
-        bucket: String,
-        key: String,
-        error: RecordError,
-    },
-    #[error("{0}")]
-    Delivery(#[from] DeliveryError),
-    #[error("DLQ_QUEUE_URL is not set: an SQS-triggered invocation returns no payload, so documents must be sent to a queue")]
-    NoDlqQueueUrl,
-    #[error("the response is {size} bytes and the request {request} bytes, more than the {limit} bytes an OnSuccess destination carries: set DLQ_QUEUE_URL so the function sends documents to the queue itself, in parts")]
-    ResponseTooLarge {
-        size: usize,
-        request: usize,
-        limit: usize,
-    },
-}
-
-impl HydrateError {
-    /// A stable class for logs and the Lambda error type, e.g. `Input.StartAfterEnd`.
-    pub fn class(&self) -> String {
-        match self {
-            HydrateError::Input(e) => format!("Input.{}", e.class()),
-            HydrateError::Read { error, .. } => match error {
-                ReadError::InvalidStart { .. } => "Read.InvalidStart".into(),
-                ReadError::Source(s) => format!("Read.{}", s.class()),
-            },
-            HydrateError::Fetch { .. } => "Fetch.S3".into(),
-            HydrateError::ObjectTooLarge { .. } => "Input.ObjectTooLarge".into(),
-            HydrateError::Object { error, .. } => format!("Input.{}", error.class()),
-            HydrateError::Delivery(e) => format!("Delivery.{}", e.class()),
-            HydrateError::NoDlqQueueUrl => "Config.NoDlqQueueUrl".into(),
-            HydrateError::ResponseTooLarge { .. } => "Response.TooLarge".into(),
-        }
-    }
-}
-
-impl From<HydrateError> for lambda_runtime::Diagnostic {
-    fn from(error: HydrateError) -> Self {
-        lambda_runtime::Diagnostic {
-            error_type: error.class(),
-            error_message: error.to_string(),
-        }
-    }
-}
-
-/// What the function returns.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum Response {
-    /// The document itself for the usual single failure, so an OnSuccess
-    /// destination carries it as it is.
-    One(Box<HydratedDocument>),
-    Many(Vec<HydratedDocument>),
-    /// What was sent to the dead-letter queue.
-    Delivered(DeliveryReport),
-    /// The SQS messages to retry.
-    Batch(BatchResponse),
-}
-
-#[derive(Debug, Serialize)]
-pub struct DeliveryReport {
-    pub delivered: Vec<Receipt>,
-}
-
-/// One document sent to the dead-letter queue.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Receipt {
-    /// One message a part, in part order.
-    pub message_ids: Vec<String>,
-    pub group_id: String,
-    pub stream_arn: String,
-    pub shard_id: String,
-    pub start_sequence_number: String,
-    pub end_sequence_number: String,
-    pub status: Status,
-    pub hydrated_records: u32,
-    /// What the Firehose archive took, when there is one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub archived: Option<Archived>,
-}
-
-/// The SQS partial batch response: only these messages are retried.
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchResponse {
-    pub batch_item_failures: Vec<ItemFailure>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ItemFailure {
-    pub item_identifier: String,
-}
+use crate::trigger::{self, Invocation, QueueMessage, Source};
 
 pub struct Hydrator {
     clients: Clients,
@@ -240,10 +112,9 @@ impl Hydrator {
     fn check_response_size(&self, response: &Response, request: usize) -> Result<(), HydrateError> {
         // The destination record's own fields: version, timestamp, contexts.
         const ENVELOPE: usize = 2_048;
-        let mut counter = ByteCounter(0);
-        serde_json::to_writer(&mut counter, response)
+        let size = response
+            .serialized_len()
             .map_err(|e| HydrateError::Delivery(DeliveryError::Split(e.into())))?;
-        let size = counter.0;
         if size + request + ENVELOPE > self.settings.response_max_bytes {
             let error = HydrateError::ResponseTooLarge {
                 size,
@@ -402,16 +273,18 @@ impl Hydrator {
                     stream_arn: &stream_arn,
                     shard_id: &batch.shard_id,
                 };
-                let read = self.read(&shard, &range, &record, deadline).await?;
                 let context = KinesisBatchContext {
                     shard_id: batch.shard_id.clone(),
                     invoke_identity_arn: self.invoke_identity_arn(&record),
                     aws_region: Arc::from(region),
                     event_source_arn: stream_arn.clone(),
                 };
-                let (read, records) = read.into_parts();
-                let records = records.into_iter().map(|r| context.event_record(r));
-                (read, EventRecords::Kinesis(records.collect()))
+                let (read, records) = self
+                    .read(&shard, &range, &record, deadline, |r| {
+                        context.event_record(r)
+                    })
+                    .await?;
+                (read, EventRecords::Kinesis(records))
             }
             StreamKind::DynamoDb => {
                 let client = self.clients.dynamodb_streams(region);
@@ -420,113 +293,40 @@ impl Hydrator {
                     stream_arn: &stream_arn,
                     shard_id: &batch.shard_id,
                 };
-                let read = self.read(&shard, &range, &record, deadline).await?;
                 let context = DynamoDbBatchContext {
                     aws_region: Arc::from(region),
                     event_source_arn: stream_arn.clone(),
                 };
-                let (read, records) = read.into_parts();
-                let records = records.into_iter().map(|r| context.event_record(r));
-                (read, EventRecords::DynamoDb(records.collect()))
+                let (read, records) = self
+                    .read(&shard, &range, &record, deadline, |r| {
+                        context.event_record(r)
+                    })
+                    .await?;
+                (read, EventRecords::DynamoDb(records))
             }
         };
         Ok(document(record, read, records, Origin::Stream, started))
     }
 
-    /// Builds the document from an S3 on-failure destination's object: from
-    /// the payload it saved when there is one, from the stream otherwise.
-    async fn hydrate_s3_object(
-        &self,
-        object: &S3ObjectRef,
-        deadline: Option<Instant>,
-    ) -> Result<HydratedDocument, HydrateError> {
-        let started = Instant::now();
-        let bytes = self.fetch_object(object).await?;
-        let parsed = FailureObject::parse(&bytes).map_err(|error| {
-            let e = HydrateError::Object {
-                bucket: object.bucket.clone(),
-                key: object.key_for_logs(),
-                error,
-            };
-            tracing::error!(class = %e.class(), error = %e, bytes = bytes.len(), "rejected S3 failure object");
-            e
-        })?;
-        match parsed.records {
-            Some(records) => {
-                let read = account_for_payload(&parsed.record, &records);
-                Ok(document(
-                    parsed.record,
-                    read,
-                    EventRecords::Delivered(records),
-                    Origin::S3Payload,
-                    started,
-                ))
-            }
-            None => self.hydrate(parsed.record, deadline).await,
-        }
-    }
-
-    /// The object's bytes, refused unread when S3 says it is larger than an
-    /// on-failure object can be, and cut off if the body runs past that.
-    async fn fetch_object(&self, object: &S3ObjectRef) -> Result<Vec<u8>, HydrateError> {
-        let limit = self.settings.s3_object_max_bytes;
-        let fetch_error = |message: String| HydrateError::Fetch {
-            bucket: object.bucket.clone(),
-            key: object.key_for_logs(),
-            message,
-        };
-        let too_large = |size: u64| {
-            let error = HydrateError::ObjectTooLarge {
-                bucket: object.bucket.clone(),
-                key: object.key_for_logs(),
-                size,
-                limit,
-            };
-            tracing::error!(class = %error.class(), error = %error, "refused S3 failure object");
-            error
-        };
-        let mut fetched = self
-            .clients
-            .s3(&object.region)
-            .get_object()
-            .bucket(&object.bucket)
-            .key(&object.key)
-            .send()
-            .await
-            .map_err(|e| fetch_error(describe_sdk_error(&e)))?;
-        let declared = fetched.content_length.and_then(|n| u64::try_from(n).ok());
-        if let Some(size) = declared.filter(|size| *size > limit as u64) {
-            return Err(too_large(size));
-        }
-        let mut bytes = Vec::with_capacity(declared.map_or(0, |n| n as usize));
-        while let Some(chunk) = fetched
-            .body
-            .try_next()
-            .await
-            .map_err(|e| fetch_error(e.to_string()))?
-        {
-            if bytes.len() + chunk.len() > limit {
-                return Err(too_large((bytes.len() + chunk.len()) as u64));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(bytes)
-    }
-
-    async fn read<S: ShardSource>(
+    /// Reads the range from either kind of shard, and turns each record
+    /// into the shape Lambda delivers it in.
+    async fn read<S: ShardSource, E>(
         &self,
         shard: &S,
         range: &ShardRange,
         record: &OnFailureRecord,
         deadline: Option<Instant>,
-    ) -> Result<RangeRead<S::Record>, HydrateError> {
-        read_range(shard, range, self.settings.read_limits, deadline)
+        event_record: impl Fn(S::Record) -> E,
+    ) -> Result<(ReadSummary, Vec<E>), HydrateError> {
+        let read = read_range(shard, range, self.settings.read_limits, deadline)
             .await
             .map_err(|error| HydrateError::Read {
                 stream: record.batch.stream_arn.as_str().into(),
                 shard: record.batch.shard_id.clone(),
                 error,
-            })
+            })?;
+        let (read, records) = read.into_parts();
+        Ok((read, records.into_iter().map(event_record).collect()))
     }
 
     fn invoke_identity_arn(&self, record: &OnFailureRecord) -> Arc<str> {
@@ -563,13 +363,7 @@ fn document(
     started: Instant,
 ) -> HydratedDocument {
     let batch = record.batch;
-    let status = if read.gaps.is_empty() {
-        Status::Complete
-    } else if read.unavailable.is_some() && records.is_empty() {
-        Status::Unavailable
-    } else {
-        Status::Partial
-    };
+    let status = Status::of(&read.gaps, read.unavailable.is_some(), records.is_empty());
     let hydration = Hydration {
         status,
         origin,
@@ -602,56 +396,5 @@ fn document(
         records,
         failure: record.raw,
         batch,
-    }
-}
-
-/// Checks a saved payload against the batch it should hold: complete when
-/// it has `batchSize` records, each within the range and in order, with the
-/// first at the start and the last at the end.
-fn account_for_payload(record: &OnFailureRecord, records: &[Box<RawValue>]) -> ReadSummary {
-    let batch = &record.batch;
-    let numbers: Vec<Option<String>> = records.iter().map(|r| sequence_number_of(r)).collect();
-    let in_order = numbers.iter().all(Option::is_some)
-        && numbers
-            .windows(2)
-            .all(|w| sequence_order(&w[0], &w[1]) == Some(Ordering::Less));
-    let first_is_start =
-        numbers.first().cloned().flatten().as_deref() == Some(batch.start.as_str());
-    let last_is_end = numbers.last().cloned().flatten().as_deref() == Some(batch.end.as_str());
-    let whole =
-        records.len() == batch.batch_size as usize && in_order && first_is_start && last_is_end;
-    let gaps = if whole {
-        Vec::new()
-    } else {
-        vec![Gap {
-            from_sequence_number: batch.start.clone(),
-            to_sequence_number: batch.end.clone(),
-            reason: GapReason::CountMismatch,
-        }]
-    };
-    ReadSummary {
-        gaps,
-        get_records_calls: 0,
-        shard_iterator_calls: 0,
-        unavailable: None,
-    }
-}
-
-fn sequence_order(a: &Option<String>, b: &Option<String>) -> Option<Ordering> {
-    let a = crate::sequence::SequenceNumber::parse(a.as_deref()?).ok()?;
-    Some(a.cmp_str(b.as_deref()?))
-}
-
-/// Counts the bytes a serializer writes, to size a response without keeping it.
-struct ByteCounter(usize);
-
-impl std::io::Write for ByteCounter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }

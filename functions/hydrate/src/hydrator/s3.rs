@@ -1,0 +1,135 @@
+//! The S3 on-failure destination's path: fetch the object the event names,
+//! within a size bound, and build the document from the payload it saved,
+//! or read the stream when it saved none.
+
+use std::cmp::Ordering;
+
+use serde_json::value::RawValue;
+use tokio::time::Instant;
+
+use super::{document, Hydrator};
+use crate::document::{sequence_number_of, EventRecords, HydratedDocument, Origin};
+use crate::error::HydrateError;
+use crate::failure::OnFailureRecord;
+use crate::failure_object::FailureObject;
+use crate::read::{describe_sdk_error, Gap, GapReason, ReadSummary};
+use crate::trigger::S3ObjectRef;
+
+impl Hydrator {
+    /// Builds the document from an S3 on-failure destination's object: from
+    /// the payload it saved when there is one, from the stream otherwise.
+    pub(super) async fn hydrate_s3_object(
+        &self,
+        object: &S3ObjectRef,
+        deadline: Option<Instant>,
+    ) -> Result<HydratedDocument, HydrateError> {
+        let started = Instant::now();
+        let bytes = self.fetch_object(object).await?;
+        let parsed = FailureObject::parse(&bytes).map_err(|error| {
+            let e = HydrateError::Object {
+                bucket: object.bucket.clone(),
+                key: object.key_for_logs(),
+                error,
+            };
+            tracing::error!(class = %e.class(), error = %e, bytes = bytes.len(), "rejected S3 failure object");
+            e
+        })?;
+        match parsed.records {
+            Some(records) => {
+                let read = account_for_payload(&parsed.record, &records);
+                Ok(document(
+                    parsed.record,
+                    read,
+                    EventRecords::Delivered(records),
+                    Origin::S3Payload,
+                    started,
+                ))
+            }
+            None => self.hydrate(parsed.record, deadline).await,
+        }
+    }
+
+    /// The object's bytes, refused unread when S3 says it is larger than an
+    /// on-failure object can be, and cut off if the body runs past that.
+    async fn fetch_object(&self, object: &S3ObjectRef) -> Result<Vec<u8>, HydrateError> {
+        let limit = self.settings.s3_object_max_bytes;
+        let fetch_error = |message: String| HydrateError::Fetch {
+            bucket: object.bucket.clone(),
+            key: object.key_for_logs(),
+            message,
+        };
+        let too_large = |size: u64| {
+            let error = HydrateError::ObjectTooLarge {
+                bucket: object.bucket.clone(),
+                key: object.key_for_logs(),
+                size,
+                limit,
+            };
+            tracing::error!(class = %error.class(), error = %error, "refused S3 failure object");
+            error
+        };
+        let mut fetched = self
+            .clients
+            .s3(&object.region)
+            .get_object()
+            .bucket(&object.bucket)
+            .key(&object.key)
+            .send()
+            .await
+            .map_err(|e| fetch_error(describe_sdk_error(&e)))?;
+        let declared = fetched.content_length.and_then(|n| u64::try_from(n).ok());
+        if let Some(size) = declared.filter(|size| *size > limit as u64) {
+            return Err(too_large(size));
+        }
+        let mut bytes = Vec::with_capacity(declared.map_or(0, |n| n as usize));
+        while let Some(chunk) = fetched
+            .body
+            .try_next()
+            .await
+            .map_err(|e| fetch_error(e.to_string()))?
+        {
+            if bytes.len() + chunk.len() > limit {
+                return Err(too_large((bytes.len() + chunk.len()) as u64));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}
+
+/// Checks a saved payload against the batch it should hold: complete when
+/// it has `batchSize` records, each within the range and in order, with the
+/// first at the start and the last at the end.
+fn account_for_payload(record: &OnFailureRecord, records: &[Box<RawValue>]) -> ReadSummary {
+    let batch = &record.batch;
+    let numbers: Vec<Option<String>> = records.iter().map(|r| sequence_number_of(r)).collect();
+    let in_order = numbers.iter().all(Option::is_some)
+        && numbers
+            .windows(2)
+            .all(|w| sequence_order(&w[0], &w[1]) == Some(Ordering::Less));
+    let first_is_start =
+        numbers.first().cloned().flatten().as_deref() == Some(batch.start.as_str());
+    let last_is_end = numbers.last().cloned().flatten().as_deref() == Some(batch.end.as_str());
+    let whole =
+        records.len() == batch.batch_size as usize && in_order && first_is_start && last_is_end;
+    let gaps = if whole {
+        Vec::new()
+    } else {
+        vec![Gap {
+            from_sequence_number: batch.start.clone(),
+            to_sequence_number: batch.end.clone(),
+            reason: GapReason::CountMismatch,
+        }]
+    };
+    ReadSummary {
+        gaps,
+        get_records_calls: 0,
+        shard_iterator_calls: 0,
+        unavailable: None,
+    }
+}
+
+fn sequence_order(a: &Option<String>, b: &Option<String>) -> Option<Ordering> {
+    let a = crate::sequence::SequenceNumber::parse(a.as_deref()?).ok()?;
+    Some(a.cmp_str(b.as_deref()?))
+}

@@ -1,0 +1,80 @@
+//! What the function answers: a document, a delivery report, or an SQS
+//! partial batch response.
+
+use serde::Serialize;
+
+use crate::deliver::Archived;
+use crate::document::{HydratedDocument, Status};
+
+/// What the function returns.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    /// The document itself for the usual single failure, so an OnSuccess
+    /// destination carries it as it is.
+    One(Box<HydratedDocument>),
+    Many(Vec<HydratedDocument>),
+    /// What was sent to the dead-letter queue.
+    Delivered(DeliveryReport),
+    /// The SQS messages to retry.
+    Batch(BatchResponse),
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeliveryReport {
+    pub delivered: Vec<Receipt>,
+}
+
+/// One document sent to the dead-letter queue.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Receipt {
+    /// One message a part, in part order.
+    pub message_ids: Vec<String>,
+    pub group_id: String,
+    pub stream_arn: String,
+    pub shard_id: String,
+    pub start_sequence_number: String,
+    pub end_sequence_number: String,
+    pub status: Status,
+    pub hydrated_records: u32,
+    /// What the Firehose archive took, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub archived: Option<Archived>,
+}
+
+/// The SQS partial batch response: only these messages are retried.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchResponse {
+    pub batch_item_failures: Vec<ItemFailure>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFailure {
+    pub item_identifier: String,
+}
+
+impl Response {
+    /// The bytes the response takes as JSON, counted without keeping them.
+    pub fn serialized_len(&self) -> Result<usize, serde_json::Error> {
+        let mut counter = ByteCounter(0);
+        serde_json::to_writer(&mut counter, self)?;
+        Ok(counter.0)
+    }
+}
+
+/// Counts the bytes a serializer writes, to size a response without keeping it.
+struct ByteCounter(usize);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
