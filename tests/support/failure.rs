@@ -151,7 +151,7 @@ pub fn s3_event(bucket: &str, key: &str) -> Value {
 }
 
 /// Object keys in S3 events are URL-encoded, a space as `+`.
-fn encode_key(key: &str) -> String {
+pub fn encode_key(key: &str) -> String {
     key.bytes()
         .map(|b| match b {
             b' ' => "+".to_owned(),

@@ -88,31 +88,9 @@ impl RuntimeApi {
 
     /// Hands `payload` to the function and waits for its answer.
     pub async fn invoke(&self, payload: Vec<u8>, timeout: Duration) -> Outcome {
-        let n = self
-            .next_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let request_id = format!("8476a536-e9f4-11e8-9739-{n:012x}");
-        let (sender, receiver) = oneshot::channel();
-        self.shared
-            .results
-            .lock()
-            .unwrap()
-            .insert(request_id.clone(), sender);
-        let deadline_ms = (SystemTime::now() + timeout)
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis();
-        self.queue
-            .send(Invocation {
-                request_id,
-                payload,
-                deadline_ms,
-            })
-            .expect("runtime API is serving");
-        tokio::time::timeout(timeout + Duration::from_secs(5), receiver)
+        self.try_invoke(payload, timeout)
             .await
             .expect("the function answered before its deadline")
-            .expect("the runtime API kept the invocation")
     }
 
     /// As [`RuntimeApi::invoke`], but `None` instead of a panic when no answer

@@ -243,18 +243,7 @@ pub fn s3_event(bucket: &str, keys: &[&str]) -> Value {
     })
 }
 
-/// Object keys in S3 events are URL-encoded, a space as `+`.
-pub fn encode_key(key: &str) -> String {
-    key.bytes()
-        .map(|b| match b {
-            b' ' => "+".to_owned(),
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
+pub use crate::failure::encode_key;
 
 /// `depth` nested arrays around `inner`.
 pub fn nested(depth: usize, inner: &str) -> String {
