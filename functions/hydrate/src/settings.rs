@@ -11,7 +11,7 @@ pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 1_048_576;
 pub struct Settings {
     /// `invokeIdentityArn` of every hydrated record: the failing consumer's
     /// execution role, which Lambda puts there. When unset, the consumer's own
-    /// ARN from the failure record stands in (see the README).
+    /// ARN from the failure record stands in (see docs/document.md).
     pub invoke_identity_arn: Option<String>,
     pub read_limits: ReadLimits,
     /// Where documents go when the function sends them itself; required when
