@@ -120,6 +120,39 @@ async fn the_function_returns_documents_and_classified_errors_and_logs_no_payloa
         "record data reached the logs:\n{logs}"
     );
     assert!(!logs.contains("PRIVATE"), "record data reached the logs");
+
+    // Every line is one JSON object, and a line written while a failure is
+    // read names the invocation and the failure it belongs to.
+    let lines: Vec<Value> = logs
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON line: {line}"))
+        })
+        .collect();
+    let hydrated = lines
+        .iter()
+        .find(|line| line["message"] == "hydrated failed batch")
+        .expect("the summary line");
+    assert!(
+        hydrated["level"] == "INFO" && hydrated["timestamp"].is_string(),
+        "{hydrated}"
+    );
+    let spans = hydrated["spans"].as_array().expect("the spans of the line");
+    assert!(
+        spans.iter().any(|span| span["requestId"].is_string()),
+        "the request id is on the line: {hydrated}"
+    );
+    let failure = spans
+        .iter()
+        .find(|span| span["name"] == "failure")
+        .expect("the failure's span");
+    for field in ["stream", "shard", "start", "end"] {
+        assert!(
+            failure[field].is_string(),
+            "{field} on the line: {hydrated}"
+        );
+    }
     std::fs::remove_file(&log).ok();
 }
 
