@@ -455,6 +455,27 @@ fn a_read_that_keeps_failing_is_an_error() {
     assert_eq!(*shard.calls.borrow(), ReadLimits::default().retry.attempts);
 }
 
+/// A request the service calls invalid fails the same way every time:
+/// it is reported at once, never retried into the deadline.
+#[test]
+fn a_validation_error_is_not_retried() {
+    let shard = MemoryShard::new(kinesis_numbers(10));
+    *shard.faults.borrow_mut() = (0..20)
+        .map(|_| {
+            Some(SourceError::Invalid(
+                "ValidationException: 1 validation error".into(),
+            ))
+        })
+        .collect();
+    let wanted = range(&shard.records, 0, 9);
+    let result = tokio_test_block_on(read_range(&shard, &wanted, ReadLimits::default(), None));
+    assert!(
+        matches!(result, Err(ReadError::Source(SourceError::Invalid(_)))),
+        "{result:?}"
+    );
+    assert_eq!(*shard.calls.borrow(), 1);
+}
+
 #[test]
 fn an_expired_iterator_resumes_after_the_last_record_kept() {
     let mut shard = MemoryShard::new(kinesis_numbers(100));
