@@ -14,7 +14,7 @@ use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::assert_conforms_to_schema;
 use hydrator_tests::emulator::{moto_endpoint, sdk_config, sdk_config_with};
 use hydrator_tests::failure::sns_event;
-use hydrator_tests::fault_proxy::{Action, FaultProxy};
+use hydrator_tests::fault_proxy::{service_error, Action, FaultProxy};
 use hydrator_tests::queue::{
     bucket_contents, create_archive, create_fifo_queue, create_queue, drain, queue_depth,
 };
@@ -259,6 +259,52 @@ async fn entries_that_keep_failing_fail_the_invocation() {
     assert_eq!(error.class(), "Delivery.Send", "{error}");
     assert!(error.to_string().contains("after 6 attempts"), "{error}");
     assert_eq!(proxy.calls_to("SendMessageBatch").len(), 6);
+}
+
+/// An error that retrying cannot fix is reported after one call; a
+/// throttled call is retried.
+#[tokio::test]
+async fn a_denied_send_is_not_retried_and_a_throttled_one_is() {
+    let (_table, _stream, event) = failed_batch(3, 100).await;
+    let queue = create_queue("dlq").await;
+    let proxy = FaultProxy::start(
+        &moto_endpoint(),
+        Box::new(|call, _| match call.operation() {
+            "SendMessageBatch" => service_error(
+                400,
+                "AccessDeniedException",
+                "not authorized to perform sqs:sendmessage",
+            ),
+            _ => Action::Forward,
+        }),
+    )
+    .await;
+    let hydrator = Hydrator::new(sdk_config_with(&[("SQS", proxy.url())]), settings(&queue));
+    let error = hydrator
+        .handle(event.to_string())
+        .await
+        .expect_err("denied");
+    assert_eq!(error.class(), "Delivery.Send", "{error}");
+    assert!(error.to_string().contains("after 1 attempts"), "{error}");
+    assert_eq!(proxy.calls_to("SendMessageBatch").len(), 1);
+
+    let proxy = FaultProxy::start(
+        &moto_endpoint(),
+        Box::new(|call, index| match (call.operation(), index) {
+            ("SendMessageBatch", 0 | 1) => {
+                service_error(400, "ThrottlingException", "Rate exceeded")
+            }
+            _ => Action::Forward,
+        }),
+    )
+    .await;
+    let hydrator = Hydrator::new(sdk_config_with(&[("SQS", proxy.url())]), settings(&queue));
+    hydrator
+        .handle(event.to_string())
+        .await
+        .expect("delivered on the third call");
+    assert_eq!(proxy.calls_to("SendMessageBatch").len(), 3);
+    assert_eq!(drain(&queue, 1).await.len(), 1);
 }
 
 #[tokio::test]

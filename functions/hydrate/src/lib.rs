@@ -15,7 +15,9 @@
 //! (JSON lines), [`raw_payload`] (the payload's bytes, past the runtime's parse);
 //! `main.rs` only wires them to the runtime.
 
+pub mod aws_error;
 pub mod backoff;
+pub mod batch_send;
 pub mod clients;
 pub mod deliver;
 pub mod document;

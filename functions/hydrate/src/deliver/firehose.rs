@@ -11,12 +11,11 @@ use aws_sdk_firehose::primitives::Blob;
 use aws_sdk_firehose::types::Record;
 
 use super::parts::{self, Part};
+use crate::aws_error;
 use crate::backoff::Backoff;
+use crate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
 use crate::document::HydratedDocument;
-use crate::read::describe_sdk_error;
 
-const CALL_RECORDS: usize = 500;
-const CALL_BYTES: usize = 4 * 1_048_576;
 /// A record's limit, less the newline that ends it.
 const RECORD_BYTES: usize = 1_000 * 1_024 - 1;
 
@@ -49,74 +48,63 @@ impl Archive<'_> {
                 }
             }
         };
-        let mut archived = Archived {
+        let sent = batch_send::send_all(self, &parts, self.backoff).await;
+        let archived = Archived {
             records: parts.len(),
-            ..Archived::default()
+            failed: sent.failures.len(),
+            calls: sent.calls,
+            error: sent.failures.first().map(|f| f.error.clone()),
         };
-        for batch in super::batches(parts, CALL_RECORDS, CALL_BYTES, |part: &Part| {
-            part.body.len() + 1
-        }) {
-            self.put_batch(batch, &mut archived).await;
+        if archived.failed > 0 {
+            tracing::error!(failed = archived.failed, error = ?archived.error, "records could not be archived");
         }
         archived
     }
+}
 
-    async fn put_batch(&self, mut pending: Vec<Part>, archived: &mut Archived) {
-        let mut last_error = None;
-        for attempt in 0..self.backoff.attempts {
-            if attempt > 0 {
-                self.backoff.wait(attempt - 1).await;
-            }
-            let records: Vec<Record> = pending
-                .iter()
-                .filter_map(|part| {
-                    let mut line = Vec::with_capacity(part.body.len() + 1);
-                    line.extend_from_slice(part.body.as_bytes());
-                    line.push(b'\n');
-                    Record::builder().data(Blob::new(line)).build().ok()
-                })
-                .collect();
-            archived.calls += 1;
-            let output = match self
-                .client
-                .put_record_batch()
-                .delivery_stream_name(self.stream_name)
-                .set_records(Some(records))
-                .send()
-                .await
-            {
-                Ok(output) => output,
-                Err(e) => {
-                    last_error = Some(describe_sdk_error(&e));
-                    continue;
-                }
-            };
-            if output.failed_put_count == 0 {
-                return;
-            }
-            // Responses are positional: one per record sent, in order.
-            let mut responses = output.request_responses.iter();
-            pending.retain(|_| {
-                responses
-                    .next()
-                    .is_none_or(|response| response.error_code.is_some())
-            });
-            last_error = output.request_responses.iter().find_map(|r| {
-                r.error_code
-                    .clone()
-                    .map(|code| format!("{code}: {}", r.error_message.as_deref().unwrap_or("")))
-            });
-            tracing::warn!(
-                attempt,
-                failed = pending.len(),
-                "PutRecordBatch records failed"
-            );
-            if pending.is_empty() {
-                return;
-            }
-        }
-        archived.failed += pending.len();
-        archived.error = last_error;
-        tracing::error!(failed = pending.len(), error = ?archived.error, "records could not be archived");
+/// `PutRecordBatch`: at most 500 records and 4 MiB a call; the answer is
+/// positional, one response a record sent.
+impl BatchApi for Archive<'_> {
+    type Entry = Part;
+    const MAX_ENTRIES: usize = 500;
+    const MAX_BYTES: usize = 4 * 1_048_576;
+
+    fn size(part: &Part) -> usize {
+        part.body.len() + 1
+    }
+
+    async fn call(&self, parts: &[&Part]) -> Result<Vec<EntryAnswer>, CallFailure> {
+        let records: Vec<Record> = parts
+            .iter()
+            .filter_map(|part| {
+                let mut line = Vec::with_capacity(part.body.len() + 1);
+                line.extend_from_slice(part.body.as_bytes());
+                line.push(b'\n');
+                // Data is the only required field, and it is set.
+                Record::builder().data(Blob::new(line)).build().ok()
+            })
+            .collect();
+        let output = self
+            .client
+            .put_record_batch()
+            .delivery_stream_name(self.stream_name)
+            .set_records(Some(records))
+            .send()
+            .await
+            .map_err(|e| {
+                let (class, message) = aws_error::classify(&e);
+                CallFailure { class, message }
+            })?;
+        Ok(output
+            .request_responses
+            .into_iter()
+            .map(|response| match response.error_code {
+                None => EntryAnswer::Accepted(response.record_id.unwrap_or_default()),
+                Some(code) => EntryAnswer::Rejected {
+                    code,
+                    message: response.error_message.unwrap_or_default(),
+                },
+            })
+            .collect())
     }
 }

@@ -13,13 +13,10 @@ use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use sha2::{Digest, Sha256};
 
 use super::parts::{self, hex, Part, PartInfo, SplitError};
+use crate::aws_error;
 use crate::backoff::Backoff;
+use crate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
 use crate::document::{HydratedDocument, Hydration, Status};
-use crate::read::describe_sdk_error;
-
-/// `SendMessageBatch` takes at most 10 entries and 1 MiB in all.
-const BATCH_ENTRIES: usize = 10;
-const BATCH_BYTES: usize = 1_048_576;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -119,73 +116,29 @@ impl DlqWriter<'_> {
             })
             .collect();
         let count = entries.len();
-        let mut message_ids = vec![String::new(); count];
-        let mut calls = 0;
-        for batch in super::batches(entries, BATCH_ENTRIES, BATCH_BYTES, Entry::size) {
-            calls += self
-                .send_batch(document, batch, &mut message_ids, count)
-                .await?;
+        let batch = SqsBatch {
+            writer: self,
+            document,
+        };
+        let sent = batch_send::send_all(&batch, &entries, self.backoff).await;
+        if let Some(first) = sent.failures.first() {
+            return Err(DeliveryError::Send {
+                failed: sent.failures.len(),
+                parts: count,
+                attempts: sent.attempts.iter().copied().max().unwrap_or(0),
+                last_error: first.error.clone(),
+            });
         }
         Ok(Sent {
-            message_ids,
+            // Entries are in part order, and every one was accepted.
+            message_ids: sent
+                .accepted
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect(),
             group_id,
             hydration: split.hydration,
-            calls,
-        })
-    }
-
-    /// Sends one batch, resending only what failed; returns the calls made.
-    async fn send_batch(
-        &self,
-        document: &HydratedDocument,
-        mut pending: Vec<Entry>,
-        message_ids: &mut [String],
-        parts: usize,
-    ) -> Result<u32, DeliveryError> {
-        let mut last_error = String::new();
-        for attempt in 0..self.backoff.attempts {
-            if attempt > 0 {
-                self.backoff.wait(attempt - 1).await;
-            }
-            let request: Vec<SendMessageBatchRequestEntry> = pending
-                .iter()
-                .map(|entry| self.request_entry(document, entry))
-                .collect();
-            let output = match self
-                .client
-                .send_message_batch()
-                .queue_url(self.queue_url)
-                .set_entries(Some(request))
-                .send()
-                .await
-            {
-                Ok(output) => output,
-                Err(e) => {
-                    last_error = describe_sdk_error(&e);
-                    tracing::warn!(attempt, error = %last_error, "SendMessageBatch failed");
-                    continue;
-                }
-            };
-            for success in output.successful {
-                if let Some(entry) = pending.iter().find(|e| e.id == success.id) {
-                    message_ids[entry.part.info.index as usize - 1] = success.message_id;
-                }
-            }
-            let failed: Vec<String> = output.failed.iter().map(|f| f.id.clone()).collect();
-            if let Some(first) = output.failed.first() {
-                last_error = format!("{}: {}", first.code, first.message.as_deref().unwrap_or(""));
-                tracing::warn!(attempt, failed = failed.len(), error = %last_error, "SendMessageBatch entries failed");
-            }
-            pending.retain(|entry| failed.contains(&entry.id));
-            if pending.is_empty() {
-                return Ok(attempt + 1);
-            }
-        }
-        Err(DeliveryError::Send {
-            failed: pending.len(),
-            parts,
-            attempts: self.backoff.attempts,
-            last_error,
+            calls: sent.calls,
         })
     }
 
@@ -223,6 +176,60 @@ impl DlqWriter<'_> {
         };
         // Only id and body are required, and both are set.
         builder.build().expect("id and message body are set")
+    }
+}
+
+/// `SendMessageBatch` for one document's parts: at most 10 entries and 1 MiB
+/// in all; the answer names entries by id, successes and failures apart.
+struct SqsBatch<'a> {
+    writer: &'a DlqWriter<'a>,
+    document: &'a HydratedDocument,
+}
+
+impl BatchApi for SqsBatch<'_> {
+    type Entry = Entry;
+    const MAX_ENTRIES: usize = 10;
+    const MAX_BYTES: usize = 1_048_576;
+
+    fn size(entry: &Entry) -> usize {
+        entry.size()
+    }
+
+    async fn call(&self, entries: &[&Entry]) -> Result<Vec<EntryAnswer>, CallFailure> {
+        let request: Vec<SendMessageBatchRequestEntry> = entries
+            .iter()
+            .map(|entry| self.writer.request_entry(self.document, entry))
+            .collect();
+        let output = self
+            .writer
+            .client
+            .send_message_batch()
+            .queue_url(self.writer.queue_url)
+            .set_entries(Some(request))
+            .send()
+            .await
+            .map_err(|e| {
+                let (class, message) = aws_error::classify(&e);
+                CallFailure { class, message }
+            })?;
+        Ok(entries
+            .iter()
+            .map(|entry| {
+                if let Some(ok) = output.successful.iter().find(|s| s.id == entry.id) {
+                    EntryAnswer::Accepted(ok.message_id.clone())
+                } else if let Some(failed) = output.failed.iter().find(|f| f.id == entry.id) {
+                    EntryAnswer::Rejected {
+                        code: failed.code.clone(),
+                        message: failed.message.clone().unwrap_or_default(),
+                    }
+                } else {
+                    EntryAnswer::Rejected {
+                        code: "NoAnswer".into(),
+                        message: "the answer did not name this entry".into(),
+                    }
+                }
+            })
+            .collect())
     }
 }
 

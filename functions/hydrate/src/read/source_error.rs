@@ -2,10 +2,13 @@
 //!
 //! Kinesis and DynamoDB Streams name their errors differently and model some
 //! of them only as codes (DynamoDB Streams has no typed `AccessDeniedException`),
-//! so both are classified here by error code, the one thing every answer carries.
+//! so both are classified here by error code, the one thing every answer
+//! carries: the codes that steer the read here, the rest as for any call.
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::aws_error::{self, ErrorClass};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
@@ -56,37 +59,17 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
+    let (class, message) = aws_error::classify(&error);
     match &error {
         SdkError::ServiceError(e) => {
-            let code = e.err().code().unwrap_or("UnknownError");
-            let message = one_line(&format!(
-                "{code}: {}",
-                e.err().message().unwrap_or("no message")
-            ));
-            classify_code(call, code, message)
+            classify_code(call, e.err().code().unwrap_or("UnknownError"), message)
         }
-        _ => SourceError::Service(one_line(&with_causes(&error))),
+        _ => from_class(class, message),
     }
 }
 
-/// The longest service message kept in an error or a document.
-const MAX_MESSAGE_CHARS: usize = 300;
-
-/// A service's words as one bounded line. The requests were built from
-/// validated identifiers, so an echo of them is safe to keep; control
-/// characters are replaced all the same, and the length is bounded.
-fn one_line(text: &str) -> String {
-    let mut line: String = text
-        .chars()
-        .take(MAX_MESSAGE_CHARS)
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if text.chars().nth(MAX_MESSAGE_CHARS).is_some() {
-        line.push('…');
-    }
-    line
-}
-
+/// The codes that mean something particular to a reader; every other code
+/// is classed as for any call ([`aws_error::class_of_code`]).
 fn classify_code(call: Call, code: &str, message: String) -> SourceError {
     match code {
         // Kinesis answers a sequence number past retention (or from another
@@ -99,18 +82,17 @@ fn classify_code(call: Call, code: &str, message: String) -> SourceError {
         }
         "TrimmedDataAccessException" => SourceError::StartRejected(message),
         "ResourceNotFoundException" => SourceError::NotFound(message),
-        "ProvisionedThroughputExceededException"
-        | "KMSThrottlingException"
-        | "LimitExceededException"
-        | "ThrottlingException" => SourceError::Throttled(message),
         "ExpiredIteratorException" => SourceError::ExpiredIterator(message),
-        "AccessDeniedException" => SourceError::AccessDenied(message),
-        "InvalidArgumentException"
-        | "ValidationException"
-        | "ValidationError"
-        | "SerializationException"
-        | "InvalidParameterException" => SourceError::Invalid(message),
-        _ => SourceError::Service(message),
+        "AccessDeniedException" | "AccessDenied" => SourceError::AccessDenied(message),
+        _ => from_class(aws_error::class_of_code(code), message),
+    }
+}
+
+fn from_class(class: ErrorClass, message: String) -> SourceError {
+    match class {
+        ErrorClass::Throttled => SourceError::Throttled(message),
+        ErrorClass::Transient => SourceError::Service(message),
+        ErrorClass::Permanent => SourceError::Invalid(message),
     }
 }
 
@@ -119,34 +101,14 @@ fn names_starting_number(message: &str) -> bool {
     lower.contains("startingsequencenumber") || lower.contains("starting sequence number")
 }
 
-/// One line for any failed SDK call: the service's code and message, or the
-/// chain of causes when it never answered.
+/// One bounded line for any failed SDK call: the service's code and
+/// message, or the chain of causes when it never answered.
 pub fn describe_sdk_error<E, R>(error: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    one_line(&match error {
-        SdkError::ServiceError(e) => format!(
-            "{}: {}",
-            e.err().code().unwrap_or("UnknownError"),
-            e.err().message().unwrap_or("no message")
-        ),
-        other => with_causes(other),
-    })
-}
-
-/// A failure before the service answered (timeout, connection, bad response),
-/// with the chain of causes that says which.
-fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    aws_error::classify(error).1
 }
 
 #[cfg(test)]
