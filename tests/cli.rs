@@ -188,3 +188,104 @@ async fn drain_joins_parts_keeps_an_incomplete_failure_and_deletes_only_what_it_
         "an incomplete failure is never deleted"
     );
 }
+
+/// A whole DynamoDB failure document of `table`, as the hydrator sends it.
+fn dynamodb_document(table: &str, start: &str) -> Value {
+    serde_json::json!({
+        "version": "1",
+        "source": "aws:dynamodb",
+        "failure": {"DDBStreamBatchInfo": {
+            "streamArn": format!("arn:aws:dynamodb:us-east-1:000000000000:table/{table}/stream/2026-11-21T06:00:00.000"),
+            "shardId": "shardId-00000001763452800000-8a4b1f3e",
+            "startSequenceNumber": start,
+            "endSequenceNumber": start,
+            "batchSize": 1}},
+        "hydration": {"status": "complete", "expectedRecords": 1},
+        "Records": [{"eventSource": "aws:dynamodb", "dynamodb": {
+            "Keys": {"id": {"S": "customer-42@example.com"}}}}]
+    })
+}
+
+#[tokio::test]
+async fn drain_bounds_long_names_and_a_file_it_cannot_write_costs_only_that_failure() {
+    let dlq = create_queue("cli-drain-names").await;
+    let sqs = sqs_client();
+    // The longest table name DynamoDB allows, a name that is not a file
+    // name, and one failure whose file is in the way.
+    let long = "t".repeat(255);
+    let documents = [
+        dynamodb_document(&long, "100000000000000000001"),
+        dynamodb_document("orders", "100000000000000000002"),
+        dynamodb_document("blocked", "100000000000000000003"),
+    ];
+    for document in &documents {
+        sqs.send_message()
+            .queue_url(&dlq)
+            .message_body(document.to_string())
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = temp_path("drain-names");
+    std::fs::create_dir_all(
+        dir.join("blocked.shardId-00000001763452800000-8a4b1f3e.100000000000000000003.json"),
+    )
+    .unwrap();
+
+    let run = drain(&dlq, &dir, true).await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let report = run.report();
+    let failures = report["failures"].as_array().unwrap();
+    assert_eq!(failures.len(), 3);
+    let by_stream = |name: &str| {
+        failures
+            .iter()
+            .find(|f| f["stream"] == name)
+            .unwrap_or_else(|| panic!("{name} in {report}"))
+    };
+    for name in [long.as_str(), "orders"] {
+        let failure = by_stream(name);
+        assert_eq!(failure["deleted"], true, "{failure}");
+        assert!(failure.get("error").is_none(), "{failure}");
+        for file in failure["files"].as_array().unwrap() {
+            let path = std::path::Path::new(file.as_str().unwrap());
+            let file_name = path.file_name().unwrap().to_str().unwrap();
+            assert!(file_name.len() <= 200, "{file_name}");
+            assert!(path.is_file());
+        }
+    }
+    let blocked = by_stream("blocked");
+    assert_eq!(blocked["deleted"], false);
+    assert!(
+        blocked["error"].as_str().unwrap().contains("cannot write"),
+        "{blocked}"
+    );
+    assert!(!run.stdout.contains("customer-42") && !run.stderr.contains("customer-42"));
+    assert_eq!(
+        queue_depth(&dlq).await,
+        1,
+        "only the failure that was not saved stays in the queue"
+    );
+
+    // In a person's terms, the failure that was not saved is named.
+    let human = hydrator(
+        &[
+            "dlq",
+            "drain",
+            "--queue-url",
+            &dlq,
+            "--to",
+            dir.to_str().unwrap(),
+            "--wait-seconds",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(human.code, Some(2), "{human:?}");
+    assert!(
+        human.stdout.contains("not saved: blocked") && human.stdout.contains("kept in the queue"),
+        "{}",
+        human.stdout
+    );
+}

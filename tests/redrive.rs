@@ -182,3 +182,117 @@ async fn an_entry_rejected_every_time_is_reported_and_the_exit_status_says_so() 
         human.stdout
     );
 }
+
+#[tokio::test]
+async fn a_stream_arn_is_written_by_arn_and_a_bare_name_by_name() {
+    let stream = TestStream::create(&kinesis_client(), "redrive", 1).await;
+    let original = stream.write(0, &[b"one".to_vec(), b"two".to_vec()]).await;
+    let file = saved_event(&stream, &original);
+    let proxy = FaultProxy::start(&kinesis_endpoint(), Box::new(|_, _| Action::Forward)).await;
+
+    let (run, _) = redrive(&proxy, &["--output", "json"], &file, &stream.arn, &[]).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.report()["streamArn"], stream.arn.as_str());
+    let (by_name, _) = redrive(&proxy, &["--output", "json"], &file, &stream.name, &[]).await;
+    assert_eq!(by_name.code, Some(0), "{by_name:?}");
+
+    let calls = proxy.calls_to("PutRecords");
+    assert_eq!(calls.len(), 2);
+    assert_eq!(
+        calls[0].body["StreamARN"],
+        stream.arn.as_str(),
+        "{:?}",
+        calls[0].body
+    );
+    assert!(
+        calls[0].body.get("StreamName").is_none(),
+        "{:?}",
+        calls[0].body
+    );
+    assert_eq!(
+        calls[1].body["StreamName"],
+        stream.name.as_str(),
+        "{:?}",
+        calls[1].body
+    );
+    assert!(
+        calls[1].body.get("StreamARN").is_none(),
+        "{:?}",
+        calls[1].body
+    );
+    let back = records_after(&stream, &original[1].sequence_number).await;
+    assert_eq!(back.len(), 4, "both runs wrote both records");
+}
+
+#[tokio::test]
+async fn an_arn_in_another_account_is_not_written_to_the_callers_stream_of_that_name() {
+    let stream = TestStream::create(&kinesis_client(), "redrive", 1).await;
+    let original = stream.write(0, &[b"one".to_vec()]).await;
+    let file = saved_event(&stream, &original);
+    let proxy = FaultProxy::start(&kinesis_endpoint(), Box::new(|_, _| Action::Forward)).await;
+    // Same region and name, another account.
+    let mut parts: Vec<&str> = stream.arn.splitn(6, ':').collect();
+    let other_account = if parts[4] == "111111111111" {
+        "222222222222"
+    } else {
+        "111111111111"
+    };
+    parts[4] = other_account;
+    let elsewhere = parts.join(":");
+
+    let (run, _) = redrive(
+        &proxy,
+        &["--output", "json"],
+        &file,
+        &elsewhere,
+        &["--max-attempts", "1"],
+    )
+    .await;
+    let calls = proxy.calls_to("PutRecords");
+    assert_eq!(
+        calls[0].body["StreamARN"],
+        elsewhere.as_str(),
+        "{:?}",
+        calls[0].body
+    );
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(run.report()["notWritten"], 1);
+    assert!(
+        records_after(&stream, &original[0].sequence_number)
+            .await
+            .is_empty(),
+        "nothing landed in the caller's stream of the same name"
+    );
+}
+
+#[tokio::test]
+async fn a_report_of_records_not_written_does_not_quote_them() {
+    let stream = TestStream::create(&kinesis_client(), "redrive", 1).await;
+    let mut original = stream
+        .write(0, &[b"card 4111 1111 1111 1111".to_vec()])
+        .await;
+    let key = "customer-42@example.com".to_owned();
+    original[0].partition_key = key.clone();
+    let file = saved_event(&stream, &original);
+    // Every call refused, the way a validation error quotes what it refused.
+    let message = format!("1 validation error detected: Value '{key}' at 'records.1.member.partitionKey' failed to satisfy constraint");
+    let proxy = FaultProxy::start(
+        &kinesis_endpoint(),
+        Box::new(move |_, _| {
+            hydrator_tests::fault_proxy::service_error(400, "ValidationException", &message)
+        }),
+    )
+    .await;
+
+    for global in [&["--output", "json"][..], &[]] {
+        let (run, _) = redrive(&proxy, global, &file, &stream.arn, &["--max-attempts", "1"]).await;
+        assert_eq!(run.code, Some(2), "{run:?}");
+        let shown = format!("{}{}", run.stdout, run.stderr);
+        assert!(shown.contains("ValidationException"), "{shown}");
+        assert!(!shown.contains(&key) && !shown.contains("4111"), "{shown}");
+        assert!(
+            !shown.contains(&STANDARD.encode(&original[0].data)),
+            "{shown}"
+        );
+    }
+}

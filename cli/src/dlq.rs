@@ -5,6 +5,13 @@
 //! command runs, which is what lets one pass see each message once. When the
 //! command ends, messages it does not delete are made visible again at once
 //! rather than left hidden for the rest of the timeout.
+//!
+//! File names come from the failure (stream, shard, first sequence number),
+//! the part's group id, or the message id: only `[A-Za-z0-9._-]`, at most
+//! [`MAX_FILE_NAME`] bytes, and a short hash of the full name when it had to
+//! be cut or changed, so two long names never share a file. A file that
+//! cannot be written is reported with its failure, which stays in the queue;
+//! the drain goes on with the rest and ends with exit status 2.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -25,6 +32,13 @@ use crate::Outcome;
 /// SQS's most messages a receive, delete or visibility change.
 const SQS_BATCH: usize = 10;
 
+/// The longest file name `drain` writes, in bytes, extension included: well
+/// under the 255 most file systems allow.
+pub const MAX_FILE_NAME: usize = 200;
+
+/// Room kept in every name for `_N`, when the name is already taken.
+const TAKEN_ROOM: usize = 8;
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Report {
@@ -44,6 +58,9 @@ struct FailureReport {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     files: Vec<PathBuf>,
     deleted: bool,
+    /// Why it was not saved (it stays in the queue).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -54,6 +71,8 @@ struct IncompleteReport {
     received: Vec<u32>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     files: Vec<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -62,6 +81,8 @@ struct UnrecognizedReport {
     message_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     file: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 /// Shows what the queue holds and leaves it as it was.
@@ -94,53 +115,42 @@ pub async fn drain(
     in_stream_order(&mut assembled);
     let mut report = report_of(count, &assembled, SystemTime::now());
 
-    // Everything is written before anything is deleted: a failed write
-    // stops the command with the queue untouched (the messages reappear
-    // when their visibility timeout ends).
-    let mut names = HashSet::new();
-    for (failure, row) in assembled.failures.iter().zip(&mut report.failures) {
-        row.files = save_failure(&args.to, &failure.document, &row.summary, &mut names)?;
-    }
-    for (incomplete, row) in assembled.incomplete.iter().zip(&mut report.incomplete) {
-        for (index, messages) in &incomplete.parts {
-            let path = args.to.join(format!(
-                "{}.part-{index}-of-{}.json",
-                sanitize(&incomplete.group_id),
-                incomplete.count
-            ));
-            write(&path, messages[0].body.as_bytes())?;
-            row.files.push(path);
-        }
-    }
-    for (message, row) in assembled.unrecognized.iter().zip(&mut report.unrecognized) {
-        let path = args
-            .to
-            .join(format!("message-{}.body", sanitize(&message.message_id)));
-        write(&path, message.body.as_bytes())?;
-        row.file = Some(path);
-    }
+    // Everything is written before anything is deleted, and only what was
+    // written is deleted: a failure whose files could not be written is
+    // reported and stays in the queue, and the drain goes on.
+    save_all(&args.to, &assembled, &mut report);
 
-    // Only whole failures are deleted: the missing parts of an incomplete one
-    // may still be in flight, and a body that is not a document is for a
-    // person to look at.
+    // Only whole failures that were saved are deleted: the missing parts of
+    // an incomplete one may still be in flight, a body that is not a
+    // document is for a person to look at, and an unsaved failure would be lost.
+    let (saved, unsaved): (Vec<_>, Vec<_>) = assembled
+        .failures
+        .iter()
+        .zip(&report.failures)
+        .partition(|(_, row)| row.error.is_none());
+    let saved: Vec<Message> = saved
+        .into_iter()
+        .flat_map(|(f, _)| f.messages.iter().cloned())
+        .collect();
     let mut keep: Vec<Message> = assembled
         .incomplete
         .iter()
         .flat_map(|i| i.parts.values().flatten().cloned())
         .chain(assembled.unrecognized.iter().cloned())
-        .collect();
-    let saved: Vec<Message> = assembled
-        .failures
-        .iter()
-        .flat_map(|f| f.messages.iter().cloned())
+        .chain(
+            unsaved
+                .into_iter()
+                .flat_map(|(f, _)| f.messages.iter().cloned()),
+        )
         .collect();
     if args.delete {
         let failed = delete(sqs, &args.queue.queue_url, &saved).await;
         for (failure, row) in assembled.failures.iter().zip(&mut report.failures) {
-            row.deleted = failure
-                .messages
-                .iter()
-                .all(|m| !failed.contains(&m.message_id));
+            row.deleted = row.error.is_none()
+                && failure
+                    .messages
+                    .iter()
+                    .all(|m| !failed.contains(&m.message_id));
         }
         report.not_deleted = failed.into_iter().collect();
         report.not_deleted.sort();
@@ -150,7 +160,8 @@ pub async fn drain(
     release(sqs, &args.queue.queue_url, &keep).await;
 
     show(&report, format)?;
-    let done = report.incomplete.is_empty()
+    let done = report.failures.iter().all(|f| f.error.is_none())
+        && report.incomplete.is_empty()
         && report.unrecognized.is_empty()
         && report.not_deleted.is_empty();
     Ok(if done {
@@ -278,6 +289,7 @@ fn report_of(messages: usize, assembled: &Assembled, now: SystemTime) -> Report 
                 parts: f.parts,
                 files: Vec::new(),
                 deleted: false,
+                error: None,
             })
             .collect(),
         incomplete: assembled
@@ -288,6 +300,7 @@ fn report_of(messages: usize, assembled: &Assembled, now: SystemTime) -> Report 
                 count: i.count,
                 received: i.parts.keys().copied().collect(),
                 files: Vec::new(),
+                error: None,
             })
             .collect(),
         unrecognized: assembled
@@ -296,6 +309,7 @@ fn report_of(messages: usize, assembled: &Assembled, now: SystemTime) -> Report 
             .map(|m| UnrecognizedReport {
                 message_id: m.message_id.clone(),
                 file: None,
+                error: None,
             })
             .collect(),
         not_deleted: Vec::new(),
@@ -318,19 +332,23 @@ fn show(report: &Report, format: Format) -> anyhow::Result<()> {
         return report::print_json(report);
     }
     // `list` saves nothing; `drain` says where each failure went.
-    let drained = report.failures.iter().any(|f| !f.files.is_empty());
+    let drained = report
+        .failures
+        .iter()
+        .any(|f| !f.files.is_empty() || f.error.is_some());
     let rows: Vec<Vec<String>> = report
         .failures
         .iter()
         .map(|f| {
-            let mut cells = f.summary.cells();
+            // Read from the message bodies: shown, never let loose on the terminal.
+            let mut cells: Vec<String> = f.summary.cells().iter().map(|c| printable(c)).collect();
             cells.push(f.parts.to_string());
             if drained {
                 let file = f
                     .files
                     .first()
                     .map(|p| p.display().to_string())
-                    .unwrap_or_default();
+                    .unwrap_or_else(|| "(not saved)".to_owned());
                 cells.push(if f.deleted {
                     format!("{file} (deleted)")
                 } else {
@@ -351,20 +369,36 @@ fn show(report: &Report, format: Format) -> anyhow::Result<()> {
         report.messages,
         report.failures.len()
     );
+    for failure in &report.failures {
+        if let Some(error) = &failure.error {
+            println!(
+                "not saved: {} {} from {}: {error}; kept in the queue",
+                printable(&failure.summary.stream),
+                printable(&failure.summary.shard),
+                printable(&failure.summary.start_sequence_number),
+            );
+        }
+    }
     for incomplete in &report.incomplete {
         println!(
             "incomplete: group {} has parts {:?} of {}; kept in the queue",
-            incomplete.group_id, incomplete.received, incomplete.count
+            file_stem(&incomplete.group_id, 64),
+            incomplete.received,
+            incomplete.count
         );
+        if let Some(error) = &incomplete.error {
+            println!("  not all saved: {error}");
+        }
     }
     for message in &report.unrecognized {
         println!(
             "not a hydrated document: message {}{}; kept in the queue",
-            message.message_id,
-            message
-                .file
-                .as_ref()
-                .map_or(String::new(), |f| format!(", saved as {}", f.display()))
+            file_stem(&message.message_id, 64),
+            match (&message.file, &message.error) {
+                (Some(f), _) => format!(", saved as {}", f.display()),
+                (None, Some(error)) => format!(", not saved: {error}"),
+                (None, None) => String::new(),
+            }
         );
     }
     for id in &report.not_deleted {
@@ -373,47 +407,370 @@ fn show(report: &Report, format: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes NAME.json and NAME.event.json for one failure.
+/// Saves every failure, part and unrecognized body under `dir`, each
+/// file's error in its row: one that cannot be written stops nothing else.
+fn save_all(dir: &Path, assembled: &Assembled, report: &mut Report) {
+    let mut names = Names::new(dir);
+    for (failure, row) in assembled.failures.iter().zip(&mut report.failures) {
+        match save_failure(&mut names, &failure.document, &row.summary) {
+            Ok(files) => row.files = files,
+            Err(error) => row.error = Some(format!("{error:#}")),
+        }
+    }
+    for (incomplete, row) in assembled.incomplete.iter().zip(&mut report.incomplete) {
+        let suffixes: Vec<String> = incomplete
+            .parts
+            .keys()
+            .map(|index| format!(".part-{index}-of-{}.json", incomplete.count))
+            .collect();
+        let paths = names.claim(&incomplete.group_id, &suffixes);
+        for (messages, path) in incomplete.parts.values().zip(paths) {
+            match write(&path, messages[0].body.as_bytes()) {
+                Ok(()) => row.files.push(path),
+                Err(error) => {
+                    row.error.get_or_insert_with(|| format!("{error:#}"));
+                }
+            }
+        }
+    }
+    for (message, row) in assembled.unrecognized.iter().zip(&mut report.unrecognized) {
+        let stem = format!("message-{}", message.message_id);
+        let path = names.claim(&stem, &[".body"]).remove(0);
+        match write(&path, message.body.as_bytes()) {
+            Ok(()) => row.file = Some(path),
+            Err(error) => row.error = Some(format!("{error:#}")),
+        }
+    }
+}
+
+/// Writes NAME.json and NAME.event.json for one failure, or neither: a
+/// half-written pair is removed.
 fn save_failure(
-    dir: &Path,
+    names: &mut Names,
     document: &Value,
     summary: &FailureSummary,
-    names: &mut HashSet<String>,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    let base = sanitize(&format!(
+    let stem = format!(
         "{}.{}.{}",
         summary.stream, summary.shard, summary.start_sequence_number
-    ));
-    let mut name = base.clone();
-    let mut n = 1;
-    while !names.insert(name.clone()) {
-        n += 1;
-        name = format!("{base}~{n}");
-    }
-    let whole = dir.join(format!("{name}.json"));
-    let event = dir.join(format!("{name}.event.json"));
-    write(&whole, &serde_json::to_vec_pretty(document)?)?;
+    );
+    let paths = names.claim(&stem, &[".json", ".event.json"]);
     let records = document
         .get("Records")
         .cloned()
         .unwrap_or(Value::Array(Vec::new()));
-    write(
-        &event,
-        &serde_json::to_vec_pretty(&serde_json::json!({ "Records": records }))?,
-    )?;
-    Ok(vec![whole, event])
+    let written = serde_json::to_vec_pretty(document)
+        .map_err(anyhow::Error::from)
+        .and_then(|whole| write(&paths[0], &whole))
+        .and_then(|()| {
+            let event = serde_json::to_vec_pretty(&serde_json::json!({ "Records": records }))?;
+            write(&paths[1], &event)
+        });
+    if let Err(error) = written {
+        for path in &paths {
+            let _ = std::fs::remove_file(path);
+        }
+        return Err(error);
+    }
+    Ok(paths)
 }
 
 fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Letters, digits, `.`, `-` and `_` only: a file name on any system.
+/// The file names given out in one folder during one drain: never the same
+/// twice, even on a file system that ignores case.
+struct Names {
+    dir: PathBuf,
+    taken: HashSet<String>,
+}
+
+impl Names {
+    fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            taken: HashSet::new(),
+        }
+    }
+
+    /// A path for each suffix (`.json`, `.part-2-of-3.json`), all on one
+    /// stem made from `name`: `_2`, `_3`... is added when one is taken.
+    fn claim<S: AsRef<str>>(&mut self, name: &str, suffixes: &[S]) -> Vec<PathBuf> {
+        let longest = suffixes.iter().map(|s| s.as_ref().len()).max().unwrap_or(0);
+        let base = file_stem(name, MAX_FILE_NAME.saturating_sub(longest + TAKEN_ROOM));
+        let mut n = 1;
+        loop {
+            let stem = if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}_{n}")
+            };
+            let files: Vec<String> = suffixes
+                .iter()
+                .map(|suffix| format!("{stem}{}", suffix.as_ref()))
+                .collect();
+            if files
+                .iter()
+                .all(|f| !self.taken.contains(&f.to_ascii_lowercase()))
+            {
+                self.taken
+                    .extend(files.iter().map(|f| f.to_ascii_lowercase()));
+                return files.iter().map(|f| self.dir.join(f)).collect();
+            }
+            n += 1;
+        }
+    }
+}
+
+/// `name` as a file name stem of at most `room` bytes: itself when it is
+/// short and all `[A-Za-z0-9._-]` (not starting with a dot); otherwise its
+/// safe characters, cut to fit, then `-` and a hash of the whole name.
+fn file_stem(name: &str, room: usize) -> String {
+    let safe = sanitize(name);
+    if safe == name && safe.len() <= room {
+        return safe;
+    }
+    let hash = format!("{:016x}", fnv1a(name.as_bytes()));
+    let keep = room.saturating_sub(hash.len() + 1);
+    let mut cut = keep.min(safe.len());
+    while !safe.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}-{hash}", &safe[..cut])
+}
+
+/// Letters, digits, `.`, `-` and `_` only, one `_` for anything else; a
+/// leading dot too, so no name is hidden, `.` or `..`.
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| match c {
+        .enumerate()
+        .map(|(i, c)| match c {
+            '.' if i == 0 => '_',
             'a'..='z' | 'A'..='Z' | '0'..='9' | '.' | '-' | '_' => c,
             _ => '_',
         })
         .collect()
+}
+
+/// 64-bit FNV-1a: stable across builds and platforms, enough to tell names apart.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A value read from a message, fit for a terminal: control characters
+/// replaced, and at most 100 characters.
+fn printable(text: &str) -> String {
+    let mut shown: String = text
+        .chars()
+        .take(100)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().nth(100).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assemble::Failure;
+    use serde_json::json;
+
+    fn temp_dir() -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("hydrator-dlq-{}", fastrand::u64(..)));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A DynamoDB failure of `table`, with one record.
+    fn failure(table: &str) -> Failure {
+        let arn = format!(
+            "arn:aws:dynamodb:us-east-1:123456789012:table/{table}/stream/2026-11-21T06:00:00.000"
+        );
+        Failure {
+            document: json!({
+                "version": "1",
+                "source": "aws:dynamodb",
+                "failure": {"DDBStreamBatchInfo": {
+                    "streamArn": arn,
+                    "shardId": "shardId-00000001763452800000-8a4b1f3e",
+                    "startSequenceNumber": "4321000000000012345678901",
+                    "endSequenceNumber": "4321000000000012345678999",
+                    "batchSize": 1}},
+                "hydration": {"status": "complete"},
+                "Records": [{"eventSource": "aws:dynamodb", "dynamodb": {"Keys": {"id": {"S": "1"}}}}]
+            }),
+            messages: Vec::new(),
+            parts: 1,
+        }
+    }
+
+    /// Saves `tables`' failures under a new folder: the report and the folder.
+    fn saved(tables: &[&str]) -> (Report, PathBuf) {
+        let assembled = Assembled {
+            failures: tables.iter().map(|t| failure(t)).collect(),
+            ..Assembled::default()
+        };
+        let dir = temp_dir();
+        let mut report = report_of(0, &assembled, SystemTime::now());
+        save_all(&dir, &assembled, &mut report);
+        (report, dir)
+    }
+
+    fn name_of(path: &Path) -> &str {
+        path.file_name().unwrap().to_str().unwrap()
+    }
+
+    fn is_safe(name: &str) -> bool {
+        name.len() <= MAX_FILE_NAME
+            && !name.starts_with('.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    }
+
+    #[test]
+    fn a_300_character_table_name_is_saved_under_a_bounded_name() {
+        let table = "t".repeat(300);
+        let (report, dir) = saved(&[&table]);
+        let row = &report.failures[0];
+        assert_eq!(row.error, None);
+        assert_eq!(row.files.len(), 2);
+        for path in &row.files {
+            let name = name_of(path);
+            assert!(is_safe(name), "{name} ({} bytes)", name.len());
+            assert_eq!(path.parent(), Some(dir.as_path()));
+            let written: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+            assert_eq!(written["Records"].as_array().map(Vec::len), Some(1));
+        }
+        // The pair shares its stem, so replay and redrive find the event.
+        let whole = name_of(&row.files[0]).strip_suffix(".json").unwrap();
+        assert_eq!(name_of(&row.files[1]), format!("{whole}.event.json"));
+        // Still recognisable: as much of the name as fits, then the hash.
+        assert!(whole.contains(&"t".repeat(100)), "{whole}");
+    }
+
+    #[test]
+    fn unsafe_characters_never_reach_a_file_name() {
+        let names = [
+            "../../etc/passwd",
+            "a/b\\c",
+            "..",
+            "line\nbreak\r\0nul",
+            "commandes-été-注文-🚀",
+            "",
+        ];
+        let (report, dir) = saved(&names);
+        let mut seen = HashSet::new();
+        for row in &report.failures {
+            assert_eq!(row.error, None);
+            for path in &row.files {
+                let name = name_of(path);
+                assert!(is_safe(name), "{name:?}");
+                assert_eq!(path.parent(), Some(dir.as_path()), "{path:?}");
+                assert!(path.exists());
+                assert!(seen.insert(name.to_owned()), "{name} twice");
+            }
+        }
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2 * names.len());
+    }
+
+    #[test]
+    fn long_names_that_differ_only_at_the_end_get_different_files() {
+        let one = format!("{}-a", "x".repeat(298));
+        let two = format!("{}-b", "x".repeat(298));
+        let (report, _) = saved(&[&one, &two]);
+        let (a, b) = (&report.failures[0].files[0], &report.failures[1].files[0]);
+        assert_ne!(a, b);
+        assert!(is_safe(name_of(a)) && is_safe(name_of(b)));
+        // Without the run's bookkeeping too: the hash tells them apart.
+        assert_ne!(file_stem(&one, 150), file_stem(&two, 150));
+        // And a name changed by sanitizing never takes a safe name's file.
+        assert_ne!(file_stem("a/b", 150), file_stem("a_b", 150));
+    }
+
+    #[test]
+    fn stems_are_cut_to_their_room_and_short_safe_names_kept_as_they_are() {
+        assert_eq!(
+            file_stem("orders.shardId-000000000000.4968", 181),
+            "orders.shardId-000000000000.4968"
+        );
+        for len in [150, 181, 182, 400] {
+            let stem = file_stem(&"é".repeat(len), 181);
+            assert!(stem.len() <= 181 && is_safe(&stem), "{stem}");
+        }
+        let taken = Names::new(Path::new("d")).claim(&"n".repeat(500), &[".json"]);
+        assert_eq!(name_of(&taken[0]).len(), MAX_FILE_NAME - TAKEN_ROOM);
+    }
+
+    #[test]
+    fn the_same_name_twice_gets_a_second_file_even_when_only_case_differs() {
+        let (report, _) = saved(&["orders", "orders", "Orders"]);
+        let names: Vec<&str> = report
+            .failures
+            .iter()
+            .map(|f| name_of(&f.files[1]))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "orders.shardId-00000001763452800000-8a4b1f3e.4321000000000012345678901.event.json",
+                "orders.shardId-00000001763452800000-8a4b1f3e.4321000000000012345678901_2.event.json",
+                "Orders.shardId-00000001763452800000-8a4b1f3e.4321000000000012345678901_3.event.json",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failure_that_cannot_be_written_is_reported_and_the_rest_are_saved() {
+        let assembled = Assembled {
+            failures: vec![failure("first"), failure("blocked"), failure("last")],
+            incomplete: Vec::new(),
+            unrecognized: vec![Message {
+                message_id: "m-1".into(),
+                receipt_handle: "r".into(),
+                body: "{\"secret\": \"4111 1111 1111 1111\"}".into(),
+            }],
+        };
+        let dir = temp_dir();
+        // A folder where the second failure's document goes: that write fails.
+        let blocked = Names::new(&dir).claim(
+            "blocked.shardId-00000001763452800000-8a4b1f3e.4321000000000012345678901",
+            &[".json"],
+        );
+        std::fs::create_dir(&blocked[0]).unwrap();
+        let mut report = report_of(4, &assembled, SystemTime::now());
+        save_all(&dir, &assembled, &mut report);
+
+        let [first, second, last] = &report.failures[..] else {
+            panic!()
+        };
+        assert_eq!((first.error.as_ref(), last.error.as_ref()), (None, None));
+        assert!(first.files.iter().chain(&last.files).all(|p| p.is_file()));
+        let error = second.error.as_deref().expect("reported");
+        assert!(
+            error.contains("cannot write") && error.contains("blocked."),
+            "{error}"
+        );
+        assert!(second.files.is_empty());
+        assert_eq!(
+            report.unrecognized[0].file.as_ref().map(|p| p.is_file()),
+            Some(true)
+        );
+        // Nothing half-written is left for replay to trip on.
+        let event = blocked[0].with_file_name(name_of(&blocked[0]).replace(".json", ".event.json"));
+        assert!(!event.exists());
+        // The report names the file, never the record.
+        assert!(!serde_json::to_string(&report).unwrap().contains("4111"));
+    }
+
+    #[test]
+    fn printed_values_cannot_drive_the_terminal() {
+        assert_eq!(printable("a\u{1b}[2Jb\nc"), "a?[2Jb?c");
+        assert_eq!(printable(&"x".repeat(150)).chars().count(), 101);
+    }
 }

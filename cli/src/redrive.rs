@@ -7,6 +7,13 @@
 //! until they are written or the attempts run out; every record ends in the
 //! report as written (with its new sequence number) or not (with the last
 //! error). Nothing is fire-and-forget.
+//!
+//! A stream given by ARN is written by ARN (`StreamARN`), with the client in
+//! the ARN's region: the records land in the ARN's account, not in a stream
+//! of the same name in the caller's own. A bare name is the caller's stream.
+//!
+//! Reports and errors name records by file, index and original sequence
+//! number, never by their data or partition key.
 
 use std::ops::Range;
 use std::path::PathBuf;
@@ -49,10 +56,14 @@ impl Entry {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RedriveError {
-    #[error("{file}: record {index} is a {source_name} record; only Kinesis records can be put on a stream")]
+    #[error(
+        "{file}: record {index} is {source_name}; only Kinesis records can be put on a stream"
+    )]
     NotKinesis {
         file: PathBuf,
         index: usize,
+        /// `an aws:dynamodb record`, or words of ours when the field is not a
+        /// service name: the file's own text is never quoted.
         source_name: String,
     },
     #[error("{file}: record {index} has no {field}")]
@@ -71,12 +82,12 @@ pub fn entries(events: &[SavedEvent]) -> Result<Vec<Entry>, RedriveError> {
     for event in events {
         for (index, record) in event.records.iter().enumerate() {
             let file = event.path.clone();
-            let source = record["eventSource"].as_str().unwrap_or("unknown");
-            if source != "aws:kinesis" {
+            let source = record["eventSource"].as_str();
+            if source != Some("aws:kinesis") {
                 return Err(RedriveError::NotKinesis {
                     file,
                     index,
-                    source_name: source.to_owned(),
+                    source_name: source_name(source),
                 });
             }
             let field = |name: &'static str| {
@@ -105,6 +116,26 @@ pub fn entries(events: &[SavedEvent]) -> Result<Vec<Entry>, RedriveError> {
     Ok(entries)
 }
 
+/// How an error names a record's `eventSource`: `aws:SERVICE` as it is,
+/// anything else only by what it is not, so no text of the file is echoed.
+fn source_name(source: Option<&str>) -> String {
+    match source {
+        None => "a record without an eventSource".to_owned(),
+        Some(s)
+            if s.len() <= 40
+                && s.strip_prefix("aws:").is_some_and(|service| {
+                    !service.is_empty()
+                        && service
+                            .bytes()
+                            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                }) =>
+        {
+            format!("an {s} record")
+        }
+        Some(_) => "a record with an unrecognized eventSource".to_owned(),
+    }
+}
+
 /// Consecutive runs of entries that each fit one call. A record too large
 /// for any call gets a run of its own, and the service names the error.
 pub fn batches(entries: &[Entry]) -> Vec<Range<usize>> {
@@ -130,7 +161,6 @@ pub fn batches(entries: &[Entry]) -> Vec<Range<usize>> {
 pub struct RecordResult {
     pub file: PathBuf,
     pub original_sequence_number: String,
-    pub partition_key: String,
     /// Calls that carried it.
     pub attempts: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -149,13 +179,68 @@ impl RecordResult {
     }
 }
 
-/// The stream to write to: name and region from a Kinesis stream ARN, or a bare name.
-fn stream_target(value: &str) -> (String, Option<String>) {
-    match StreamArn::parse(value) {
-        Ok(arn) if arn.kind == StreamKind::Kinesis => {
-            (arn.name().to_owned(), Some(arn.region.clone()))
+/// Where `--to-stream` points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A Kinesis stream ARN: written by ARN (any account), from its region.
+    Arn { arn: StreamArn },
+    /// A bare name: the caller's stream, in the caller's region.
+    Name(String),
+}
+
+impl Target {
+    /// A Kinesis stream ARN, or a name. Anything that starts like an ARN
+    /// but is not a Kinesis stream's is refused rather than sent as a name.
+    pub fn parse(value: &str) -> anyhow::Result<Self> {
+        if !value.starts_with("arn:") {
+            return Ok(Self::Name(value.to_owned()));
         }
-        _ => (value.to_owned(), None),
+        match StreamArn::parse(value) {
+            Ok(arn) if arn.kind == StreamKind::Kinesis => Ok(Self::Arn { arn }),
+            Ok(_) => anyhow::bail!(
+                "--to-stream {value} is a DynamoDB stream; only Kinesis data streams take records (replay DynamoDB records instead)"
+            ),
+            Err(error) => anyhow::bail!("--to-stream {value} {error}"),
+        }
+    }
+
+    /// The stream's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Arn { arn } => arn.name(),
+            Self::Name(name) => name,
+        }
+    }
+
+    /// The ARN, or the name: what the report says was written to.
+    pub fn shown(&self) -> &str {
+        match self {
+            Self::Arn { arn } => arn.as_str(),
+            Self::Name(name) => name,
+        }
+    }
+}
+
+/// The client configuration for `target`: the caller's, in the ARN's region
+/// when there is an ARN.
+fn client_config(sdk: &aws_config::SdkConfig, target: &Target) -> aws_sdk_kinesis::config::Builder {
+    let config = aws_sdk_kinesis::config::Builder::from(sdk);
+    match target {
+        Target::Arn { arn } => config.region(aws_config::Region::new(arn.region.clone())),
+        Target::Name(_) => config,
+    }
+}
+
+/// A `PutRecords` call for `target`: by `StreamARN` when there is one.
+fn put_records(
+    client: &aws_sdk_kinesis::Client,
+    target: &Target,
+    records: Vec<PutRecordsRequestEntry>,
+) -> aws_sdk_kinesis::operation::put_records::builders::PutRecordsFluentBuilder {
+    let call = client.put_records().set_records(Some(records));
+    match target {
+        Target::Arn { arn } => call.stream_arn(arn.as_str()),
+        Target::Name(name) => call.stream_name(name),
     }
 }
 
@@ -165,14 +250,10 @@ pub async fn run(
     format: Format,
     backoff: Backoff,
 ) -> anyhow::Result<Outcome> {
+    let target = Target::parse(&args.to_stream)?;
     let events = saved::load_all(&args.path)?;
     let entries = entries(&events)?;
-    let (stream, region) = stream_target(&args.to_stream);
-    let mut config = aws_sdk_kinesis::config::Builder::from(&sdk);
-    if let Some(region) = region {
-        config = config.region(aws_config::Region::new(region));
-    }
-    let client = aws_sdk_kinesis::Client::from_conf(config.build());
+    let client = aws_sdk_kinesis::Client::from_conf(client_config(&sdk, &target).build());
 
     let progress = report::progress(entries.len() as u64, format, "redriving");
     let mut results: Vec<RecordResult> = entries
@@ -180,7 +261,6 @@ pub async fn run(
         .map(|e| RecordResult {
             file: e.file.clone(),
             original_sequence_number: e.sequence_number.clone(),
-            partition_key: e.partition_key.clone(),
             attempts: 0,
             shard_id: None,
             sequence_number: None,
@@ -195,7 +275,7 @@ pub async fn run(
     for batch in batches(&entries) {
         put_batch(
             &client,
-            &stream,
+            &target,
             args,
             &entries,
             batch,
@@ -209,12 +289,16 @@ pub async fn run(
 
     let written = results.iter().filter(|r| r.written()).count();
     if format == Format::Json {
-        report::print_json(&serde_json::json!({
-            "stream": stream,
+        let mut json = serde_json::json!({
+            "stream": target.name(),
             "written": written,
             "notWritten": results.len() - written,
             "records": results,
-        }))?;
+        });
+        if let Target::Arn { arn } = &target {
+            json["streamArn"] = arn.as_str().into();
+        }
+        report::print_json(&json)?;
     } else {
         let failed: Vec<Vec<String>> = results
             .iter()
@@ -223,7 +307,6 @@ pub async fn run(
                 vec![
                     r.file.display().to_string(),
                     report::short(&r.original_sequence_number),
-                    r.partition_key.clone(),
                     r.attempts.to_string(),
                     format!(
                         "{}: {}",
@@ -234,23 +317,15 @@ pub async fn run(
             })
             .collect();
         println!(
-            "{written} of {} record(s) written to {stream}",
-            results.len()
+            "{written} of {} record(s) written to {}",
+            results.len(),
+            target.shown()
         );
         if !failed.is_empty() {
             println!("not written:");
             print!(
                 "{}",
-                report::table(
-                    &[
-                        "FILE",
-                        "SEQUENCE",
-                        "PARTITION KEY",
-                        "ATTEMPTS",
-                        "LAST ERROR"
-                    ],
-                    &failed
-                )
+                report::table(&["FILE", "SEQUENCE", "ATTEMPTS", "LAST ERROR"], &failed)
             );
         }
     }
@@ -264,7 +339,7 @@ pub async fn run(
 /// Writes one batch, resending only what failed, until written or out of attempts.
 async fn put_batch(
     client: &aws_sdk_kinesis::Client,
-    stream: &str,
+    target: &Target,
     args: &RedriveArgs,
     entries: &[Entry],
     batch: Range<usize>,
@@ -290,12 +365,7 @@ async fn put_batch(
         for &i in &pending {
             results[i].attempts += 1;
         }
-        let answer = client
-            .put_records()
-            .stream_name(stream)
-            .set_records(Some(records))
-            .send()
-            .await;
+        let answer = put_records(client, target, records).send().await;
         match answer {
             Ok(output) => {
                 let mut still = Vec::new();
@@ -310,7 +380,7 @@ async fn put_batch(
                         }
                         _ => {
                             result.error_code = record.error_code.clone();
-                            result.error_message = record.error_message.clone();
+                            result.error_message = record.error_message.as_deref().map(redacted);
                             still.push(i);
                         }
                     }
@@ -322,9 +392,11 @@ async fn put_batch(
             Err(error) => {
                 let retryable = is_retryable(&error);
                 let code = error.code().unwrap_or("CallFailed").to_owned();
-                let message = error
-                    .message()
-                    .map_or_else(|| error.to_string(), str::to_owned);
+                let message = redacted(
+                    &error
+                        .message()
+                        .map_or_else(|| error.to_string(), str::to_owned),
+                );
                 for &i in &pending {
                     results[i].error_code = Some(code.clone());
                     results[i].error_message = Some(message.clone());
@@ -338,6 +410,25 @@ async fn put_batch(
             return;
         }
     }
+}
+
+/// A service message without the values it quotes: a validation error
+/// reads `Value 'KEY' at 'records.1.member.partitionKey' failed to satisfy
+/// constraint`, and the report must not carry a partition key.
+fn redacted(message: &str) -> String {
+    const VALUE: &str = "Value '";
+    const AT: &str = "' at '";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(VALUE) {
+        let after = &rest[start + VALUE.len()..];
+        let Some(end) = after.find(AT) else { break };
+        out.push_str(&rest[..start]);
+        out.push_str("Value (not shown) at '");
+        rest = &after[end + AT.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Throttling, server errors and lost connections pass; a missing stream,
@@ -432,11 +523,183 @@ mod tests {
     }
 
     #[test]
-    fn stream_arns_give_name_and_region() {
-        assert_eq!(
-            stream_target("arn:aws:kinesis:eu-west-1:123456789012:stream/orders"),
-            ("orders".to_owned(), Some("eu-west-1".to_owned()))
+    fn a_stream_arn_is_a_target_by_arn_and_a_bare_name_by_name() {
+        let arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/orders";
+        let target = Target::parse(arn).unwrap();
+        assert!(
+            matches!(&target, Target::Arn { arn: a } if a.as_str() == arn && a.region == "eu-west-1")
         );
-        assert_eq!(stream_target("orders"), ("orders".to_owned(), None));
+        assert_eq!((target.name(), target.shown()), ("orders", arn));
+        assert_eq!(
+            Target::parse("orders").unwrap(),
+            Target::Name("orders".into())
+        );
+        // Not sent as a stream name for the service to puzzle over.
+        let dynamodb =
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-11-21T06:00:00.000";
+        assert!(Target::parse(dynamodb)
+            .unwrap_err()
+            .to_string()
+            .contains("DynamoDB stream"));
+        assert!(Target::parse("arn:aws:kinesis:eu-west-1:1234:stream/orders").is_err());
+    }
+
+    #[test]
+    fn errors_about_a_record_do_not_quote_the_file() {
+        let event = |source: Value| SavedEvent {
+            path: PathBuf::from("x.event.json"),
+            records: vec![serde_json::json!({ "eventSource": source })],
+        };
+        let secret = "card 4111 1111 1111 1111";
+        for (source, said) in [
+            (
+                Value::from(secret),
+                "a record with an unrecognized eventSource",
+            ),
+            (Value::from("aws:dynamodb"), "an aws:dynamodb record"),
+            (Value::Null, "a record without an eventSource"),
+        ] {
+            let message = entries(&[event(source)]).unwrap_err().to_string();
+            assert!(
+                message.contains(said) && !message.contains("4111"),
+                "{message}"
+            );
+        }
+        let bad = SavedEvent {
+            path: PathBuf::from("x.event.json"),
+            records: vec![
+                serde_json::json!({"eventSource": "aws:kinesis", "kinesis": {
+                "data": secret, "partitionKey": secret, "sequenceNumber": "49"}}),
+            ],
+        };
+        let message = entries(&[bad]).unwrap_err().to_string();
+        assert!(!message.contains("4111"), "{message}");
+    }
+
+    #[test]
+    fn service_messages_lose_the_values_they_quote() {
+        let message = "2 validation errors detected: Value 'customer-42@example.com' at \
+            'records.1.member.partitionKey' failed to satisfy constraint: Member must have \
+            length less than or equal to 256; Value 'x' at 'streamName' failed";
+        let shown = redacted(message);
+        assert!(
+            !shown.contains("customer-42") && !shown.contains("'x'"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("Value (not shown) at 'records.1.member.partitionKey'"),
+            "{shown}"
+        );
+        assert_eq!(
+            redacted("Rate exceeded for shard shardId-000000000001"),
+            "Rate exceeded for shard shardId-000000000001"
+        );
+        assert_eq!(redacted("Value 'unterminated"), "Value 'unterminated");
+    }
+
+    /// Captures the `PutRecords` request the client would send, and stops
+    /// it there: nothing leaves the machine.
+    #[derive(Debug, Default, Clone)]
+    struct Capture(std::sync::Arc<std::sync::Mutex<Vec<(String, Value)>>>);
+
+    impl aws_sdk_kinesis::config::Intercept for Capture {
+        fn name(&self) -> &'static str {
+            "Capture"
+        }
+
+        fn read_before_transmit(
+            &self,
+            context: &aws_sdk_kinesis::config::interceptors::BeforeTransmitInterceptorContextRef<
+                '_,
+            >,
+            _: &aws_sdk_kinesis::config::RuntimeComponents,
+            _: &mut aws_sdk_kinesis::config::ConfigBag,
+        ) -> Result<(), aws_sdk_kinesis::error::BoxError> {
+            let request = context.request();
+            let body = request.body().bytes().unwrap_or_default();
+            let body = serde_json::from_slice(body).unwrap_or(Value::Null);
+            self.0
+                .lock()
+                .unwrap()
+                .push((request.uri().to_owned(), body));
+            Err("captured, not sent".into())
+        }
+    }
+
+    /// The request `put_batch` makes for `to_stream`, from a caller in us-east-1.
+    async fn request_for(to_stream: &str) -> (String, Value) {
+        let sdk = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new("us-east-1"))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let target = Target::parse(to_stream).unwrap();
+        let capture = Capture::default();
+        let config = client_config(&sdk, &target)
+            .credentials_provider(aws_sdk_kinesis::config::Credentials::new(
+                "AKIDTEST", "secret", None, None, "test",
+            ))
+            .retry_config(aws_sdk_kinesis::config::retry::RetryConfig::disabled())
+            .interceptor(capture.clone())
+            .build();
+        let client = aws_sdk_kinesis::Client::from_conf(config);
+        let args = RedriveArgs {
+            path: PathBuf::from("x.event.json"),
+            to_stream: to_stream.to_owned(),
+            explicit_hash_key: None,
+            max_attempts: 1,
+        };
+        let entries = vec![entry(10)];
+        let mut results = vec![RecordResult {
+            file: PathBuf::from("f.json"),
+            original_sequence_number: "1".into(),
+            attempts: 0,
+            shard_id: None,
+            sequence_number: None,
+            error_code: None,
+            error_message: None,
+        }];
+        let backoff = Backoff {
+            attempts: 1,
+            ..Backoff::default()
+        };
+        put_batch(
+            &client,
+            &target,
+            &args,
+            &entries,
+            0..1,
+            &mut results,
+            backoff,
+        )
+        .await;
+        assert!(!results[0].written());
+        let captured = capture.0.lock().unwrap();
+        assert_eq!(captured.len(), 1, "one call");
+        captured[0].clone()
+    }
+
+    #[tokio::test]
+    async fn a_stream_arn_is_written_by_arn_in_its_own_account_and_region() {
+        let arn = "arn:aws:kinesis:eu-west-1:210987654321:stream/orders";
+        let (uri, body) = request_for(arn).await;
+        assert_eq!(body["StreamARN"], arn, "{body}");
+        assert!(body.get("StreamName").is_none(), "{body}");
+        assert_eq!(body["Records"].as_array().map(Vec::len), Some(1));
+        // The data plane endpoint of the ARN's account, in the ARN's region.
+        assert!(
+            uri.starts_with("https://210987654321.data-kinesis.eu-west-1.amazonaws.com"),
+            "{uri}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bare_name_is_the_callers_stream() {
+        let (uri, body) = request_for("orders").await;
+        assert_eq!(body["StreamName"], "orders", "{body}");
+        assert!(body.get("StreamARN").is_none(), "{body}");
+        assert!(
+            uri.starts_with("https://kinesis.us-east-1.amazonaws.com"),
+            "{uri}"
+        );
     }
 }

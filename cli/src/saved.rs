@@ -59,7 +59,7 @@ pub fn files(path: &Path) -> Result<Vec<PathBuf>, SavedError> {
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .filter(|p| !file_name(p).contains(".part-"))
+        .filter(|p| !is_part(&file_name(p)))
         .collect();
     json.sort();
     let events: Vec<PathBuf> = json
@@ -100,6 +100,17 @@ pub fn load(path: &Path) -> Result<SavedEvent, SavedError> {
 /// Every saved event under `path`.
 pub fn load_all(path: &Path) -> Result<Vec<SavedEvent>, SavedError> {
     files(path)?.iter().map(|p| load(p)).collect()
+}
+
+/// `GROUP.part-I-of-N.json`, as `dlq drain` names the parts of a failure it
+/// could not put back together. A failure of a stream whose name holds
+/// `.part-` is not one.
+fn is_part(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    name.strip_suffix(".json")
+        .and_then(|stem| stem.rsplit_once(".part-"))
+        .and_then(|(_, numbers)| numbers.split_once("-of-"))
+        .is_some_and(|(index, count)| digits(index) && digits(count))
 }
 
 fn file_name(path: &Path) -> String {
@@ -143,6 +154,23 @@ mod tests {
             events[1].event(),
             serde_json::json!({"Records":[{"eventSource":"aws:kinesis"}]})
         );
+    }
+
+    #[test]
+    fn only_part_files_are_taken_for_parts() {
+        assert!(is_part("0f3a.part-1-of-12.json"));
+        assert!(!is_part("my.part-time.shardId-000000000000.49.event.json"));
+        assert!(!is_part("x.part-1-of-2.json.event.json"));
+        assert!(!is_part("x.part--of-2.json"));
+        let dir = folder(&[
+            (
+                "orders.part-1.shardId-000000000000.49.event.json",
+                r#"{"Records":[]}"#,
+            ),
+            ("9c1e.part-2-of-3.json", "{}"),
+        ]);
+        let names: Vec<String> = files(&dir).unwrap().iter().map(|p| file_name(p)).collect();
+        assert_eq!(names, ["orders.part-1.shardId-000000000000.49.event.json"]);
     }
 
     #[test]
