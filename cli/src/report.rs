@@ -87,9 +87,13 @@ pub fn batch_info(failure: &Value) -> Option<&Value> {
 }
 
 /// `orders` from `arn:...:stream/orders` or `arn:...:table/orders/stream/2026-...`;
-/// anything that is not a stream ARN as it is.
+/// anything that is not a stream ARN is named by its length alone, since a
+/// document's text may be forged.
 pub fn stream_name(arn: &str) -> String {
-    StreamArn::parse(arn).map_or_else(|_| arn.to_owned(), |a| a.name().to_owned())
+    StreamArn::parse(arn).map_or_else(
+        |_| format!("(not a stream ARN, {} bytes)", arn.len()),
+        |a| a.name().to_owned(),
+    )
 }
 
 /// The first and last digits of a sequence number: enough to tell ranges apart.
