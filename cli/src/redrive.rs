@@ -15,15 +15,14 @@
 //! Reports and errors name records by file, index and original sequence
 //! number, never by their data or partition key.
 
-use std::ops::Range;
 use std::path::PathBuf;
 
-use aws_sdk_kinesis::error::ProvideErrorMetadata;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hydrate::backoff::Backoff;
+use hydrate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
 use hydrate::failure::{StreamArn, StreamKind};
 use serde::Serialize;
 
@@ -138,21 +137,13 @@ fn source_name(source: Option<&str>) -> String {
 
 /// Consecutive runs of entries that each fit one call. A record too large
 /// for any call gets a run of its own, and the service names the error.
-pub fn batches(entries: &[Entry]) -> Vec<Range<usize>> {
-    let mut batches = Vec::new();
-    let (mut start, mut bytes) = (0, 0);
-    for (i, entry) in entries.iter().enumerate() {
-        let full = i - start == MAX_RECORDS_PER_CALL || bytes + entry.size() > MAX_BYTES_PER_CALL;
-        if i > start && full {
-            batches.push(start..i);
-            (start, bytes) = (i, 0);
-        }
-        bytes += entry.size();
-    }
-    if start < entries.len() {
-        batches.push(start..entries.len());
-    }
-    batches
+pub fn batches(entries: &[Entry]) -> Vec<Vec<usize>> {
+    batch_send::batches(
+        entries,
+        MAX_RECORDS_PER_CALL,
+        MAX_BYTES_PER_CALL,
+        Entry::size,
+    )
 }
 
 /// How one record ended.
@@ -256,36 +247,18 @@ pub async fn run(
     let client = aws_sdk_kinesis::Client::from_conf(client_config(&sdk, &target).build());
 
     let progress = report::progress(entries.len() as u64, format, "redriving");
-    let mut results: Vec<RecordResult> = entries
-        .iter()
-        .map(|e| RecordResult {
-            file: e.file.clone(),
-            original_sequence_number: e.sequence_number.clone(),
-            attempts: 0,
-            shard_id: None,
-            sequence_number: None,
-            error_code: None,
-            error_message: None,
-        })
-        .collect();
     let backoff = Backoff {
         attempts: args.max_attempts,
         ..backoff
     };
-    for batch in batches(&entries) {
-        put_batch(
-            &client,
-            &target,
-            args,
-            &entries,
-            batch,
-            &mut results,
-            backoff,
-        )
-        .await;
-        progress.set_position(results.iter().filter(|r| r.written()).count() as u64);
-    }
+    let call = PutRecords {
+        client: &client,
+        target: &target,
+        explicit_hash_key: args.explicit_hash_key.as_deref(),
+    };
+    let sent = batch_send::send_all(&call, &entries, backoff).await;
     progress.finish_and_clear();
+    let results = results_of(&entries, sent);
 
     let written = results.iter().filter(|r| r.written()).count();
     if format == Format::Json {
@@ -336,80 +309,100 @@ pub async fn run(
     })
 }
 
-/// Writes one batch, resending only what failed, until written or out of attempts.
-async fn put_batch(
-    client: &aws_sdk_kinesis::Client,
-    target: &Target,
-    args: &RedriveArgs,
-    entries: &[Entry],
-    batch: Range<usize>,
-    results: &mut [RecordResult],
-    backoff: Backoff,
-) {
-    let mut pending: Vec<usize> = batch.collect();
-    for attempt in 0..backoff.attempts {
-        if attempt > 0 {
-            backoff.wait(attempt - 1).await;
-        }
-        let records: Vec<PutRecordsRequestEntry> = pending
+/// `PutRecords` to the target: the answer is positional, one result a
+/// record sent, each with a shard and sequence number or an error code.
+struct PutRecords<'a> {
+    client: &'a aws_sdk_kinesis::Client,
+    target: &'a Target,
+    explicit_hash_key: Option<&'a str>,
+}
+
+impl BatchApi for PutRecords<'_> {
+    type Entry = Entry;
+    /// The shard and the new sequence number.
+    type Receipt = (Option<String>, String);
+    const MAX_ENTRIES: usize = MAX_RECORDS_PER_CALL;
+    const MAX_BYTES: usize = MAX_BYTES_PER_CALL;
+
+    fn size(entry: &Entry) -> usize {
+        entry.size()
+    }
+
+    async fn call(
+        &self,
+        entries: &[&Entry],
+    ) -> Result<Vec<EntryAnswer<Self::Receipt>>, CallFailure> {
+        let records: Vec<PutRecordsRequestEntry> = entries
             .iter()
-            .filter_map(|&i| {
+            .filter_map(|entry| {
                 PutRecordsRequestEntry::builder()
-                    .data(Blob::new(entries[i].data.clone()))
-                    .partition_key(&entries[i].partition_key)
-                    .set_explicit_hash_key(args.explicit_hash_key.clone())
+                    .data(Blob::new(entry.data.clone()))
+                    .partition_key(&entry.partition_key)
+                    .set_explicit_hash_key(self.explicit_hash_key.map(str::to_owned))
                     .build()
                     .ok()
             })
             .collect();
-        for &i in &pending {
-            results[i].attempts += 1;
-        }
-        let answer = put_records(client, target, records).send().await;
-        match answer {
-            Ok(output) => {
-                let mut still = Vec::new();
-                for (&i, record) in pending.iter().zip(output.records()) {
-                    let result = &mut results[i];
-                    match (&record.sequence_number, &record.error_code) {
-                        (Some(sequence_number), None) => {
-                            result.sequence_number = Some(sequence_number.clone());
-                            result.shard_id = record.shard_id.clone();
-                            result.error_code = None;
-                            result.error_message = None;
-                        }
-                        _ => {
-                            result.error_code = record.error_code.clone();
-                            result.error_message = record.error_message.as_deref().map(redacted);
-                            still.push(i);
-                        }
-                    }
+        let output = put_records(self.client, self.target, records)
+            .send()
+            .await
+            .map_err(|e| {
+                let failure = CallFailure::of(&e);
+                CallFailure {
+                    message: redacted(&failure.message),
+                    ..failure
                 }
-                // An answer shorter than the request leaves the rest unaccounted for: send them again.
-                still.extend(pending.iter().skip(output.records().len()));
-                pending = still;
-            }
-            Err(error) => {
-                let retryable = is_retryable(&error);
-                let code = error.code().unwrap_or("CallFailed").to_owned();
-                let message = redacted(
-                    &error
-                        .message()
-                        .map_or_else(|| error.to_string(), str::to_owned),
-                );
-                for &i in &pending {
-                    results[i].error_code = Some(code.clone());
-                    results[i].error_message = Some(message.clone());
+            })?;
+        Ok(output
+            .records
+            .into_iter()
+            .map(|record| match (record.sequence_number, record.error_code) {
+                (Some(sequence_number), None) => {
+                    EntryAnswer::Accepted((record.shard_id, sequence_number))
                 }
-                if !retryable {
-                    return;
-                }
-            }
-        }
-        if pending.is_empty() {
-            return;
-        }
+                (_, code) => EntryAnswer::Rejected {
+                    code: code.unwrap_or_else(|| "NoSequenceNumber".to_owned()),
+                    message: redacted(record.error_message.as_deref().unwrap_or("")),
+                },
+            })
+            .collect())
     }
+}
+
+/// Each record's end, from what sending did.
+fn results_of(
+    entries: &[Entry],
+    sent: batch_send::Sent<(Option<String>, String)>,
+) -> Vec<RecordResult> {
+    let mut results: Vec<RecordResult> = entries
+        .iter()
+        .zip(sent.accepted)
+        .zip(&sent.attempts)
+        .map(|((entry, accepted), attempts)| {
+            let (shard_id, sequence_number) =
+                accepted.map_or((None, None), |(shard, seq)| (shard, Some(seq)));
+            RecordResult {
+                file: entry.file.clone(),
+                original_sequence_number: entry.sequence_number.clone(),
+                attempts: *attempts,
+                shard_id,
+                sequence_number,
+                error_code: None,
+                error_message: None,
+            }
+        })
+        .collect();
+    for failure in sent.failures {
+        let result = &mut results[failure.index];
+        let prefix = format!("{}: ", failure.code);
+        let message = failure
+            .error
+            .strip_prefix(&prefix)
+            .unwrap_or(&failure.error);
+        result.error_message = Some(message.to_owned());
+        result.error_code = Some(failure.code);
+    }
+    results
 }
 
 /// A service message without the values it quotes: a validation error
@@ -431,27 +424,6 @@ fn redacted(message: &str) -> String {
     out
 }
 
-/// Throttling, server errors and lost connections pass; a missing stream,
-/// a bad argument or a denied call would fail the same way again.
-fn is_retryable<R>(
-    error: &aws_sdk_kinesis::error::SdkError<
-        aws_sdk_kinesis::operation::put_records::PutRecordsError,
-        R,
-    >,
-) -> bool {
-    match error.as_service_error() {
-        Some(e) => {
-            e.is_provisioned_throughput_exceeded_exception()
-                || e.is_kms_throttling_exception()
-                || matches!(
-                    e.code(),
-                    Some("InternalFailure" | "ServiceUnavailable" | "LimitExceededException")
-                )
-        }
-        None => true,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,16 +441,17 @@ mod tests {
     #[test]
     fn batches_hold_at_most_500_records() {
         let entries: Vec<Entry> = (0..1201).map(|_| entry(10)).collect();
-        assert_eq!(batches(&entries), [0..500, 500..1000, 1000..1201]);
+        let sizes: Vec<usize> = batches(&entries).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [500, 500, 201]);
     }
 
     #[test]
     fn batches_hold_at_most_5_mib() {
         // Six records of 1 MiB: five fill a call exactly, the sixth starts the next.
         let entries: Vec<Entry> = (0..6).map(|_| entry(MAX_BYTES_PER_RECORD)).collect();
-        assert_eq!(batches(&entries), [0..5, 5..6]);
+        assert_eq!(batches(&entries), [vec![0, 1, 2, 3, 4], vec![5]]);
         let uneven = vec![entry(3 << 20), entry(3 << 20), entry(10)];
-        assert_eq!(batches(&uneven), [0..1, 1..3]);
+        assert_eq!(batches(&uneven), [vec![0], vec![1, 2]]);
     }
 
     #[test]
@@ -486,9 +459,9 @@ mod tests {
         let entries: Vec<Entry> = (0..777).map(|i| entry(1 + (i * 7919) % 40_000)).collect();
         let covered: Vec<usize> = batches(&entries).into_iter().flatten().collect();
         assert_eq!(covered, (0..777).collect::<Vec<_>>());
-        for range in batches(&entries) {
-            let bytes: usize = entries[range.clone()].iter().map(Entry::size).sum();
-            assert!(range.len() <= MAX_RECORDS_PER_CALL && bytes <= MAX_BYTES_PER_CALL);
+        for batch in batches(&entries) {
+            let bytes: usize = batch.iter().map(|&i| entries[i].size()).sum();
+            assert!(batch.len() <= MAX_RECORDS_PER_CALL && bytes <= MAX_BYTES_PER_CALL);
         }
     }
 
@@ -626,7 +599,7 @@ mod tests {
         }
     }
 
-    /// The request `put_batch` makes for `to_stream`, from a caller in us-east-1.
+    /// The request redrive makes for `to_stream`, from a caller in us-east-1.
     async fn request_for(to_stream: &str) -> (String, Value) {
         let sdk = aws_config::SdkConfig::builder()
             .region(aws_config::Region::new("us-east-1"))
@@ -642,37 +615,17 @@ mod tests {
             .interceptor(capture.clone())
             .build();
         let client = aws_sdk_kinesis::Client::from_conf(config);
-        let args = RedriveArgs {
-            path: PathBuf::from("x.event.json"),
-            to_stream: to_stream.to_owned(),
+        let call = PutRecords {
+            client: &client,
+            target: &target,
             explicit_hash_key: None,
-            max_attempts: 1,
         };
-        let entries = vec![entry(10)];
-        let mut results = vec![RecordResult {
-            file: PathBuf::from("f.json"),
-            original_sequence_number: "1".into(),
-            attempts: 0,
-            shard_id: None,
-            sequence_number: None,
-            error_code: None,
-            error_message: None,
-        }];
         let backoff = Backoff {
             attempts: 1,
             ..Backoff::default()
         };
-        put_batch(
-            &client,
-            &target,
-            &args,
-            &entries,
-            0..1,
-            &mut results,
-            backoff,
-        )
-        .await;
-        assert!(!results[0].written());
+        let sent = batch_send::send_all(&call, &[entry(10)], backoff).await;
+        assert!(sent.accepted[0].is_none());
         let captured = capture.0.lock().unwrap();
         assert_eq!(captured.len(), 1, "one call");
         captured[0].clone()

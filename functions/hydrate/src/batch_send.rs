@@ -9,6 +9,9 @@
 //! validation error) is never sent again. An API supplies only how a request
 //! is built and its answer read: [`BatchApi`].
 
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
 use crate::aws_error::{class_of_code, one_line, ErrorClass};
 use crate::backoff::Backoff;
 
@@ -16,6 +19,9 @@ use crate::backoff::Backoff;
 #[allow(async_fn_in_trait)] // used with concrete types only
 pub trait BatchApi {
     type Entry;
+    /// What the service gives back for an accepted entry (a message id, a
+    /// shard and sequence number).
+    type Receipt;
     /// The most entries, and bytes, one call may carry.
     const MAX_ENTRIES: usize;
     const MAX_BYTES: usize;
@@ -24,14 +30,17 @@ pub trait BatchApi {
     fn size(entry: &Self::Entry) -> usize;
 
     /// One call with `entries`: an answer for each, in the order given.
-    async fn call(&self, entries: &[&Self::Entry]) -> Result<Vec<EntryAnswer>, CallFailure>;
+    async fn call(
+        &self,
+        entries: &[&Self::Entry],
+    ) -> Result<Vec<EntryAnswer<Self::Receipt>>, CallFailure>;
 }
 
 /// What the service said of one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EntryAnswer {
-    /// Taken, with the id the service gave it (empty when it gives none).
-    Accepted(String),
+pub enum EntryAnswer<R> {
+    /// Taken, with what the service gave back for it.
+    Accepted(R),
     Rejected {
         code: String,
         message: String,
@@ -42,14 +51,36 @@ pub enum EntryAnswer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallFailure {
     pub class: ErrorClass,
+    /// The service's error code, when it answered.
+    pub code: Option<String>,
     pub message: String,
 }
 
+impl CallFailure {
+    /// A failed SDK call, classed as [`crate::aws_error::classify`] does.
+    pub fn of<E, R>(error: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        let (class, message) = crate::aws_error::classify(error);
+        let code = error
+            .as_service_error()
+            .and_then(|e| e.code())
+            .map(str::to_owned);
+        Self {
+            class,
+            code,
+            message,
+        }
+    }
+}
+
 /// What sending did, entry by entry.
-#[derive(Debug, Default)]
-pub struct Sent {
-    /// The id each entry was accepted with; `None` for those that failed.
-    pub accepted: Vec<Option<String>>,
+#[derive(Debug)]
+pub struct Sent<R> {
+    /// What each entry was accepted with; `None` for those that failed.
+    pub accepted: Vec<Option<R>>,
     /// The entries that were not accepted, in entry order.
     pub failures: Vec<EntryFailure>,
     /// Calls made, retries included.
@@ -63,16 +94,26 @@ pub struct Sent {
 pub struct EntryFailure {
     pub index: usize,
     pub class: ErrorClass,
-    /// The last error, as one bounded line.
+    /// The last error's code (`CallFailed` when a whole call failed without
+    /// one), and the error as one bounded line.
+    pub code: String,
     pub error: String,
 }
 
+/// The last error an entry met, kept until it is accepted or given up on.
+type LastError = (ErrorClass, String, String);
+
 /// Sends every entry, batch by batch, in order.
-pub async fn send_all<A: BatchApi>(api: &A, entries: &[A::Entry], backoff: Backoff) -> Sent {
+pub async fn send_all<A: BatchApi>(
+    api: &A,
+    entries: &[A::Entry],
+    backoff: Backoff,
+) -> Sent<A::Receipt> {
     let mut sent = Sent {
-        accepted: vec![None; entries.len()],
+        accepted: entries.iter().map(|_| None).collect(),
+        failures: Vec::new(),
+        calls: 0,
         attempts: vec![0; entries.len()],
-        ..Sent::default()
     };
     for batch in batches(entries, A::MAX_ENTRIES, A::MAX_BYTES, A::size) {
         send_batch(api, entries, batch, backoff, &mut sent).await;
@@ -86,10 +127,9 @@ async fn send_batch<A: BatchApi>(
     entries: &[A::Entry],
     mut pending: Vec<usize>,
     backoff: Backoff,
-    sent: &mut Sent,
+    sent: &mut Sent<A::Receipt>,
 ) {
-    let mut last_error: Vec<(ErrorClass, String)> =
-        vec![(ErrorClass::Transient, String::new()); pending.len()];
+    let mut last_error: Vec<LastError> = Vec::new();
     for attempt in 0..backoff.attempts {
         if attempt > 0 {
             backoff.wait(attempt - 1).await;
@@ -104,7 +144,8 @@ async fn send_batch<A: BatchApi>(
             Err(failure) => {
                 tracing::warn!(attempt, class = ?failure.class, error = %failure.message, "batch call failed");
                 let permanent = failure.class == ErrorClass::Permanent;
-                last_error = vec![(failure.class, failure.message); pending.len()];
+                let code = failure.code.unwrap_or_else(|| "CallFailed".to_owned());
+                last_error = vec![(failure.class, code, failure.message); pending.len()];
                 if permanent {
                     break;
                 }
@@ -112,47 +153,47 @@ async fn send_batch<A: BatchApi>(
             }
         };
         let mut retry = Vec::new();
-        let mut retry_errors = Vec::new();
+        last_error.clear();
         let mut answers = answers.into_iter();
         for &i in &pending {
-            match answers.next() {
-                Some(EntryAnswer::Accepted(id)) => sent.accepted[i] = Some(id),
-                Some(EntryAnswer::Rejected { code, message }) => {
-                    let class = class_of_code(&code);
-                    let error = one_line(&format!("{code}: {message}"));
-                    if class == ErrorClass::Permanent {
-                        sent.failures.push(EntryFailure {
-                            index: i,
-                            class,
-                            error,
-                        });
-                    } else {
-                        retry.push(i);
-                        retry_errors.push((class, error));
-                    }
+            let (code, message) = match answers.next() {
+                Some(EntryAnswer::Accepted(receipt)) => {
+                    sent.accepted[i] = Some(receipt);
+                    continue;
                 }
-                None => {
-                    retry.push(i);
-                    retry_errors.push((
-                        ErrorClass::Transient,
-                        "the answer named no outcome for this entry".to_owned(),
-                    ));
-                }
+                Some(EntryAnswer::Rejected { code, message }) => (code, message),
+                None => (
+                    "NoAnswer".to_owned(),
+                    "the answer named no outcome for this entry".to_owned(),
+                ),
+            };
+            let class = class_of_code(&code);
+            let error = one_line(&format!("{code}: {message}"));
+            if class == ErrorClass::Permanent {
+                sent.failures.push(EntryFailure {
+                    index: i,
+                    class,
+                    code,
+                    error,
+                });
+            } else {
+                retry.push(i);
+                last_error.push((class, code, error));
             }
         }
         if !retry.is_empty() {
             tracing::warn!(attempt, failed = retry.len(), "batch entries failed");
         }
         pending = retry;
-        last_error = retry_errors;
         if pending.is_empty() {
             return;
         }
     }
-    for (index, (class, error)) in pending.into_iter().zip(last_error) {
+    for (index, (class, code, error)) in pending.into_iter().zip(last_error) {
         sent.failures.push(EntryFailure {
             index,
             class,
+            code,
             error,
         });
     }
@@ -160,7 +201,7 @@ async fn send_batch<A: BatchApi>(
 
 /// Consecutive entry indexes in batches of at most `max_entries` entries and
 /// `max_bytes` bytes (an entry larger than `max_bytes` goes alone).
-fn batches<T>(
+pub fn batches<T>(
     entries: &[T],
     max_entries: usize,
     max_bytes: usize,
@@ -211,6 +252,7 @@ mod tests {
 
     impl BatchApi for Scripted {
         type Entry = u32;
+        type Receipt = String;
         const MAX_ENTRIES: usize = 5;
         const MAX_BYTES: usize = 100;
 
@@ -218,7 +260,7 @@ mod tests {
             *entry as usize
         }
 
-        async fn call(&self, entries: &[&u32]) -> Result<Vec<EntryAnswer>, CallFailure> {
+        async fn call(&self, entries: &[&u32]) -> Result<Vec<EntryAnswer<String>>, CallFailure> {
             self.carried
                 .borrow_mut()
                 .push(entries.iter().map(|e| **e).collect());
@@ -246,7 +288,7 @@ mod tests {
         }
     }
 
-    fn run(api: &Scripted, entries: &[u32]) -> Sent {
+    fn run(api: &Scripted, entries: &[u32]) -> Sent<String> {
         tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .start_paused(true)
@@ -272,6 +314,7 @@ mod tests {
     fn a_permanent_call_error_is_not_retried() {
         let denied = CallFailure {
             class: ErrorClass::Permanent,
+            code: Some("AccessDeniedException".into()),
             message: "AccessDeniedException: no".into(),
         };
         let api = Scripted::new(vec![Err(denied)]);
@@ -289,6 +332,7 @@ mod tests {
     fn throttled_and_transient_calls_are_retried_until_attempts_run_out() {
         let throttled = || CallFailure {
             class: ErrorClass::Throttled,
+            code: None,
             message: "slow down".into(),
         };
         let api = Scripted::new(vec![Err(throttled()), Err(throttled()), Ok(vec![])]);

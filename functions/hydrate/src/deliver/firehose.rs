@@ -11,7 +11,6 @@ use aws_sdk_firehose::primitives::Blob;
 use aws_sdk_firehose::types::Record;
 
 use super::parts::{self, Part};
-use crate::aws_error;
 use crate::backoff::Backoff;
 use crate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
 use crate::document::HydratedDocument;
@@ -66,6 +65,8 @@ impl Archive<'_> {
 /// positional, one response a record sent.
 impl BatchApi for Archive<'_> {
     type Entry = Part;
+    /// The record id.
+    type Receipt = String;
     const MAX_ENTRIES: usize = 500;
     const MAX_BYTES: usize = 4 * 1_048_576;
 
@@ -73,7 +74,7 @@ impl BatchApi for Archive<'_> {
         part.body.len() + 1
     }
 
-    async fn call(&self, parts: &[&Part]) -> Result<Vec<EntryAnswer>, CallFailure> {
+    async fn call(&self, parts: &[&Part]) -> Result<Vec<EntryAnswer<String>>, CallFailure> {
         let records: Vec<Record> = parts
             .iter()
             .filter_map(|part| {
@@ -91,10 +92,7 @@ impl BatchApi for Archive<'_> {
             .set_records(Some(records))
             .send()
             .await
-            .map_err(|e| {
-                let (class, message) = aws_error::classify(&e);
-                CallFailure { class, message }
-            })?;
+            .map_err(|e| CallFailure::of(&e))?;
         Ok(output
             .request_responses
             .into_iter()

@@ -13,7 +13,6 @@ use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use sha2::{Digest, Sha256};
 
 use super::parts::{self, hex, Part, PartInfo, SplitError};
-use crate::aws_error;
 use crate::backoff::Backoff;
 use crate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
 use crate::document::{HydratedDocument, Hydration, Status};
@@ -188,6 +187,8 @@ struct SqsBatch<'a> {
 
 impl BatchApi for SqsBatch<'_> {
     type Entry = Entry;
+    /// The message id.
+    type Receipt = String;
     const MAX_ENTRIES: usize = 10;
     const MAX_BYTES: usize = 1_048_576;
 
@@ -195,7 +196,7 @@ impl BatchApi for SqsBatch<'_> {
         entry.size()
     }
 
-    async fn call(&self, entries: &[&Entry]) -> Result<Vec<EntryAnswer>, CallFailure> {
+    async fn call(&self, entries: &[&Entry]) -> Result<Vec<EntryAnswer<String>>, CallFailure> {
         let request: Vec<SendMessageBatchRequestEntry> = entries
             .iter()
             .map(|entry| self.writer.request_entry(self.document, entry))
@@ -208,10 +209,7 @@ impl BatchApi for SqsBatch<'_> {
             .set_entries(Some(request))
             .send()
             .await
-            .map_err(|e| {
-                let (class, message) = aws_error::classify(&e);
-                CallFailure { class, message }
-            })?;
+            .map_err(|e| CallFailure::of(&e))?;
         Ok(entries
             .iter()
             .map(|entry| {
