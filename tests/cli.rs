@@ -200,7 +200,9 @@ fn dynamodb_document(table: &str, start: &str) -> Value {
             "startSequenceNumber": start,
             "endSequenceNumber": start,
             "batchSize": 1}},
-        "hydration": {"status": "complete", "expectedRecords": 1},
+        "hydration": {"status": "complete", "origin": "stream", "expectedRecords": 1,
+            "hydratedRecords": 1, "missing": [], "getRecordsCalls": 1,
+            "getShardIteratorCalls": 1, "durationMs": 5},
         "Records": [{"eventSource": "aws:dynamodb", "dynamodb": {
             "Keys": {"id": {"S": "customer-42@example.com"}}}}]
     })

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use hydrate::document::{join, Document};
 use serde_json::Value;
 
 /// One message as received.
@@ -45,112 +46,63 @@ pub struct Assembled {
     pub unrecognized: Vec<Message>,
 }
 
-struct Group {
-    count: u32,
-    parts: BTreeMap<u32, (Value, Vec<Message>)>,
-}
-
 pub fn assemble(messages: Vec<Message>) -> Assembled {
     let mut assembled = Assembled::default();
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+    // Parts by group id, then by index: a part delivered twice is kept
+    // once for joining, with every message that carried it.
+    let mut groups: BTreeMap<String, BTreeMap<u32, (Document, Vec<Message>)>> = BTreeMap::new();
     for message in messages {
-        let Some(document) = as_document(&message.body) else {
+        let Some(document) = Document::parse(&message.body) else {
             assembled.unrecognized.push(message);
             continue;
         };
-        match part_of(&document) {
+        match document.part.clone() {
             None => assembled.failures.push(Failure {
-                document,
+                document: as_value(&document),
                 messages: vec![message],
                 parts: 1,
             }),
-            Some((index, count, group_id)) => {
-                let group = groups.entry(group_id).or_insert_with(|| Group {
-                    count,
-                    parts: BTreeMap::new(),
-                });
-                group
-                    .parts
-                    .entry(index)
+            Some(part) => {
+                groups
+                    .entry(part.group_id)
+                    .or_default()
+                    .entry(part.index)
                     .or_insert_with(|| (document, Vec::new()))
                     .1
                     .push(message);
             }
         }
     }
-    for (group_id, group) in groups {
-        let whole = group.count > 0
-            && group.parts.len() == group.count as usize
-            && group.parts.keys().copied().eq(1..=group.count);
-        if whole {
-            assembled.failures.push(join(group));
-        } else {
-            assembled.incomplete.push(Incomplete {
+    for (group_id, parts) in groups {
+        let count = parts
+            .values()
+            .next()
+            .and_then(|(d, _)| d.part.as_ref())
+            .map_or(0, |p| p.count);
+        let messages: Vec<Message> = parts.values().flat_map(|(_, m)| m.clone()).collect();
+        let documents: Vec<Document> = parts.values().map(|(d, _)| d.clone()).collect();
+        match join(documents) {
+            Ok(document) => assembled.failures.push(Failure {
+                document: as_value(&document),
+                messages,
+                parts: count,
+            }),
+            Err(_) => assembled.incomplete.push(Incomplete {
                 group_id,
-                count: group.count,
-                parts: group
-                    .parts
+                count,
+                parts: parts
                     .into_iter()
                     .map(|(index, (_, messages))| (index, messages))
                     .collect(),
-            });
+            }),
         }
     }
     assembled
 }
 
-/// A body that is a hydrated document (version 1).
-fn as_document(body: &str) -> Option<Value> {
-    let value: Value = serde_json::from_str(body).ok()?;
-    let is_document = value.get("version").and_then(Value::as_str) == Some("1")
-        && value.get("hydration").is_some_and(Value::is_object)
-        && value.get("Records").is_some_and(Value::is_array);
-    is_document.then_some(value)
-}
-
-fn part_of(document: &Value) -> Option<(u32, u32, String)> {
-    let part = document.get("part")?;
-    let number = |key| {
-        part.get(key)
-            .and_then(Value::as_u64)
-            .and_then(|n| u32::try_from(n).ok())
-    };
-    Some((
-        number("index")?,
-        number("count")?,
-        part.get("groupId")?.as_str()?.to_owned(),
-    ))
-}
-
-/// Part 1 without its `part` block, carrying the records of all parts in order.
-fn join(group: Group) -> Failure {
-    let mut parts = group.parts.into_values();
-    let mut messages = Vec::new();
-    let (mut document, first_messages) = parts
-        .next()
-        .expect("a whole group has part 1: checked by the caller");
-    messages.extend(first_messages);
-    if let Some(object) = document.as_object_mut() {
-        object.remove("part");
-    }
-    let mut records = take_records(&mut document);
-    for (mut part, part_messages) in parts {
-        records.append(&mut take_records(&mut part));
-        messages.extend(part_messages);
-    }
-    document["Records"] = Value::Array(records);
-    Failure {
-        document,
-        messages,
-        parts: group.count,
-    }
-}
-
-fn take_records(document: &mut Value) -> Vec<Value> {
-    match document.get_mut("Records").map(Value::take) {
-        Some(Value::Array(records)) => records,
-        _ => Vec::new(),
-    }
+/// The document as the rest of the tool reads it.
+fn as_value(document: &Document) -> Value {
+    serde_json::from_str(&document.to_json()).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
@@ -163,7 +115,9 @@ mod tests {
             "version": "1",
             "source": "aws:kinesis",
             "failure": {"KinesisBatchInfo": {"batchSize": 5}},
-            "hydration": {"status": "complete"},
+            "hydration": {"status": "complete", "origin": "stream", "expectedRecords": 5,
+                "hydratedRecords": 5, "missing": [], "getRecordsCalls": 1,
+                "getShardIteratorCalls": 1, "durationMs": 2},
             "part": {"index": index, "count": count, "groupId": group},
             "Records": records.iter().map(|r| json!({"n": r})).collect::<Vec<_>>()
         });

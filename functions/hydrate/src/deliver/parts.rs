@@ -18,7 +18,7 @@ use crate::read::{Gap, GapReason};
 use crate::sequence::SequenceNumber;
 
 /// Where a part belongs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PartInfo {
     /// 1 for the first part.

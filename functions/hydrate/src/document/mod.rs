@@ -7,10 +7,11 @@
 
 pub mod dynamodb;
 pub mod kinesis;
+mod wire;
 
 use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::failure::BatchInfo;
@@ -18,6 +19,7 @@ use crate::read::Gap;
 
 pub use dynamodb::{DynamoDbBatchContext, DynamoDbEventRecord};
 pub use kinesis::{KinesisBatchContext, KinesisEventRecord};
+pub use wire::{join, Document, JoinError};
 
 pub const VERSION: &str = "1";
 
@@ -123,7 +125,7 @@ pub fn sequence_number_of(record: &RawValue) -> Option<String> {
 
 /// `complete` only when every record from start through end was read and the
 /// count matches the batch size; otherwise `partial`, with the gaps named.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Complete,
@@ -155,7 +157,7 @@ impl Status {
 }
 
 /// Where the records came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Origin {
     /// Read back from the stream.
@@ -164,7 +166,8 @@ pub enum Origin {
     S3Payload,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The hydration block, the same type written and read back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Hydration {
     pub status: Status,

@@ -70,7 +70,7 @@ pub trait ShardSource {
 }
 
 /// Why records of the range are not in the document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GapReason {
     /// The stream's retention removed them: the start lies before the trim horizon.
@@ -101,7 +101,7 @@ pub enum GapReason {
 /// An inclusive run of sequence numbers that may hold records of the batch
 /// which the document does not carry. Gaps and the records read together
 /// cover the whole range.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Gap {
     pub from_sequence_number: SequenceNumber,

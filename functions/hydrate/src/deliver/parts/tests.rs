@@ -184,3 +184,86 @@ proptest! {
         check(&sizes, limit)?;
     }
 }
+
+/// The envelope of a part of `document`: what any limit must leave room for.
+fn envelope_of(document: &HydratedDocument) -> usize {
+    let empty = HydratedDocument {
+        records: EventRecords::Kinesis(Vec::new()),
+        ..document_like(document)
+    };
+    split(&empty, usize::MAX / 2).unwrap().parts[0].body.len()
+}
+
+fn document_like(document: &HydratedDocument) -> HydratedDocument {
+    HydratedDocument {
+        version: document.version,
+        source: document.source,
+        failure: document.failure.clone(),
+        hydration: document.hydration.clone(),
+        records: EventRecords::Kinesis(Vec::new()),
+        batch: document.batch.clone(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    /// Joining the split of any document under any size limit gives the
+    /// document back: every record that fits a part, in order, and the rest
+    /// named `too_large`; parts read back in any order and some twice.
+    #[test]
+    fn joining_the_split_gives_the_document_back(
+        sizes in prop::collection::vec(0usize..3_000, 0..60),
+        extra in 0usize..12_000,
+        shuffle in any::<u64>(),
+    ) {
+        let document = document(&sizes);
+        let limit = envelope_of(&document) + 200 + extra;
+        let split = match split(&document, limit) {
+            Ok(split) => split,
+            // Each record left out adds its gap to every part's envelope;
+            // past some count no part fits, and split says so.
+            Err(SplitError::EnvelopeTooLarge { envelope, limit: l }) => {
+                prop_assert!(envelope >= l);
+                return Ok(());
+            }
+            Err(other) => return Err(TestCaseError::fail(other.to_string())),
+        };
+        let mut parts: Vec<crate::document::Document> = split
+            .parts
+            .iter()
+            .map(|part| crate::document::Document::parse(&part.body).expect("a part reads back"))
+            .collect();
+        // Any order, and the first part delivered twice.
+        parts.push(parts[0].clone());
+        fastrand::Rng::with_seed(shuffle).shuffle(&mut parts);
+        let joined = crate::document::join(parts).unwrap();
+
+        // Expected: the document with the hydration block the parts carry,
+        // less the records that block names too_large.
+        let mut expected = document.to_wire().unwrap();
+        expected.hydration = split.hydration.clone();
+        let too_large: Vec<String> = split
+            .hydration
+            .missing
+            .iter()
+            .filter(|gap| gap.reason == GapReason::TooLarge)
+            .map(|gap| gap.from_sequence_number.to_string())
+            .collect();
+        expected.records.retain(|record| {
+            let number = crate::document::sequence_number_of(record).unwrap();
+            !too_large.contains(&number)
+        });
+        let too_large = too_large.len();
+        prop_assert_eq!(joined.records.len(), expected.records.len());
+        prop_assert!(joined.same_as(&expected), "join(split(d)) differs from d");
+        // Records left out are exactly the ones named too_large.
+        prop_assert_eq!(
+            split.hydration.hydrated_records as usize + too_large,
+            sizes.len()
+        );
+        if too_large == 0 {
+            prop_assert!(joined.same_as(&document.to_wire().unwrap()));
+        }
+    }
+}
