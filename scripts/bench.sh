@@ -10,5 +10,5 @@ cd "$root"
 with_emulators
 say "cargo lambda build --release"
 cargo lambda build --release -p hydrate
-cargo build -q -p hydrator-tests --bin bench
+cargo build -q -p hydrator-local --bin bench
 "$CARGO_TARGET_DIR/debug/bench" "$@"
