@@ -2,6 +2,7 @@
 //! empty and start at a trim horizon in every way a real service may.
 
 use std::cell::RefCell;
+use std::cmp::Ordering;
 
 use proptest::prelude::*;
 
