@@ -16,6 +16,7 @@
 pub mod args;
 pub mod assemble;
 pub mod dlq;
+pub mod file_names;
 pub mod hydrate_file;
 pub mod redrive;
 pub mod replay;

@@ -178,6 +178,20 @@ pub fn spinner(format: Format, what: &str) -> ProgressBar {
     bar
 }
 
+/// A value read from a message, fit for a terminal: control characters
+/// replaced, and at most 100 characters.
+pub fn printable(text: &str) -> String {
+    let mut shown: String = text
+        .chars()
+        .take(100)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().nth(100).is_some() {
+        shown.push('…');
+    }
+    shown
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
