@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use aws_sdk_dynamodbstreams::types::Record as StreamRecord;
-use hydrate::deliver::Backoff;
-use hydrate::read::ReadLimits;
+use hydrate::Backoff;
+use hydrate::ReadLimits;
 use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::assert_conforms_to_schema;
 use hydrator_tests::emulator::{moto_endpoint, sdk_config, sdk_config_with};

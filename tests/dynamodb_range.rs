@@ -8,7 +8,7 @@ use std::ops::RangeInclusive;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use aws_sdk_dynamodbstreams::types::Record as StreamRecord;
-use hydrate::sequence::SequenceNumber;
+use hydrate::SequenceNumber;
 use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::assert_conforms_to_schema;
 use hydrator_tests::emulator::sdk_config;

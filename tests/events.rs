@@ -1,6 +1,6 @@
 //! Every saved event in `events/` parses as its README says.
 
-use hydrate::trigger::{parse, Invocation};
+use hydrate::{parse_invocation as parse, Invocation};
 
 /// File, and the number of good failure records it holds (for SQS, the
 /// messages that parse) or the error class it gets.

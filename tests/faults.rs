@@ -10,8 +10,8 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use aws_sdk_dynamodbstreams::types::Record as StreamRecord;
 use aws_sdk_kinesis::primitives::Blob;
-use hydrate::backoff::Backoff;
-use hydrate::read::ReadLimits;
+use hydrate::Backoff;
+use hydrate::ReadLimits;
 use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydration};
 use hydrator_tests::emulator::{
@@ -294,7 +294,7 @@ async fn trimmed_kinesis_records_are_named_and_the_rest_kept() {
     let h = &document["hydration"];
     assert_eq!(h["status"], "partial");
     assert_records_are(&document, &written[3..=6], &stream.arn, CONSUMER_ARN);
-    let before_oldest = hydrate::sequence::SequenceNumber::parse(&written[3].sequence_number)
+    let before_oldest = hydrate::SequenceNumber::parse(&written[3].sequence_number)
         .unwrap()
         .predecessor()
         .unwrap();
@@ -378,7 +378,7 @@ async fn a_closed_parent_shard_is_read_to_its_end_and_never_into_its_children() 
 
     // A batch that claims more than the parent holds ends with the parent.
     let mut overreaching = failure.clone();
-    let end = hydrate::sequence::SequenceNumber::parse(&written[5].sequence_number)
+    let end = hydrate::SequenceNumber::parse(&written[5].sequence_number)
         .unwrap()
         .successor()
         .successor();
@@ -424,7 +424,7 @@ async fn the_deadline_delivers_what_was_read_as_partial() {
     );
     assert_eq!(
         document["hydration"]["missing"][0]["fromSequenceNumber"],
-        hydrate::sequence::SequenceNumber::parse(&written[hydrated as usize - 1].sequence_number)
+        hydrate::SequenceNumber::parse(&written[hydrated as usize - 1].sequence_number)
             .unwrap()
             .successor()
             .as_str()

@@ -19,7 +19,7 @@ fn hydrator() -> Hydrator {
     let defaults = Settings::default();
     let settings = Settings {
         response_max_bytes: usize::MAX,
-        read_limits: hydrate::read::ReadLimits {
+        read_limits: hydrate::ReadLimits {
             max_bytes: 64 * 1024 * 1024,
             ..defaults.read_limits
         },
@@ -162,7 +162,7 @@ async fn a_batch_reaching_past_the_shard_is_partial_and_the_reader_stops_promptl
     let written = stream.write(0, &text_payloads(8)).await;
     // The batch claims 12 records ending well past the last one in the shard.
     let mut last = written[7].clone();
-    last.sequence_number = hydrate::sequence::SequenceNumber::parse(&written[7].sequence_number)
+    last.sequence_number = hydrate::SequenceNumber::parse(&written[7].sequence_number)
         .unwrap()
         .successor()
         .successor()
@@ -173,7 +173,7 @@ async fn a_batch_reaching_past_the_shard_is_partial_and_the_reader_stops_promptl
     assert_eq!(hydration(&document), ("partial", 12, 4, vec!["beyond_tip"]));
     assert_records_are(&document, &written[4..8], &stream.arn, CONSUMER_ARN);
     let gap = &document["hydration"]["missing"][0];
-    let after_last = hydrate::sequence::SequenceNumber::parse(&written[7].sequence_number)
+    let after_last = hydrate::SequenceNumber::parse(&written[7].sequence_number)
         .unwrap()
         .successor();
     assert_eq!(gap["fromSequenceNumber"], after_last.as_str());

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use base64::Engine;
-use hydrate::backoff::Backoff;
-use hydrate::read::ReadLimits;
-use hydrate::sequence::SequenceNumber;
+use hydrate::Backoff;
+use hydrate::ReadLimits;
+use hydrate::SequenceNumber;
 use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::assert_conforms_to_schema;
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint, sdk_config_with};
@@ -133,7 +133,7 @@ fn verify(document: &Value, expected: &[Held]) -> (usize, usize) {
     let numbers: Vec<&str> = records.iter().map(number).collect();
     for pair in numbers.windows(2) {
         assert_eq!(
-            hydrate::sequence::compare_decimal(pair[0], pair[1]),
+            hydrate::compare_decimal(pair[0], pair[1]),
             std::cmp::Ordering::Less,
             "in order, once"
         );

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use hydrate::document::{join, Document};
+use hydrate::{join, Document};
 use serde_json::Value;
 
 /// One message as received.

@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use anyhow::Context;
-use hydrate::trigger::{self, Invocation};
+use hydrate::{parse_invocation, Invocation};
 use hydrate::{Hydrator, Response, Settings};
 use serde::Serialize;
 use serde_json::Value;
@@ -36,7 +36,7 @@ pub async fn run(
         ..Settings::default()
     };
     let hydrator = Hydrator::new(sdk, settings);
-    let invocation = trigger::parse(&payload).with_context(|| {
+    let invocation = parse_invocation(&payload).with_context(|| {
         format!(
             "{} is not something the function takes",
             args.file.display()

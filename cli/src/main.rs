@@ -22,7 +22,7 @@ async fn main() -> ExitCode {
         }
         Command::Replay(args) => replay::run(sdk, args, format).await,
         Command::Redrive(args) => {
-            redrive::run(sdk, args, format, hydrate::backoff::Backoff::default()).await
+            redrive::run(sdk, args, format, hydrate::Backoff::default()).await
         }
     };
     match result {

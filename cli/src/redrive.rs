@@ -21,9 +21,9 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use hydrate::backoff::Backoff;
-use hydrate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
-use hydrate::failure::{StreamArn, StreamKind};
+use hydrate::Backoff;
+use hydrate::{BatchApi, CallFailure, EntryAnswer};
+use hydrate::{StreamArn, StreamKind};
 use serde::Serialize;
 
 use crate::args::{Format, RedriveArgs};
@@ -138,7 +138,7 @@ fn source_name(source: Option<&str>) -> String {
 /// Consecutive runs of entries that each fit one call. A record too large
 /// for any call gets a run of its own, and the service names the error.
 pub fn batches(entries: &[Entry]) -> Vec<Vec<usize>> {
-    batch_send::batches(
+    hydrate::batches(
         entries,
         MAX_RECORDS_PER_CALL,
         MAX_BYTES_PER_CALL,
@@ -256,7 +256,7 @@ pub async fn run(
         target: &target,
         explicit_hash_key: args.explicit_hash_key.as_deref(),
     };
-    let sent = batch_send::send_all(&call, &entries, backoff).await;
+    let sent = hydrate::send_all(&call, &entries, backoff).await;
     progress.finish_and_clear();
     let results = results_of(&entries, sent);
 
@@ -372,7 +372,7 @@ impl BatchApi for PutRecords<'_> {
 /// Each record's end, from what sending did.
 fn results_of(
     entries: &[Entry],
-    sent: batch_send::Sent<(Option<String>, String)>,
+    sent: hydrate::Sent<(Option<String>, String)>,
 ) -> Vec<RecordResult> {
     let mut results: Vec<RecordResult> = entries
         .iter()
@@ -624,7 +624,7 @@ mod tests {
             attempts: 1,
             ..Backoff::default()
         };
-        let sent = batch_send::send_all(&call, &[entry(10)], backoff).await;
+        let sent = hydrate::send_all(&call, &[entry(10)], backoff).await;
         assert!(sent.accepted[0].is_none());
         let captured = capture.0.lock().unwrap();
         assert_eq!(captured.len(), 1, "one call");

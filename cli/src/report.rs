@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_smithy_types::date_time::Format as DateFormat;
 use aws_smithy_types::DateTime;
-use hydrate::failure::StreamArn;
+use hydrate::StreamArn;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use serde_json::Value;

@@ -3,8 +3,8 @@
 //! corpus replay test (`functions/hydrate/tests/fuzz_corpus.rs`), so the
 //! fuzzer and CI check exactly the same things.
 
-use hydrate::failure_object::FailureObject;
-use hydrate::trigger::{self, Invocation};
+use hydrate::FailureObject;
+use hydrate::{parse_invocation, Invocation};
 
 /// Planted in seeds and in the fuzzer's dictionary. Error texts are fixed
 /// words, field names and numbers, so this string can only appear in one
@@ -32,7 +32,7 @@ pub struct Outcome {
 /// - no error's text (`Display`) or class contains [`MARKER`].
 pub fn check(bytes: &[u8]) -> Outcome {
     let mut outcome = Outcome::default();
-    match trigger::parse(bytes) {
+    match parse_invocation(bytes) {
         Ok(Invocation::Whole(_)) => outcome.invocation = true,
         Ok(Invocation::Queue(messages)) => {
             outcome.invocation = true;

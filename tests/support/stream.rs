@@ -123,9 +123,7 @@ impl TestStream {
                 .all(|w| w.shard_id == self.shard_id(shard_index)),
             "records landed in another shard"
         );
-        written.sort_by(|a, b| {
-            hydrate::sequence::compare_decimal(&a.sequence_number, &b.sequence_number)
-        });
+        written.sort_by(|a, b| hydrate::compare_decimal(&a.sequence_number, &b.sequence_number));
         written
     }
 }

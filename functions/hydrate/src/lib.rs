@@ -1,43 +1,59 @@
 //! hydrator: turns the metadata-only on-failure records of Kinesis and
 //! DynamoDB stream event source mappings into complete, replayable documents.
 //!
-//! The flow, one module a step:
-//! - [`trigger`]: an invocation payload (SNS, SQS or S3 event, bare record) in, on-failure records out.
-//! - [`failure_object`]: an S3 on-failure destination's object: the record and the payload it saved.
-//! - [`failure`]: the on-failure record, validated: stream ARN ([`stream_arn`]), shard, sequence range, batch size.
-//! - [`read`]: the exact sequence range read back from its shard, every gap named, within bounds.
-//! - [`document`]: the version 1 document whose `Records` replay into the failed consumer.
-//! - [`clients`]: one Kinesis or DynamoDB Streams client per region ([`regions`]), from the stream's ARN.
-//! - [`deliver`]: documents out to the SQS dead-letter queue, when the function sends them itself.
-//! - [`hydrator`]: ties them together for one invocation, answering with a [`response`] or an [`error`].
+//! The flow, one private module a step (the layout, in order):
+//! - `trigger`: an invocation payload (SNS, SQS or S3 event, bare record) in, on-failure records out.
+//! - `failure_object`: an S3 on-failure destination's object: the record and the payload it saved.
+//! - `failure`: the on-failure record, validated: stream ARN (`stream_arn`), shard, sequence range, batch size.
+//! - `read`: the exact sequence range read back from its shard, every gap named, within bounds.
+//! - `document`: the version 1 document whose `Records` replay into the failed consumer, and its read side.
+//! - `clients`: one Kinesis or DynamoDB Streams client per region (`regions`), from the stream's ARN.
+//! - `deliver`: documents out to the SQS dead-letter queue and the archive, through `batch_send`.
+//! - `hydrator`: ties them together for one invocation, answering with a `response` or an `error`.
 //!
-//! Beside the flow: [`fault`] (input errors that cannot quote input), [`logging`]
-//! (JSON lines), [`raw_payload`] (the payload's bytes, past the runtime's parse);
-//! `main.rs` only wires them to the runtime.
+//! Beside the flow: `fault` (input errors that cannot quote input), `aws_error`
+//! (one classification of AWS errors), `logging` (JSON lines), `raw_payload`
+//! (the payload's bytes, past the runtime's parse). The modules are private;
+//! what the binary, the tool, the tests and the fuzzer use is re-exported
+//! below. `main.rs` only wires it to the runtime.
 
-pub mod aws_error;
-pub mod backoff;
-pub mod batch_send;
-pub mod clients;
-pub mod deliver;
-pub mod document;
-pub mod error;
-pub mod failure;
-pub mod failure_object;
-pub mod fault;
-pub mod hydrator;
-pub mod logging;
-pub mod raw_payload;
-pub mod read;
-pub mod regions;
-pub mod response;
-pub mod sequence;
-pub mod settings;
-pub mod stream_arn;
-pub mod trigger;
+mod aws_error;
+mod backoff;
+mod batch_send;
+mod clients;
+mod deliver;
+mod document;
+mod error;
+mod failure;
+mod failure_object;
+mod fault;
+mod hydrator;
+mod logging;
+mod raw_payload;
+mod read;
+mod regions;
+mod response;
+mod sequence;
+mod settings;
+mod stream_arn;
+mod trigger;
 
-pub use hydrator::{HydrateError, Hydrator, Response};
+// What the binary, the tool, the tests and the fuzzer use; the rest stays inside.
+pub use backoff::Backoff;
+pub use batch_send::{batches, send_all, BatchApi, CallFailure, EntryAnswer, EntryFailure, Sent};
+pub use document::{join, Document, JoinError};
+pub use error::HydrateError;
+pub use failure::{OnFailureRecord, RecordError};
+pub use failure_object::FailureObject;
+pub use hydrator::Hydrator;
+pub use logging::init as init_logging;
+pub use raw_payload::{RawPayload, RawPayloadLayer};
+pub use read::ReadLimits;
+pub use response::Response;
+pub use sequence::{compare_decimal, SequenceNumber};
 pub use settings::Settings;
+pub use stream_arn::{ArnError, StreamArn, StreamKind};
+pub use trigger::{parse as parse_invocation, FailureInput, InputError, Invocation, QueueMessage};
 
 /// Loads the SDK configuration from the environment. Per-service endpoint
 /// variables such as `AWS_ENDPOINT_URL_KINESIS` take precedence over

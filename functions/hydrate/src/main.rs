@@ -1,14 +1,13 @@
 //! The Lambda entry point: logging, configuration, the runtime loop. All the
 //! work is in the library, which the tests drive directly.
 
-use hydrate::raw_payload::{RawPayload, RawPayloadLayer};
-use hydrate::{Hydrator, Settings};
+use hydrate::{Hydrator, RawPayload, RawPayloadLayer, Settings};
 use lambda_runtime::layers::TracingLayer;
 use lambda_runtime::{service_fn, LambdaEvent, Runtime};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    hydrate::logging::init();
+    hydrate::init_logging();
     let settings = Settings::from_env()?;
     let hydrator = Hydrator::new(hydrate::sdk_config().await, settings);
     let hydrator = &hydrator;

@@ -265,8 +265,7 @@ pub async fn write_in_calls(
     for chunk in payloads.chunks(per_call) {
         written.extend(stream.write(0, chunk).await);
     }
-    written
-        .sort_by(|a, b| hydrate::sequence::compare_decimal(&a.sequence_number, &b.sequence_number));
+    written.sort_by(|a, b| hydrate::compare_decimal(&a.sequence_number, &b.sequence_number));
     written
 }
 

@@ -12,6 +12,5 @@ pub mod firehose;
 pub mod parts;
 pub mod sqs;
 
-pub use crate::backoff::Backoff;
 pub use firehose::{Archive, Archived};
-pub use sqs::{DeliveryError, DlqWriter, Sent};
+pub use sqs::{DeliveryError, DlqWriter};

@@ -28,10 +28,10 @@ pub use crate::error::HydrateError;
 use crate::failure::{OnFailureRecord, StreamKind};
 use crate::read::dynamodb::DynamoDbShard;
 use crate::read::kinesis::KinesisShard;
-use crate::read::{read_range, ReadSummary, ShardRange, ShardSource};
+use crate::read::{read_range, ReadSummary, ShardRange, StreamShard};
 pub use crate::response::{BatchResponse, DeliveryReport, ItemFailure, Receipt, Response};
 use crate::settings::Settings;
-use crate::trigger::{self, Invocation, QueueMessage, Source};
+use crate::trigger::{self, FailureInput, Invocation, QueueMessage};
 
 pub struct Hydrator {
     clients: Clients,
@@ -67,8 +67,8 @@ impl Hydrator {
         match invocation {
             // Boxed: the stream combinators nest future types too deep for
             // the compiler to lay out inline in the runtime's handler.
-            Invocation::Whole(sources) => {
-                Box::pin(self.handle_whole(sources, payload.len(), read_deadline)).await
+            Invocation::Whole(inputs) => {
+                Box::pin(self.handle_whole(inputs, payload.len(), read_deadline)).await
             }
             Invocation::Queue(messages) => Ok(Response::Batch(
                 Box::pin(self.handle_queue(messages, read_deadline)).await,
@@ -80,12 +80,12 @@ impl Hydrator {
     /// is retried: documents already sent may then be sent again).
     async fn handle_whole(
         &self,
-        sources: Vec<Source>,
+        inputs: Vec<FailureInput>,
         request_bytes: usize,
         deadline: Option<Instant>,
     ) -> Result<Response, HydrateError> {
-        let documents = futures_util::stream::iter(sources)
-            .map(|source| self.document_from(source, deadline))
+        let documents = futures_util::stream::iter(inputs)
+            .map(|input| self.document_from(input, deadline))
             .buffered(self.settings.max_concurrency)
             .map_err(log_failure);
         if self.settings.dlq_queue_url.is_some() {
@@ -169,12 +169,12 @@ impl Hydrator {
 
     async fn document_from(
         &self,
-        source: Source,
+        input: FailureInput,
         deadline: Option<Instant>,
     ) -> Result<HydratedDocument, HydrateError> {
-        match source {
-            Source::Record(record) => self.hydrate(record, deadline).await,
-            Source::S3Object(object) => self.hydrate_s3_object(&object, deadline).await,
+        match input {
+            FailureInput::Record(record) => self.hydrate(record, deadline).await,
+            FailureInput::S3Object(object) => self.hydrate_s3_object(&object, deadline).await,
         }
     }
 
@@ -310,7 +310,7 @@ impl Hydrator {
 
     /// Reads the range from either kind of shard, and turns each record
     /// into the shape Lambda delivers it in.
-    async fn read<S: ShardSource, E>(
+    async fn read<S: StreamShard, E>(
         &self,
         shard: &S,
         range: &ShardRange,

@@ -4,7 +4,7 @@
 
 use tokio::time::Instant;
 
-use super::{ReadError, ShardSource, SourceError, StartingPosition};
+use super::{ReadError, StartingPosition, StreamError, StreamShard};
 use crate::backoff::Backoff;
 
 /// How the paging loop stopped.
@@ -47,8 +47,8 @@ impl Caller {
     /// Runs `call`, or says why not: out of time, or an error to act on.
     pub(super) async fn run<T>(
         &self,
-        call: impl std::future::Future<Output = Result<T, SourceError>>,
-    ) -> Result<Result<T, SourceError>, Interrupt> {
+        call: impl std::future::Future<Output = Result<T, StreamError>>,
+    ) -> Result<Result<T, StreamError>, Interrupt> {
         match self.deadline {
             None => Ok(call.await),
             Some(deadline) if Instant::now() >= deadline => Err(Interrupt::Stop(Stop::Deadline)),
@@ -59,10 +59,10 @@ impl Caller {
     }
 
     /// After a failed call: waits and returns to retry it, or gives up.
-    pub(super) async fn after_failure(&mut self, error: SourceError) -> Result<(), Interrupt> {
+    pub(super) async fn after_failure(&mut self, error: StreamError) -> Result<(), Interrupt> {
         match error {
-            SourceError::Throttled(_) | SourceError::Service(_) => {}
-            SourceError::NotFound(message) => return Err(Interrupt::Stop(Stop::Gone(message))),
+            StreamError::Throttled(_) | StreamError::Service(_) => {}
+            StreamError::NotFound(message) => return Err(Interrupt::Stop(Stop::Gone(message))),
             other => return Err(Interrupt::Failed(other.into())),
         }
         if self.failures + 1 >= self.retry.attempts {
@@ -83,19 +83,19 @@ impl Caller {
     }
 
     /// A new shard iterator, retried like any call.
-    pub(super) async fn iterator<S: ShardSource>(
+    pub(super) async fn iterator<S: StreamShard>(
         &mut self,
         source: &S,
         from: StartingPosition<'_>,
-    ) -> Result<Result<String, SourceError>, Interrupt> {
+    ) -> Result<Result<String, StreamError>, Interrupt> {
         loop {
             match self.run(source.shard_iterator(from)).await? {
                 Ok(iterator) => {
                     self.succeeded();
                     return Ok(Ok(iterator));
                 }
-                Err(SourceError::StartRejected(message)) => {
-                    return Ok(Err(SourceError::StartRejected(message)))
+                Err(StreamError::StartRejected(message)) => {
+                    return Ok(Err(StreamError::StartRejected(message)))
                 }
                 Err(error) => self.after_failure(error).await?,
             }

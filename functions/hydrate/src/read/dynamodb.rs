@@ -1,4 +1,4 @@
-//! [`ShardSource`] for DynamoDB Streams.
+//! [`StreamShard`] for DynamoDB Streams.
 //!
 //! Unlike Kinesis, a `GetRecords` answer says nothing about how far behind
 //! the tip it is, so on an open shard the reader relies on its bound on empty
@@ -8,8 +8,8 @@
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
 use aws_sdk_dynamodbstreams::Client;
 
-use super::source_error::{classify, Call};
-use super::{Page, ShardSource, SourceError, StartingPosition};
+use super::stream_error::{classify, Call};
+use super::{Page, StartingPosition, StreamError, StreamShard};
 
 /// One shard of one table's stream.
 pub struct DynamoDbShard<'a> {
@@ -18,11 +18,11 @@ pub struct DynamoDbShard<'a> {
     pub shard_id: &'a str,
 }
 
-impl ShardSource for DynamoDbShard<'_> {
+impl StreamShard for DynamoDbShard<'_> {
     type Record = Record;
     const MAX_PAGE: u32 = 1_000;
 
-    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, SourceError> {
+    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, StreamError> {
         let request = self
             .client
             .get_shard_iterator()
@@ -45,10 +45,10 @@ impl ShardSource for DynamoDbShard<'_> {
             .map_err(|e| classify(Call::GetShardIterator, e))?;
         output
             .shard_iterator
-            .ok_or_else(|| SourceError::Service("GetShardIterator returned no iterator".into()))
+            .ok_or_else(|| StreamError::Service("GetShardIterator returned no iterator".into()))
     }
 
-    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<Record>, SourceError> {
+    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<Record>, StreamError> {
         let output = self
             .client
             .get_records()

@@ -2,7 +2,7 @@
 //! inclusive sequence ranges with a reason.
 
 use super::caller::Stop;
-use super::{ShardRange, ShardSource};
+use super::{ShardRange, StreamShard};
 use crate::sequence::SequenceNumber;
 
 /// Why records of the range are not in the document.
@@ -47,7 +47,7 @@ pub struct Gap {
 
 /// Names, as inclusive sequence ranges, every part of `range` that `records`
 /// does not cover, with the reason it is missing.
-pub(super) fn account_for_gaps<S: ShardSource>(
+pub(super) fn account_for_gaps<S: StreamShard>(
     range: &ShardRange,
     records: &[S::Record],
     stop: &Stop,
@@ -105,7 +105,7 @@ pub(super) fn account_for_gaps<S: ShardSource>(
     gaps
 }
 
-fn seq_of<S: ShardSource>(record: &S::Record) -> SequenceNumber {
+fn seq_of<S: StreamShard>(record: &S::Record) -> SequenceNumber {
     SequenceNumber::parse(S::sequence_number(record))
         .expect("read_range validated every sequence number it kept")
 }

@@ -1,4 +1,4 @@
-//! [`ShardSource`] for Kinesis Data Streams.
+//! [`StreamShard`] for Kinesis Data Streams.
 //!
 //! Requests name the stream by ARN, which carries account and region, so one
 //! client per region serves every stream there.
@@ -6,8 +6,8 @@
 use aws_sdk_kinesis::types::{Record, ShardIteratorType};
 use aws_sdk_kinesis::Client;
 
-use super::source_error::{classify, Call};
-use super::{Page, ShardSource, SourceError, StartingPosition};
+use super::stream_error::{classify, Call};
+use super::{Page, StartingPosition, StreamError, StreamShard};
 
 /// One shard of one Kinesis stream.
 pub struct KinesisShard<'a> {
@@ -16,11 +16,11 @@ pub struct KinesisShard<'a> {
     pub shard_id: &'a str,
 }
 
-impl ShardSource for KinesisShard<'_> {
+impl StreamShard for KinesisShard<'_> {
     type Record = Record;
     const MAX_PAGE: u32 = 10_000;
 
-    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, SourceError> {
+    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, StreamError> {
         let request = self
             .client
             .get_shard_iterator()
@@ -43,10 +43,10 @@ impl ShardSource for KinesisShard<'_> {
             .map_err(|e| classify(Call::GetShardIterator, e))?;
         output
             .shard_iterator
-            .ok_or_else(|| SourceError::Service("GetShardIterator returned no iterator".into()))
+            .ok_or_else(|| StreamError::Service("GetShardIterator returned no iterator".into()))
     }
 
-    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<Record>, SourceError> {
+    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<Record>, StreamError> {
         let output = self
             .client
             .get_records()

@@ -5,17 +5,17 @@
 //! keep what lies in the range and nothing else, and account for every record
 //! that could not be read as a [`Gap`] with a reason. What differs between
 //! Kinesis and DynamoDB Streams (the client calls, the record type) sits behind
-//! [`ShardSource`].
+//! [`StreamShard`].
 
 mod caller;
 pub mod dynamodb;
 mod gap;
 pub mod kinesis;
-mod source_error;
 mod state;
+mod stream_error;
 
 pub use gap::{Gap, GapReason};
-pub use source_error::{describe_sdk_error, Call, SourceError};
+pub use stream_error::{describe_sdk_error, StreamError};
 
 use std::time::Duration;
 
@@ -59,15 +59,15 @@ pub struct Page<R> {
 
 /// The calls a stream service offers for reading one shard.
 #[allow(async_fn_in_trait)] // used with concrete types only, so the futures' Send-ness is known
-pub trait ShardSource {
+pub trait StreamShard {
     type Record;
 
     /// The most records one `GetRecords` call may ask for.
     const MAX_PAGE: u32;
 
-    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, SourceError>;
+    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, StreamError>;
 
-    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<Self::Record>, SourceError>;
+    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<Self::Record>, StreamError>;
 
     fn sequence_number(record: &Self::Record) -> &str;
 
@@ -133,6 +133,7 @@ pub struct ReadSummary {
 
 impl<R> RangeRead<R> {
     /// Every record of the batch is here, and only those.
+    #[cfg(test)]
     pub fn is_complete(&self) -> bool {
         self.gaps.is_empty()
     }
@@ -154,7 +155,7 @@ impl<R> RangeRead<R> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
     #[error("{0}")]
-    Source(#[from] SourceError),
+    Source(#[from] StreamError),
     #[error("the stream rejected start sequence number {start}, and it is not before the trim horizon: {message}")]
     InvalidStart {
         start: SequenceNumber,
@@ -168,7 +169,7 @@ pub enum ReadError {
 /// Asks for no more records a call than the range still needs, so a range
 /// that is whole costs one iterator call and as few pages as the service's
 /// page limits allow, and nothing past `end` is transferred when it can be avoided.
-pub async fn read_range<S: ShardSource>(
+pub async fn read_range<S: StreamShard>(
     source: &S,
     range: &ShardRange,
     limits: ReadLimits,

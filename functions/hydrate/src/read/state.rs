@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 
 use super::caller::{Caller, Interrupt, Stop};
-use super::{ReadError, ReadLimits, ShardRange, ShardSource, SourceError, StartingPosition};
+use super::{ReadError, ReadLimits, ShardRange, StartingPosition, StreamError, StreamShard};
 use crate::sequence::{self, SequenceNumber};
 
 /// The number of records to ask for once the expected count has been read
@@ -29,7 +29,7 @@ pub(super) struct ReadState<R> {
 
 impl<R> ReadState<R> {
     /// An iterator at `from`, or at the trim horizon if the service rejects it.
-    async fn iterator_at<S: ShardSource<Record = R>>(
+    async fn iterator_at<S: StreamShard<Record = R>>(
         &mut self,
         source: &S,
         from: StartingPosition<'_>,
@@ -38,7 +38,7 @@ impl<R> ReadState<R> {
         self.iterator_calls += 1;
         match caller.iterator(source, from).await? {
             Ok(iterator) => Ok(iterator),
-            Err(SourceError::StartRejected(message)) if self.records.is_empty() => {
+            Err(StreamError::StartRejected(message)) if self.records.is_empty() => {
                 self.from_trim_horizon = true;
                 self.unconfirmed_rejection = Some(message);
                 self.iterator_calls += 1;
@@ -55,7 +55,7 @@ impl<R> ReadState<R> {
     /// batch still needs, and, once record sizes are known, no more than
     /// the byte budget has room for, so a page never holds far more than
     /// the range may keep.
-    fn page_limit<S: ShardSource<Record = R>>(
+    fn page_limit<S: StreamShard<Record = R>>(
         &self,
         range: &ShardRange,
         limits: ReadLimits,
@@ -76,7 +76,7 @@ impl<R> ReadState<R> {
 
     /// Where to pick up with a new iterator: just past the last record kept,
     /// or where the read began.
-    async fn resume<S: ShardSource<Record = R>>(
+    async fn resume<S: StreamShard<Record = R>>(
         &mut self,
         source: &S,
         range: &ShardRange,
@@ -105,7 +105,7 @@ impl<R> ReadState<R> {
         }
     }
 
-    pub(super) async fn read<S: ShardSource<Record = R>>(
+    pub(super) async fn read<S: StreamShard<Record = R>>(
         &mut self,
         source: &S,
         range: &ShardRange,
@@ -131,13 +131,13 @@ impl<R> ReadState<R> {
                     caller.succeeded();
                     page
                 }
-                Err(SourceError::ExpiredIterator(message)) => {
+                Err(StreamError::ExpiredIterator(message)) => {
                     tracing::info!(error = %message, "shard iterator expired; resuming after the last record kept");
                     iterator = Some(self.resume(source, range, caller).await?);
                     continue;
                 }
                 // DynamoDB Streams: the iterator points into trimmed data.
-                Err(SourceError::StartRejected(message))
+                Err(StreamError::StartRejected(message))
                     if self.records.is_empty() && !self.from_trim_horizon =>
                 {
                     self.from_trim_horizon = true;
@@ -164,7 +164,7 @@ impl<R> ReadState<R> {
                 .map(S::sequence_number)
                 .find(|s| sequence::validate(s).is_err())
             {
-                return Err(Interrupt::Failed(ReadError::Source(SourceError::Service(
+                return Err(Interrupt::Failed(ReadError::Source(StreamError::Service(
                     format!(
                         "the service returned a malformed sequence number of {} characters",
                         bad.len()

@@ -20,7 +20,7 @@ struct MemoryShard {
     calls: RefCell<u32>,
     /// Per `GetRecords` call, popped from the end: a fault to answer with
     /// instead of a page (`None` = answer normally).
-    faults: RefCell<Vec<Option<SourceError>>>,
+    faults: RefCell<Vec<Option<StreamError>>>,
     /// Iterator calls, with where they pointed.
     iterators: RefCell<Vec<String>>,
 }
@@ -44,11 +44,11 @@ impl MemoryShard {
     }
 }
 
-impl ShardSource for MemoryShard {
+impl StreamShard for MemoryShard {
     type Record = String;
     const MAX_PAGE: u32 = 10_000;
 
-    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, SourceError> {
+    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, StreamError> {
         self.iterators.borrow_mut().push(match from {
             StartingPosition::TrimHorizon => "TRIM_HORIZON".to_owned(),
             StartingPosition::At(seq) => format!("AT {seq}"),
@@ -67,7 +67,7 @@ impl ShardSource for MemoryShard {
                     .records
                     .partition_point(|r| seq.cmp_str(r) == Ordering::Greater);
                 if index < self.trim_horizon {
-                    return Err(SourceError::StartRejected(
+                    return Err(StreamError::StartRejected(
                         "StartingSequenceNumber is past retention".into(),
                     ));
                 }
@@ -76,7 +76,7 @@ impl ShardSource for MemoryShard {
         }
     }
 
-    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<String>, SourceError> {
+    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<String>, StreamError> {
         *self.calls.borrow_mut() += 1;
         if let Some(fault) = self.faults.borrow_mut().pop().flatten() {
             return Err(fault);
@@ -247,18 +247,18 @@ fn a_wholly_trimmed_range_is_one_trimmed_gap() {
 #[test]
 fn a_rejected_start_that_is_not_trimmed_is_an_error() {
     struct Rejecting(MemoryShard);
-    impl ShardSource for Rejecting {
+    impl StreamShard for Rejecting {
         type Record = String;
         const MAX_PAGE: u32 = 10_000;
-        async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, SourceError> {
+        async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, StreamError> {
             match from {
-                StartingPosition::At(_) => Err(SourceError::StartRejected(
+                StartingPosition::At(_) => Err(StreamError::StartRejected(
                     "did not come from this stream".into(),
                 )),
                 other => self.0.shard_iterator(other).await,
             }
         }
-        async fn records(&self, iterator: &str, limit: u32) -> Result<Page<String>, SourceError> {
+        async fn records(&self, iterator: &str, limit: u32) -> Result<Page<String>, StreamError> {
             self.0.records(iterator, limit).await
         }
         fn sequence_number(record: &String) -> &str {
@@ -388,7 +388,7 @@ fn a_malformed_sequence_number_from_the_service_is_an_error_not_a_panic() {
     };
     let result = tokio_test_block_on(read_range(&shard, &wanted, ReadLimits::default(), None));
     assert!(
-        matches!(result, Err(ReadError::Source(SourceError::Service(_)))),
+        matches!(result, Err(ReadError::Source(StreamError::Service(_)))),
         "{result:?}"
     );
 }
@@ -411,20 +411,20 @@ fn assert_covers(range: &ShardRange, read: &RangeRead<String>) {
     }
 }
 
-fn throttled() -> Option<SourceError> {
-    Some(SourceError::Throttled(
+fn throttled() -> Option<StreamError> {
+    Some(StreamError::Throttled(
         "ProvisionedThroughputExceededException: Rate exceeded".into(),
     ))
 }
 
-fn expired() -> Option<SourceError> {
-    Some(SourceError::ExpiredIterator(
+fn expired() -> Option<StreamError> {
+    Some(StreamError::ExpiredIterator(
         "ExpiredIteratorException: Iterator expired".into(),
     ))
 }
 
 /// Faults in call order (the shard pops them from the end).
-fn schedule(faults: Vec<Option<SourceError>>) -> RefCell<Vec<Option<SourceError>>> {
+fn schedule(faults: Vec<Option<StreamError>>) -> RefCell<Vec<Option<StreamError>>> {
     RefCell::new(faults.into_iter().rev().collect())
 }
 
@@ -433,7 +433,7 @@ fn throttled_and_failed_reads_are_retried_until_they_succeed() {
     let mut shard = MemoryShard::new(kinesis_numbers(50));
     shard.faults = schedule(vec![
         throttled(),
-        Some(SourceError::Service("InternalFailure: boom".into())),
+        Some(StreamError::Service("InternalFailure: boom".into())),
         throttled(),
     ]);
     let wanted = range(&shard.records, 10, 29);
@@ -450,7 +450,7 @@ fn a_read_that_keeps_failing_is_an_error() {
     let wanted = range(&shard.records, 0, 9);
     let result = tokio_test_block_on(read_range(&shard, &wanted, ReadLimits::default(), None));
     assert!(
-        matches!(result, Err(ReadError::Source(SourceError::Throttled(_)))),
+        matches!(result, Err(ReadError::Source(StreamError::Throttled(_)))),
         "{result:?}"
     );
     assert_eq!(*shard.calls.borrow(), ReadLimits::default().retry.attempts);
@@ -463,7 +463,7 @@ fn a_validation_error_is_not_retried() {
     let shard = MemoryShard::new(kinesis_numbers(10));
     *shard.faults.borrow_mut() = (0..20)
         .map(|_| {
-            Some(SourceError::Invalid(
+            Some(StreamError::Invalid(
                 "ValidationException: 1 validation error".into(),
             ))
         })
@@ -471,7 +471,7 @@ fn a_validation_error_is_not_retried() {
     let wanted = range(&shard.records, 0, 9);
     let result = tokio_test_block_on(read_range(&shard, &wanted, ReadLimits::default(), None));
     assert!(
-        matches!(result, Err(ReadError::Source(SourceError::Invalid(_)))),
+        matches!(result, Err(ReadError::Source(StreamError::Invalid(_)))),
         "{result:?}"
     );
     assert_eq!(*shard.calls.borrow(), 1);
@@ -516,7 +516,7 @@ fn a_shard_that_disappears_is_unavailable_with_the_rest_missing() {
     *shard.page_cuts.borrow_mut() = vec![10, 10].into_iter().rev().collect();
     shard.faults = schedule(vec![
         None,
-        Some(SourceError::NotFound(
+        Some(StreamError::NotFound(
             "ResourceNotFoundException: Shard gone".into(),
         )),
     ]);
@@ -571,12 +571,12 @@ fn the_deadline_stops_the_read_with_what_it_has() {
 
 /// A fault for each `GetRecords` call, drawn from `seeds`: about one call in
 /// four fails (throttled, failed, expired), the rest answer.
-fn fault_schedule(seeds: &[u8]) -> Vec<Option<SourceError>> {
+fn fault_schedule(seeds: &[u8]) -> Vec<Option<StreamError>> {
     seeds
         .iter()
         .map(|s| match s % 12 {
             0 => throttled(),
-            1 => Some(SourceError::Service("InternalFailure: boom".into())),
+            1 => Some(StreamError::Service("InternalFailure: boom".into())),
             2 => expired(),
             _ => None,
         })

@@ -30,14 +30,14 @@ pub use s3::S3ObjectRef;
 pub enum Invocation {
     /// SNS, direct and S3 invocations succeed or fail as a whole: on failure
     /// the platform retries and then keeps the raw event.
-    Whole(Vec<Source>),
+    Whole(Vec<FailureInput>),
     /// SQS invocations answer message by message (a partial batch response).
     Queue(Vec<QueueMessage>),
 }
 
 /// Where one failure comes from.
 #[derive(Debug)]
-pub enum Source {
+pub enum FailureInput {
     /// The on-failure record itself.
     Record(OnFailureRecord),
     /// An object written by an S3 on-failure destination, to be fetched.
@@ -141,32 +141,32 @@ impl InputError {
 
 /// The services whose events carry failure records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum EventSource {
+enum Transport {
     Sns,
     Sqs,
     S3,
 }
 
-impl EventSource {
-    /// SNS writes `EventSource`, SQS and S3 write `eventSource`.
+impl Transport {
+    /// SNS writes `Transport`, SQS and S3 write `eventSource`.
     fn of(record: &Value) -> Option<Self> {
         let source = record
             .get("EventSource")
             .or_else(|| record.get("eventSource"))
             .and_then(Value::as_str)?;
         match source {
-            "aws:sns" => Some(EventSource::Sns),
-            "aws:sqs" => Some(EventSource::Sqs),
-            "aws:s3" => Some(EventSource::S3),
+            "aws:sns" => Some(Transport::Sns),
+            "aws:sqs" => Some(Transport::Sqs),
+            "aws:s3" => Some(Transport::S3),
             _ => None,
         }
     }
 
     fn name(self) -> &'static str {
         match self {
-            EventSource::Sns => "SNS",
-            EventSource::Sqs => "SQS",
-            EventSource::S3 => "S3",
+            Transport::Sns => "SNS",
+            Transport::Sqs => "SQS",
+            Transport::S3 => "S3",
         }
     }
 }
@@ -185,7 +185,7 @@ pub fn parse(payload: &[u8]) -> Result<Invocation, InputError> {
     };
     if is_failure_record(object) {
         let record = OnFailureRecord::parse(text).map_err(InputError::Record)?;
-        return Ok(Invocation::Whole(vec![Source::Record(record)]));
+        return Ok(Invocation::Whole(vec![FailureInput::Record(record)]));
     }
     let Some(records) = object.get("Records").and_then(Value::as_array) else {
         return Err(InputError::UnsupportedEvent);
@@ -196,10 +196,10 @@ pub fn parse(payload: &[u8]) -> Result<Invocation, InputError> {
     if records.len() > MAX_EVENT_RECORDS {
         return Err(InputError::TooManyRecords(records.len()));
     }
-    let source = EventSource::of(first).ok_or(InputError::UnsupportedEvent)?;
+    let source = Transport::of(first).ok_or(InputError::UnsupportedEvent)?;
     if let Some(index) = records
         .iter()
-        .position(|r| EventSource::of(r) != Some(source))
+        .position(|r| Transport::of(r) != Some(source))
     {
         return Err(InputError::MixedEvent {
             index,
@@ -207,11 +207,13 @@ pub fn parse(payload: &[u8]) -> Result<Invocation, InputError> {
         });
     }
     match source {
-        EventSource::Sns => sns::records(records)
-            .map(|records| Invocation::Whole(records.into_iter().map(Source::Record).collect())),
-        EventSource::Sqs => Ok(Invocation::Queue(sqs::messages(records))),
-        EventSource::S3 => s3::objects(records)
-            .map(|objects| Invocation::Whole(objects.into_iter().map(Source::S3Object).collect())),
+        Transport::Sns => sns::records(records).map(|records| {
+            Invocation::Whole(records.into_iter().map(FailureInput::Record).collect())
+        }),
+        Transport::Sqs => Ok(Invocation::Queue(sqs::messages(records))),
+        Transport::S3 => s3::objects(records).map(|objects| {
+            Invocation::Whole(objects.into_iter().map(FailureInput::S3Object).collect())
+        }),
     }
 }
 

@@ -83,17 +83,17 @@ fn s3(key: &str) -> Value {
     }]})
 }
 
-fn whole(payload: &Value) -> Vec<Source> {
+fn whole(payload: &Value) -> Vec<FailureInput> {
     match parse(payload.to_string().as_bytes()).expect("parses") {
         Invocation::Whole(sources) => sources,
         Invocation::Queue(_) => panic!("expected a whole invocation"),
     }
 }
 
-fn start_of(source: &Source) -> &str {
+fn start_of(source: &FailureInput) -> &str {
     match source {
-        Source::Record(r) => r.batch.start.as_str(),
-        Source::S3Object(_) => panic!("expected a record"),
+        FailureInput::Record(r) => r.batch.start.as_str(),
+        FailureInput::S3Object(_) => panic!("expected a record"),
     }
 }
 
@@ -106,7 +106,7 @@ fn every_sns_record_is_taken_in_order() {
     let sources = whole(&sns(&[record(), second.clone()]));
     assert_eq!(sources.len(), 2);
     assert_eq!(start_of(&sources[1]), "5");
-    let Source::Record(r) = &sources[1] else {
+    let FailureInput::Record(r) = &sources[1] else {
         unreachable!()
     };
     assert_eq!(
@@ -120,7 +120,7 @@ fn every_sns_record_is_taken_in_order() {
 fn a_bare_record_is_a_direct_invocation() {
     let sources = whole(&record());
     assert_eq!(sources.len(), 1);
-    let Source::Record(r) = &sources[0] else {
+    let FailureInput::Record(r) = &sources[0] else {
         panic!()
     };
     assert_eq!(r.raw.get(), record().to_string());
@@ -133,7 +133,7 @@ fn pipes_records_of_both_sources_are_accepted() {
         ("DDBStreamBatchInfo", TABLE_STREAM_ARN),
     ] {
         let sources = whole(&pipes_record(info, arn));
-        let Source::Record(r) = &sources[0] else {
+        let FailureInput::Record(r) = &sources[0] else {
             panic!()
         };
         assert_eq!(r.batch.stream_arn.as_str(), arn);
@@ -183,7 +183,7 @@ fn sqs_messages_stand_alone_and_unwrap_sns_notifications() {
 #[test]
 fn an_s3_event_names_its_objects() {
     let sources = whole(&s3("aws/lambda/esm+failures/2026%2F11%2F21/batch.json"));
-    let Source::S3Object(object) = &sources[0] else {
+    let FailureInput::S3Object(object) = &sources[0] else {
         panic!()
     };
     assert_eq!(

@@ -11,7 +11,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use crate::aws_error::{self, ErrorClass};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SourceError {
+pub enum StreamError {
     /// The service refused the starting sequence number; it may have been
     /// trimmed, which the reader checks against the trim horizon.
     #[error("the service rejected the starting sequence number: {0}")]
@@ -31,17 +31,17 @@ pub enum SourceError {
     Service(String),
 }
 
-impl SourceError {
+impl StreamError {
     /// A stable class name, e.g. `NotFound`.
     pub fn class(&self) -> &'static str {
         match self {
-            SourceError::StartRejected(_) => "StartRejected",
-            SourceError::NotFound(_) => "NotFound",
-            SourceError::Throttled(_) => "Throttled",
-            SourceError::ExpiredIterator(_) => "ExpiredIterator",
-            SourceError::AccessDenied(_) => "AccessDenied",
-            SourceError::Invalid(_) => "Validation",
-            SourceError::Service(_) => "Service",
+            StreamError::StartRejected(_) => "StartRejected",
+            StreamError::NotFound(_) => "NotFound",
+            StreamError::Throttled(_) => "Throttled",
+            StreamError::ExpiredIterator(_) => "ExpiredIterator",
+            StreamError::AccessDenied(_) => "AccessDenied",
+            StreamError::Invalid(_) => "Validation",
+            StreamError::Service(_) => "Service",
         }
     }
 }
@@ -54,7 +54,7 @@ pub enum Call {
 }
 
 /// Classifies a failed SDK call of either stream service.
-pub fn classify<E, R>(call: Call, error: SdkError<E, R>) -> SourceError
+pub fn classify<E, R>(call: Call, error: SdkError<E, R>) -> StreamError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
@@ -70,7 +70,7 @@ where
 
 /// The codes that mean something particular to a reader; every other code
 /// is classed as for any call ([`aws_error::class_of_code`]).
-fn classify_code(call: Call, code: &str, message: String) -> SourceError {
+fn classify_code(call: Call, code: &str, message: String) -> StreamError {
     match code {
         // Kinesis answers a sequence number past retention (or from another
         // shard) with InvalidArgument naming the starting number; DynamoDB
@@ -78,21 +78,21 @@ fn classify_code(call: Call, code: &str, message: String) -> SourceError {
         "InvalidArgumentException"
             if call == Call::GetShardIterator && names_starting_number(&message) =>
         {
-            SourceError::StartRejected(message)
+            StreamError::StartRejected(message)
         }
-        "TrimmedDataAccessException" => SourceError::StartRejected(message),
-        "ResourceNotFoundException" => SourceError::NotFound(message),
-        "ExpiredIteratorException" => SourceError::ExpiredIterator(message),
-        "AccessDeniedException" | "AccessDenied" => SourceError::AccessDenied(message),
+        "TrimmedDataAccessException" => StreamError::StartRejected(message),
+        "ResourceNotFoundException" => StreamError::NotFound(message),
+        "ExpiredIteratorException" => StreamError::ExpiredIterator(message),
+        "AccessDeniedException" | "AccessDenied" => StreamError::AccessDenied(message),
         _ => from_class(aws_error::class_of_code(code), message),
     }
 }
 
-fn from_class(class: ErrorClass, message: String) -> SourceError {
+fn from_class(class: ErrorClass, message: String) -> StreamError {
     match class {
-        ErrorClass::Throttled => SourceError::Throttled(message),
-        ErrorClass::Transient => SourceError::Service(message),
-        ErrorClass::Permanent => SourceError::Invalid(message),
+        ErrorClass::Throttled => StreamError::Throttled(message),
+        ErrorClass::Transient => StreamError::Service(message),
+        ErrorClass::Permanent => StreamError::Invalid(message),
     }
 }
 
