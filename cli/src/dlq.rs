@@ -21,63 +21,17 @@ use anyhow::Context;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
 };
-use serde::Serialize;
 use serde_json::Value;
 
 use crate::args::{DrainArgs, Format, QueueArgs};
 use crate::assemble::{assemble, Assembled, Message};
-use crate::file_names::{file_stem, Names};
-use crate::report::{self, printable, FailureSummary, SUMMARY_HEADERS};
+use crate::drain_report::{report_of, show, Report};
+use crate::file_names::Names;
+use crate::report::{self, FailureSummary};
 use crate::Outcome;
 
 /// SQS's most messages a receive, delete or visibility change.
 const SQS_BATCH: usize = 10;
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Report {
-    messages: usize,
-    failures: Vec<FailureReport>,
-    incomplete: Vec<IncompleteReport>,
-    unrecognized: Vec<UnrecognizedReport>,
-    not_deleted: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct FailureReport {
-    #[serde(flatten)]
-    summary: FailureSummary,
-    parts: u32,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    files: Vec<PathBuf>,
-    deleted: bool,
-    /// Why it was not saved (it stays in the queue).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct IncompleteReport {
-    group_id: String,
-    count: u32,
-    received: Vec<u32>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    files: Vec<PathBuf>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct UnrecognizedReport {
-    message_id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<PathBuf>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
 
 /// Shows what the queue holds and leaves it as it was.
 pub async fn list(
@@ -272,44 +226,6 @@ async fn release(sqs: &aws_sdk_sqs::Client, queue_url: &str, messages: &[Message
     }
 }
 
-fn report_of(messages: usize, assembled: &Assembled, now: SystemTime) -> Report {
-    Report {
-        messages,
-        failures: assembled
-            .failures
-            .iter()
-            .map(|f| FailureReport {
-                summary: FailureSummary::of(&f.document, now),
-                parts: f.parts,
-                files: Vec::new(),
-                deleted: false,
-                error: None,
-            })
-            .collect(),
-        incomplete: assembled
-            .incomplete
-            .iter()
-            .map(|i| IncompleteReport {
-                group_id: i.group_id.clone(),
-                count: i.count,
-                received: i.parts.keys().copied().collect(),
-                files: Vec::new(),
-                error: None,
-            })
-            .collect(),
-        unrecognized: assembled
-            .unrecognized
-            .iter()
-            .map(|m| UnrecognizedReport {
-                message_id: m.message_id.clone(),
-                file: None,
-                error: None,
-            })
-            .collect(),
-        not_deleted: Vec::new(),
-    }
-}
-
 /// Stream, shard, then range order (sequence numbers are decimal strings
 /// compared by length first), so reports are stable from run to run.
 fn in_stream_order(assembled: &mut Assembled) {
@@ -319,86 +235,6 @@ fn in_stream_order(assembled: &mut Assembled) {
         let start = s.start_sequence_number;
         (s.stream, s.shard, start.len(), start)
     });
-}
-
-fn show(report: &Report, format: Format) -> anyhow::Result<()> {
-    if format == Format::Json {
-        return report::print_json(report);
-    }
-    // `list` saves nothing; `drain` says where each failure went.
-    let drained = report
-        .failures
-        .iter()
-        .any(|f| !f.files.is_empty() || f.error.is_some());
-    let rows: Vec<Vec<String>> = report
-        .failures
-        .iter()
-        .map(|f| {
-            // Read from the message bodies: shown, never let loose on the terminal.
-            let mut cells: Vec<String> = f.summary.cells().iter().map(|c| printable(c)).collect();
-            cells.push(f.parts.to_string());
-            if drained {
-                let file = f
-                    .files
-                    .first()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "(not saved)".to_owned());
-                cells.push(if f.deleted {
-                    format!("{file} (deleted)")
-                } else {
-                    file
-                });
-            }
-            cells
-        })
-        .collect();
-    let mut headers = SUMMARY_HEADERS.to_vec();
-    headers.push("PARTS");
-    if drained {
-        headers.push("SAVED AS");
-    }
-    print!("{}", report::table(&headers, &rows));
-    println!(
-        "{} message(s), {} failure(s)",
-        report.messages,
-        report.failures.len()
-    );
-    for failure in &report.failures {
-        if let Some(error) = &failure.error {
-            println!(
-                "not saved: {} {} from {}: {error}; kept in the queue",
-                printable(&failure.summary.stream),
-                printable(&failure.summary.shard),
-                printable(&failure.summary.start_sequence_number),
-            );
-        }
-    }
-    for incomplete in &report.incomplete {
-        println!(
-            "incomplete: group {} has parts {:?} of {}; kept in the queue",
-            file_stem(&incomplete.group_id, 64),
-            incomplete.received,
-            incomplete.count
-        );
-        if let Some(error) = &incomplete.error {
-            println!("  not all saved: {error}");
-        }
-    }
-    for message in &report.unrecognized {
-        println!(
-            "not a hydrated document: message {}{}; kept in the queue",
-            file_stem(&message.message_id, 64),
-            match (&message.file, &message.error) {
-                (Some(f), _) => format!(", saved as {}", f.display()),
-                (None, Some(error)) => format!(", not saved: {error}"),
-                (None, None) => String::new(),
-            }
-        );
-    }
-    for id in &report.not_deleted {
-        println!("not deleted: message {id} (it reappears after its visibility timeout)");
-    }
-    Ok(())
 }
 
 /// Saves every failure, part and unrecognized body under `dir`, each
@@ -477,7 +313,8 @@ fn write(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 mod tests {
     use super::*;
     use crate::assemble::Failure;
-    use crate::file_names::{MAX_FILE_NAME, TAKEN_ROOM};
+    use crate::file_names::{file_stem, MAX_FILE_NAME, TAKEN_ROOM};
+    use crate::report::printable;
     use serde_json::json;
 
     fn temp_dir() -> PathBuf {

@@ -16,9 +16,11 @@
 pub mod args;
 pub mod assemble;
 pub mod dlq;
+mod drain_report;
 pub mod file_names;
 pub mod hydrate_file;
 pub mod redrive;
+mod redrive_target;
 pub mod replay;
 pub mod report;
 pub mod saved;
