@@ -8,11 +8,12 @@ use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use super::{document, Hydrator};
+use crate::aws_error;
 use crate::document::{sequence_number_of, EventRecords, HydratedDocument, Origin};
 use crate::error::HydrateError;
 use crate::failure::OnFailureRecord;
 use crate::failure_object::FailureObject;
-use crate::read::{describe_sdk_error, Gap, GapReason, ReadSummary};
+use crate::read::{Gap, GapReason, ReadSummary};
 use crate::trigger::S3ObjectRef;
 
 impl Hydrator {
@@ -76,7 +77,7 @@ impl Hydrator {
             .key(&object.key)
             .send()
             .await
-            .map_err(|e| fetch_error(describe_sdk_error(&e)))?;
+            .map_err(|e| fetch_error(aws_error::classify(&e).1))?;
         let declared = fetched.content_length.and_then(|n| u64::try_from(n).ok());
         if let Some(size) = declared.filter(|size| *size > limit as u64) {
             return Err(too_large(size));

@@ -15,7 +15,7 @@ mod state;
 mod stream_error;
 
 pub use gap::{Gap, GapReason};
-pub use stream_error::{describe_sdk_error, StreamError};
+pub use stream_error::StreamError;
 
 use std::time::Duration;
 

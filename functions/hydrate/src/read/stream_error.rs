@@ -101,16 +101,6 @@ fn names_starting_number(message: &str) -> bool {
     lower.contains("startingsequencenumber") || lower.contains("starting sequence number")
 }
 
-/// One bounded line for any failed SDK call: the service's code and
-/// message, or the chain of causes when it never answered.
-pub fn describe_sdk_error<E, R>(error: &SdkError<E, R>) -> String
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-{
-    aws_error::classify(error).1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
