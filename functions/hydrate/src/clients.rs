@@ -9,6 +9,8 @@
 //! Stream clients make one attempt a call: the range reader retries, on its
 //! own schedule and within the invocation's deadline, and knows what an
 //! expired iterator or a vanished shard means for the read.
+//!
+//! [`Clients`] is the real implementation of [`crate::aws_api`]'s traits.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -17,7 +19,17 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{Region, SdkConfig};
+use aws_sdk_firehose::operation::put_record_batch::PutRecordBatchOutput;
+use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use aws_smithy_types::byte_stream::ByteStream;
 use aws_types::service_config::ServiceConfigKey;
+use bytes::Bytes;
+
+use crate::aws_api::{DeliveryStream, ObjectBody, ObjectStore, Queue, Streams};
+use crate::batch_send::CallFailure;
+use crate::read::dynamodb::DynamoDbShard;
+use crate::read::kinesis::KinesisShard;
 
 pub struct Clients {
     sdk: SdkConfig,
@@ -82,6 +94,97 @@ impl Clients {
     pub fn firehose(&self) -> &aws_sdk_firehose::Client {
         self.firehose
             .get_or_init(|| aws_sdk_firehose::Client::new(&self.sdk))
+    }
+}
+
+impl Streams for Clients {
+    type Kinesis<'a> = KinesisShard<'a>;
+    type DynamoDb<'a> = DynamoDbShard<'a>;
+
+    fn kinesis_shard<'a>(
+        &'a self,
+        region: &str,
+        stream_arn: &'a str,
+        shard_id: &'a str,
+    ) -> KinesisShard<'a> {
+        KinesisShard {
+            client: self.kinesis(region),
+            stream_arn,
+            shard_id,
+        }
+    }
+
+    fn dynamodb_shard<'a>(
+        &'a self,
+        region: &str,
+        stream_arn: &'a str,
+        shard_id: &'a str,
+    ) -> DynamoDbShard<'a> {
+        DynamoDbShard {
+            client: self.dynamodb_streams(region),
+            stream_arn,
+            shard_id,
+        }
+    }
+}
+
+impl Queue for Clients {
+    async fn send_message_batch(
+        &self,
+        queue_url: &str,
+        entries: Vec<SendMessageBatchRequestEntry>,
+    ) -> Result<SendMessageBatchOutput, CallFailure> {
+        self.sqs()
+            .send_message_batch()
+            .queue_url(queue_url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| CallFailure::of(&e))
+    }
+}
+
+impl DeliveryStream for Clients {
+    async fn put_record_batch(
+        &self,
+        stream_name: &str,
+        records: Vec<aws_sdk_firehose::types::Record>,
+    ) -> Result<PutRecordBatchOutput, CallFailure> {
+        self.firehose()
+            .put_record_batch()
+            .delivery_stream_name(stream_name)
+            .set_records(Some(records))
+            .send()
+            .await
+            .map_err(|e| CallFailure::of(&e))
+    }
+}
+
+impl ObjectStore for Clients {
+    type Body = ByteStream;
+
+    async fn get_object(
+        &self,
+        region: &str,
+        bucket: &str,
+        key: &str,
+    ) -> Result<(Option<u64>, ByteStream), String> {
+        let fetched = self
+            .s3(region)
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| crate::aws_error::classify(&e).1)?;
+        let declared = fetched.content_length.and_then(|n| u64::try_from(n).ok());
+        Ok((declared, fetched.body))
+    }
+}
+
+impl ObjectBody for ByteStream {
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>, String> {
+        self.try_next().await.map_err(|e| e.to_string())
     }
 }
 

@@ -7,7 +7,8 @@
 //! - `failure`: the on-failure record, validated: stream ARN (`stream_arn`), shard, sequence range, batch size.
 //! - `read`: the exact sequence range read back from its shard, every gap named, within bounds.
 //! - `document`: the version 1 document whose `Records` replay into the failed consumer, and its read side.
-//! - `clients`: one Kinesis or DynamoDB Streams client per region (`regions`), from the stream's ARN.
+//! - `clients`: one Kinesis or DynamoDB Streams client per region (`regions`), from the stream's ARN;
+//!   the real side of `aws_api`, the small traits the hydrator reaches AWS through.
 //! - `deliver`: documents out to the SQS dead-letter queue and the archive, through `batch_send`.
 //! - `hydrator`: ties them together for one invocation, answering with a `response` or an `error`.
 //!
@@ -17,6 +18,7 @@
 //! what the binary, the tool, the tests and the fuzzer use is re-exported
 //! below. `main.rs` only wires it to the runtime.
 
+mod aws_api;
 mod aws_error;
 mod backoff;
 mod batch_send;

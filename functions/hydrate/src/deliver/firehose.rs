@@ -11,6 +11,7 @@ use aws_sdk_firehose::primitives::Blob;
 use aws_sdk_firehose::types::Record;
 
 use super::parts::{self, Part};
+use crate::aws_api::DeliveryStream;
 use crate::backoff::Backoff;
 use crate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
 use crate::document::HydratedDocument;
@@ -30,13 +31,13 @@ pub struct Archived {
     pub error: Option<String>,
 }
 
-pub struct Archive<'a> {
-    pub client: &'a aws_sdk_firehose::Client,
+pub struct Archive<'a, F> {
+    pub firehose: &'a F,
     pub stream_name: &'a str,
     pub backoff: Backoff,
 }
 
-impl Archive<'_> {
+impl<F: DeliveryStream> Archive<'_, F> {
     pub async fn write(&self, document: &HydratedDocument) -> Archived {
         let parts = match parts::split(document, RECORD_BYTES) {
             Ok(split) => split.parts,
@@ -63,7 +64,7 @@ impl Archive<'_> {
 
 /// `PutRecordBatch`: at most 500 records and 4 MiB a call; the answer is
 /// positional, one response a record sent.
-impl BatchApi for Archive<'_> {
+impl<F: DeliveryStream> BatchApi for Archive<'_, F> {
     type Entry = Part;
     /// The record id.
     type Receipt = String;
@@ -86,13 +87,9 @@ impl BatchApi for Archive<'_> {
             })
             .collect();
         let output = self
-            .client
-            .put_record_batch()
-            .delivery_stream_name(self.stream_name)
-            .set_records(Some(records))
-            .send()
-            .await
-            .map_err(|e| CallFailure::of(&e))?;
+            .firehose
+            .put_record_batch(self.stream_name, records)
+            .await?;
         Ok(output
             .request_responses
             .into_iter()

@@ -13,6 +13,7 @@ use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use sha2::{Digest, Sha256};
 
 use super::parts::{self, hex, Part, PartInfo, SplitError};
+use crate::aws_api::Queue;
 use crate::backoff::Backoff;
 use crate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
 use crate::document::{HydratedDocument, Hydration, Status};
@@ -53,8 +54,8 @@ pub struct Sent {
 }
 
 /// Sends documents to one queue.
-pub struct DlqWriter<'a> {
-    pub client: &'a aws_sdk_sqs::Client,
+pub struct DlqWriter<'a, Q> {
+    pub queue: &'a Q,
     pub queue_url: &'a str,
     pub max_message_bytes: usize,
     pub backoff: Backoff,
@@ -82,7 +83,7 @@ fn attributes_size(attributes: &[(&'static str, String)]) -> usize {
         .sum()
 }
 
-impl DlqWriter<'_> {
+impl<Q: Queue> DlqWriter<'_, Q> {
     fn is_fifo(&self) -> bool {
         self.queue_url.ends_with(".fifo")
     }
@@ -180,12 +181,12 @@ impl DlqWriter<'_> {
 
 /// `SendMessageBatch` for one document's parts: at most 10 entries and 1 MiB
 /// in all; the answer names entries by id, successes and failures apart.
-struct SqsBatch<'a> {
-    writer: &'a DlqWriter<'a>,
+struct SqsBatch<'a, Q> {
+    writer: &'a DlqWriter<'a, Q>,
     document: &'a HydratedDocument,
 }
 
-impl BatchApi for SqsBatch<'_> {
+impl<Q: Queue> BatchApi for SqsBatch<'_, Q> {
     type Entry = Entry;
     /// The message id.
     type Receipt = String;
@@ -203,13 +204,9 @@ impl BatchApi for SqsBatch<'_> {
             .collect();
         let output = self
             .writer
-            .client
-            .send_message_batch()
-            .queue_url(self.writer.queue_url)
-            .set_entries(Some(request))
-            .send()
-            .await
-            .map_err(|e| CallFailure::of(&e))?;
+            .queue
+            .send_message_batch(self.writer.queue_url, request)
+            .await?;
         Ok(entries
             .iter()
             .map(|entry| {

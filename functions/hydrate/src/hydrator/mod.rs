@@ -6,8 +6,13 @@
 //! time, and answers in the form the trigger needs: the document itself for
 //! an OnSuccess destination, a delivery report, or an SQS partial batch
 //! response.
+//!
+//! AWS is reached through [`crate::aws_api`]'s traits: [`Clients`] in the
+//! function, stand-ins in the offline tests (`tests.rs`).
 
 mod s3;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +23,7 @@ use aws_config::SdkConfig;
 use futures_util::{StreamExt, TryStreamExt};
 use tracing::Instrument;
 
+use crate::aws_api::AwsApi;
 use crate::clients::Clients;
 use crate::deliver::{Archive, Archived, DeliveryError, DlqWriter};
 use crate::document::{
@@ -26,24 +32,26 @@ use crate::document::{
 };
 pub use crate::error::HydrateError;
 use crate::failure::{OnFailureRecord, StreamKind};
-use crate::read::dynamodb::DynamoDbShard;
-use crate::read::kinesis::KinesisShard;
 use crate::read::{read_range, ReadSummary, ShardRange, StreamShard};
 pub use crate::response::{BatchResponse, DeliveryReport, ItemFailure, Receipt, Response};
 use crate::settings::Settings;
 use crate::trigger::{self, FailureInput, Invocation, QueueMessage};
 
-pub struct Hydrator {
-    clients: Clients,
+pub struct Hydrator<A = Clients> {
+    aws: A,
     settings: Settings,
 }
 
 impl Hydrator {
     pub fn new(sdk: SdkConfig, settings: Settings) -> Self {
-        Self {
-            clients: Clients::new(sdk),
-            settings,
-        }
+        Self::with_aws(Clients::new(sdk), settings)
+    }
+}
+
+impl<A: AwsApi> Hydrator<A> {
+    /// A hydrator that reaches AWS through `aws`.
+    pub(crate) fn with_aws(aws: A, settings: Settings) -> Self {
+        Self { aws, settings }
     }
 
     /// Handles one invocation payload, with no deadline.
@@ -186,7 +194,7 @@ impl Hydrator {
             .as_deref()
             .ok_or(HydrateError::NoDlqQueueUrl)?;
         let writer = DlqWriter {
-            client: self.clients.sqs(),
+            queue: &self.aws,
             queue_url,
             max_message_bytes: self.settings.max_message_bytes,
             backoff: self.settings.delivery_backoff,
@@ -220,7 +228,7 @@ impl Hydrator {
     async fn archive(&self, document: &HydratedDocument) -> Option<Archived> {
         let stream_name = self.settings.archive_firehose_stream.as_deref()?;
         let archive = Archive {
-            client: self.clients.firehose(),
+            firehose: &self.aws,
             stream_name,
             backoff: self.settings.delivery_backoff,
         };
@@ -267,12 +275,7 @@ impl Hydrator {
         let stream_arn: Arc<str> = Arc::from(batch.stream_arn.as_str());
         let (read, records) = match record.kind() {
             StreamKind::Kinesis => {
-                let client = self.clients.kinesis(region);
-                let shard = KinesisShard {
-                    client: &client,
-                    stream_arn: &stream_arn,
-                    shard_id: &batch.shard_id,
-                };
+                let shard = self.aws.kinesis_shard(region, &stream_arn, &batch.shard_id);
                 let context = KinesisBatchContext {
                     shard_id: batch.shard_id.clone(),
                     invoke_identity_arn: self.invoke_identity_arn(&record),
@@ -287,12 +290,9 @@ impl Hydrator {
                 (read, EventRecords::Kinesis(records))
             }
             StreamKind::DynamoDb => {
-                let client = self.clients.dynamodb_streams(region);
-                let shard = DynamoDbShard {
-                    client: &client,
-                    stream_arn: &stream_arn,
-                    shard_id: &batch.shard_id,
-                };
+                let shard = self
+                    .aws
+                    .dynamodb_shard(region, &stream_arn, &batch.shard_id);
                 let context = DynamoDbBatchContext {
                     aws_region: Arc::from(region),
                     event_source_arn: stream_arn.clone(),

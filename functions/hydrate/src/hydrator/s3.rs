@@ -8,7 +8,7 @@ use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use super::{document, Hydrator};
-use crate::aws_error;
+use crate::aws_api::{AwsApi, ObjectBody};
 use crate::document::{sequence_number_of, EventRecords, HydratedDocument, Origin};
 use crate::error::HydrateError;
 use crate::failure::OnFailureRecord;
@@ -16,7 +16,7 @@ use crate::failure_object::FailureObject;
 use crate::read::{Gap, GapReason, ReadSummary};
 use crate::trigger::S3ObjectRef;
 
-impl Hydrator {
+impl<A: AwsApi> Hydrator<A> {
     /// Builds the document from an S3 on-failure destination's object: from
     /// the payload it saved when there is one, from the stream otherwise.
     pub(super) async fn hydrate_s3_object(
@@ -69,26 +69,16 @@ impl Hydrator {
             tracing::error!(class = %error.class(), error = %error, "refused S3 failure object");
             error
         };
-        let mut fetched = self
-            .clients
-            .s3(&object.region)
-            .get_object()
-            .bucket(&object.bucket)
-            .key(&object.key)
-            .send()
+        let (declared, mut body) = self
+            .aws
+            .get_object(&object.region, &object.bucket, &object.key)
             .await
-            .map_err(|e| fetch_error(aws_error::classify(&e).1))?;
-        let declared = fetched.content_length.and_then(|n| u64::try_from(n).ok());
+            .map_err(fetch_error)?;
         if let Some(size) = declared.filter(|size| *size > limit as u64) {
             return Err(too_large(size));
         }
         let mut bytes = Vec::with_capacity(declared.map_or(0, |n| n as usize));
-        while let Some(chunk) = fetched
-            .body
-            .try_next()
-            .await
-            .map_err(|e| fetch_error(e.to_string()))?
-        {
+        while let Some(chunk) = body.next_chunk().await.map_err(fetch_error)? {
             if bytes.len() + chunk.len() > limit {
                 return Err(too_large((bytes.len() + chunk.len()) as u64));
             }

@@ -13,7 +13,7 @@ use super::{Page, StartingPosition, StreamError, StreamShard};
 
 /// One shard of one table's stream.
 pub struct DynamoDbShard<'a> {
-    pub client: &'a Client,
+    pub client: Client,
     pub stream_arn: &'a str,
     pub shard_id: &'a str,
 }

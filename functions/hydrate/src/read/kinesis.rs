@@ -11,7 +11,7 @@ use super::{Page, StartingPosition, StreamError, StreamShard};
 
 /// One shard of one Kinesis stream.
 pub struct KinesisShard<'a> {
-    pub client: &'a Client,
+    pub client: Client,
     pub stream_arn: &'a str,
     pub shard_id: &'a str,
 }
