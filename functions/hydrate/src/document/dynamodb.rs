@@ -179,6 +179,14 @@ pub struct DynamoDbBatchContext {
     pub event_source_arn: Arc<str>,
 }
 
+impl super::BatchContext for DynamoDbBatchContext {
+    type Record = Record;
+
+    fn event_records(&self, records: Vec<Record>) -> super::EventRecords {
+        super::EventRecords::DynamoDb(records.into_iter().map(|r| self.event_record(r)).collect())
+    }
+}
+
 impl DynamoDbBatchContext {
     /// The record as Lambda passes it on: what `GetRecords` returned, plus
     /// the stream ARN.

@@ -46,6 +46,14 @@ pub struct KinesisBatchContext {
     pub event_source_arn: Arc<str>,
 }
 
+impl super::BatchContext for KinesisBatchContext {
+    type Record = aws_sdk_kinesis::types::Record;
+
+    fn event_records(&self, records: Vec<Self::Record>) -> super::EventRecords {
+        super::EventRecords::Kinesis(records.into_iter().map(|r| self.event_record(r)).collect())
+    }
+}
+
 impl KinesisBatchContext {
     pub fn event_record(&self, record: aws_sdk_kinesis::types::Record) -> KinesisEventRecord {
         let event_id = format!("{}:{}", self.shard_id, record.sequence_number);

@@ -23,6 +23,15 @@ pub use wire::{join, Document, JoinError};
 
 pub const VERSION: &str = "1";
 
+/// What every record of one batch shares, for one kind of stream: it turns
+/// the records a shard gives into the records Lambda delivered.
+pub trait BatchContext {
+    /// A record as the stream service gives it.
+    type Record;
+
+    fn event_records(&self, records: Vec<Self::Record>) -> EventRecords;
+}
+
 #[derive(Debug, Serialize)]
 pub struct HydratedDocument {
     /// The batch the failure record names, for delivery attributes and logs.

@@ -27,8 +27,8 @@ use crate::aws_api::AwsApi;
 use crate::clients::Clients;
 use crate::deliver::{Archive, Archived, DeliveryError, DlqWriter};
 use crate::document::{
-    DynamoDbBatchContext, EventRecords, HydratedDocument, Hydration, KinesisBatchContext, Origin,
-    Status, VERSION,
+    BatchContext, DynamoDbBatchContext, EventRecords, HydratedDocument, Hydration,
+    KinesisBatchContext, Origin, Status, VERSION,
 };
 pub use crate::error::HydrateError;
 use crate::failure::{OnFailureRecord, StreamKind};
@@ -265,68 +265,57 @@ impl<A: AwsApi> Hydrator<A> {
     ) -> Result<HydratedDocument, HydrateError> {
         let started = Instant::now();
         let batch = &record.batch;
-        let range = ShardRange {
-            shard_id: batch.shard_id.clone(),
-            start: batch.start.clone(),
-            end: batch.end.clone(),
-            expected: batch.batch_size,
-        };
         let region = batch.stream_arn.region.as_str();
         let stream_arn: Arc<str> = Arc::from(batch.stream_arn.as_str());
+        let shard_id = batch.shard_id.as_str();
         let (read, records) = match record.kind() {
             StreamKind::Kinesis => {
-                let shard = self.aws.kinesis_shard(region, &stream_arn, &batch.shard_id);
                 let context = KinesisBatchContext {
                     shard_id: batch.shard_id.clone(),
                     invoke_identity_arn: self.invoke_identity_arn(&record),
                     aws_region: Arc::from(region),
                     event_source_arn: stream_arn.clone(),
                 };
-                let (read, records) = self
-                    .read(&shard, &range, &record, deadline, |r| {
-                        context.event_record(r)
-                    })
-                    .await?;
-                (read, EventRecords::Kinesis(records))
+                let shard = self.aws.kinesis_shard(region, &stream_arn, shard_id);
+                self.read(&shard, &context, &record, deadline).await?
             }
             StreamKind::DynamoDb => {
-                let shard = self
-                    .aws
-                    .dynamodb_shard(region, &stream_arn, &batch.shard_id);
                 let context = DynamoDbBatchContext {
                     aws_region: Arc::from(region),
                     event_source_arn: stream_arn.clone(),
                 };
-                let (read, records) = self
-                    .read(&shard, &range, &record, deadline, |r| {
-                        context.event_record(r)
-                    })
-                    .await?;
-                (read, EventRecords::DynamoDb(records))
+                let shard = self.aws.dynamodb_shard(region, &stream_arn, shard_id);
+                self.read(&shard, &context, &record, deadline).await?
             }
         };
         Ok(document(record, read, records, Origin::Stream, started))
     }
 
-    /// Reads the range from either kind of shard, and turns each record
-    /// into the shape Lambda delivers it in.
-    async fn read<S: StreamShard, E>(
+    /// Reads the failure's range from either kind of shard, and turns each
+    /// record into the shape Lambda delivered it in.
+    async fn read<S: StreamShard>(
         &self,
         shard: &S,
-        range: &ShardRange,
+        context: &impl BatchContext<Record = S::Record>,
         record: &OnFailureRecord,
         deadline: Option<Instant>,
-        event_record: impl Fn(S::Record) -> E,
-    ) -> Result<(ReadSummary, Vec<E>), HydrateError> {
-        let read = read_range(shard, range, self.settings.read_limits, deadline)
+    ) -> Result<(ReadSummary, EventRecords), HydrateError> {
+        let batch = &record.batch;
+        let range = ShardRange {
+            shard_id: batch.shard_id.clone(),
+            start: batch.start.clone(),
+            end: batch.end.clone(),
+            expected: batch.batch_size,
+        };
+        let read = read_range(shard, &range, self.settings.read_limits, deadline)
             .await
             .map_err(|error| HydrateError::Read {
-                stream: record.batch.stream_arn.as_str().into(),
-                shard: record.batch.shard_id.clone(),
+                stream: batch.stream_arn.as_str().into(),
+                shard: batch.shard_id.clone(),
                 error,
             })?;
         let (read, records) = read.into_parts();
-        Ok((read, records.into_iter().map(event_record).collect()))
+        Ok((read, context.event_records(records)))
     }
 
     fn invoke_identity_arn(&self, record: &OnFailureRecord) -> Arc<str> {

@@ -65,33 +65,55 @@ fn dynamodb_record(n: usize) -> aws_sdk_dynamodbstreams::types::Record {
         .build()
 }
 
+/// A stream record, as both services give them.
+trait StreamRecord: Clone {
+    fn sequence_number(&self) -> &str;
+}
+
+impl StreamRecord for aws_sdk_kinesis::types::Record {
+    fn sequence_number(&self) -> &str {
+        &self.sequence_number
+    }
+}
+
+impl StreamRecord for aws_sdk_dynamodbstreams::types::Record {
+    fn sequence_number(&self) -> &str {
+        let change = self.dynamodb.as_ref();
+        change
+            .and_then(|d| d.sequence_number.as_deref())
+            .unwrap_or("")
+    }
+}
+
 /// Records of one shard, read with index iterators; a closed shard, so a
-/// read ends at its last record.
+/// read ends at its last record. An unknown shard has no records.
 struct MemoryShard<'a, R> {
     records: &'a [R],
-    seq: fn(&R) -> &str,
     calls: &'a Mutex<Vec<&'static str>>,
 }
 
-impl<R: Clone> MemoryShard<'_, R> {
-    fn iterator(&self, from: StartingPosition<'_>) -> Result<String, StreamError> {
+impl<R: StreamRecord> StreamShard for MemoryShard<'_, R> {
+    type Record = R;
+    const MAX_PAGE: u32 = 4;
+
+    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, StreamError> {
         self.calls.lock().unwrap().push("GetShardIterator");
         if self.records.is_empty() {
             return Err(StreamError::NotFound("no such shard".into()));
         }
-        let past = |r: &R, or_equal: bool| {
-            let order = compare_decimal((self.seq)(r), from_seq(from));
+        let before = |r: &R, or_equal: bool| {
+            let order = compare_decimal(r.sequence_number(), from_seq(from));
             order.is_lt() || (or_equal && order.is_eq())
         };
         let index = match from {
             StartingPosition::TrimHorizon => 0,
-            StartingPosition::At(_) => self.records.partition_point(|r| past(r, false)),
-            StartingPosition::After(_) => self.records.partition_point(|r| past(r, true)),
+            StartingPosition::At(_) => self.records.partition_point(|r| before(r, false)),
+            StartingPosition::After(_) => self.records.partition_point(|r| before(r, true)),
         };
         Ok(index.to_string())
     }
 
-    fn page(&self, iterator: &str, limit: u32) -> Result<Page<R>, StreamError> {
+    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<R>, StreamError> {
         self.calls.lock().unwrap().push("GetRecords");
         let at: usize = iterator.parse().expect("iterators here are indexes");
         let next = (at + limit as usize).min(self.records.len());
@@ -101,6 +123,14 @@ impl<R: Clone> MemoryShard<'_, R> {
             millis_behind_latest: Some(0),
         })
     }
+
+    fn sequence_number(record: &R) -> &str {
+        record.sequence_number()
+    }
+
+    fn size_of(_: &R) -> usize {
+        40
+    }
 }
 
 fn from_seq<'a>(from: StartingPosition<'a>) -> &'a str {
@@ -108,50 +138,6 @@ fn from_seq<'a>(from: StartingPosition<'a>) -> &'a str {
         StartingPosition::At(s) | StartingPosition::After(s) => s.as_str(),
         StartingPosition::TrimHorizon => "0",
     }
-}
-
-impl StreamShard for MemoryShard<'_, aws_sdk_kinesis::types::Record> {
-    type Record = aws_sdk_kinesis::types::Record;
-    const MAX_PAGE: u32 = 4;
-
-    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, StreamError> {
-        self.iterator(from)
-    }
-    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<Self::Record>, StreamError> {
-        self.page(iterator, limit)
-    }
-    fn sequence_number(record: &Self::Record) -> &str {
-        &record.sequence_number
-    }
-    fn size_of(record: &Self::Record) -> usize {
-        record.data.as_ref().len()
-    }
-}
-
-impl StreamShard for MemoryShard<'_, aws_sdk_dynamodbstreams::types::Record> {
-    type Record = aws_sdk_dynamodbstreams::types::Record;
-    const MAX_PAGE: u32 = 4;
-
-    async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, StreamError> {
-        self.iterator(from)
-    }
-    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<Self::Record>, StreamError> {
-        self.page(iterator, limit)
-    }
-    fn sequence_number(record: &Self::Record) -> &str {
-        ddb_seq(record)
-    }
-    fn size_of(_: &Self::Record) -> usize {
-        40
-    }
-}
-
-fn ddb_seq(record: &aws_sdk_dynamodbstreams::types::Record) -> &str {
-    record
-        .dynamodb
-        .as_ref()
-        .and_then(|d| d.sequence_number.as_deref())
-        .unwrap_or("")
 }
 
 /// What the queue says of an entry, given how many times it has seen its body.
@@ -204,7 +190,6 @@ impl Streams for FakeAws {
         let known = arn == KINESIS_ARN && shard == SHARD;
         MemoryShard {
             records: if known { &self.kinesis } else { &[] },
-            seq: |r| &r.sequence_number,
             calls: &self.stream_calls,
         }
     }
@@ -212,7 +197,6 @@ impl Streams for FakeAws {
     fn dynamodb_shard<'a>(&'a self, _: &str, _: &'a str, _: &'a str) -> Self::DynamoDb<'a> {
         MemoryShard {
             records: &self.dynamodb,
-            seq: ddb_seq,
             calls: &self.stream_calls,
         }
     }
