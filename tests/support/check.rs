@@ -1,7 +1,9 @@
 //! Assertions on hydrated documents: the schema, the Lambda event types, and
-//! field-by-field equality with what was written to the stream.
+//! field-by-field equality with what was written to the stream, each read
+//! through the library's own [`Document`] and the event crate's types.
 
-use base64::Engine;
+use aws_lambda_events::event::kinesis::KinesisEventRecord;
+use hydrate::Document;
 use serde_json::Value;
 
 use crate::stream::Written;
@@ -23,75 +25,63 @@ pub fn assert_conforms_to_schema(document: &Value) {
     );
 }
 
+/// The document read back as the library reads it; a test's document that
+/// is not version 1 fails here.
+pub fn read(document: &Value) -> Document {
+    Document::parse(&document.to_string()).expect("a version 1 document")
+}
+
 /// `Records` are exactly `expected`, in order, field by field and byte by
-/// byte, and parse as `aws_lambda_events`' Kinesis event.
+/// byte, read as `aws_lambda_events`' Kinesis event record.
 pub fn assert_records_are(
     document: &Value,
     expected: &[Written],
     stream_arn: &str,
     invoke_identity_arn: &str,
 ) {
-    let records = document["Records"].as_array().expect("Records is an array");
+    let records = read(document).records;
     assert_eq!(records.len(), expected.len(), "record count");
     let region = stream_arn.split(':').nth(3).expect("region in ARN");
     for (i, (record, written)) in records.iter().zip(expected).enumerate() {
-        let kinesis = &record["kinesis"];
+        let record: KinesisEventRecord =
+            serde_json::from_str(record.get()).expect("a record parses as a KinesisEventRecord");
+        let kinesis = &record.kinesis;
         assert_eq!(
-            kinesis["sequenceNumber"],
-            written.sequence_number.as_str(),
+            kinesis.sequence_number, written.sequence_number,
             "record {i} sequence number"
         );
         assert_eq!(
-            kinesis["partitionKey"],
-            written.partition_key.as_str(),
+            kinesis.partition_key, written.partition_key,
             "record {i} partition key"
         );
-        let data = base64::engine::general_purpose::STANDARD
-            .decode(kinesis["data"].as_str().expect("data"))
-            .expect("base64");
         assert!(
-            data == written.data,
+            kinesis.data.0 == written.data,
             "record {i} data differs ({} bytes read, {} written)",
-            data.len(),
+            kinesis.data.0.len(),
             written.data.len()
         );
-        assert_eq!(kinesis["kinesisSchemaVersion"], "1.0");
-        assert!(
-            kinesis["approximateArrivalTimestamp"].is_f64()
-                || kinesis["approximateArrivalTimestamp"].is_u64()
-        );
+        assert_eq!(kinesis.kinesis_schema_version.as_deref(), Some("1.0"));
+        let event_id = format!("{}:{}", written.shard_id, written.sequence_number);
+        assert_eq!(record.event_id, Some(event_id));
+        assert_eq!(record.event_source.as_deref(), Some("aws:kinesis"));
+        assert_eq!(record.event_name.as_deref(), Some("aws:kinesis:record"));
+        assert_eq!(record.event_version.as_deref(), Some("1.0"));
+        assert_eq!(record.event_source_arn.as_deref(), Some(stream_arn));
+        assert_eq!(record.aws_region.as_deref(), Some(region));
         assert_eq!(
-            record["eventID"],
-            format!("{}:{}", written.shard_id, written.sequence_number)
+            record.invoke_identity_arn.as_deref(),
+            Some(invoke_identity_arn)
         );
-        assert_eq!(record["eventSource"], "aws:kinesis");
-        assert_eq!(record["eventName"], "aws:kinesis:record");
-        assert_eq!(record["eventVersion"], "1.0");
-        assert_eq!(record["eventSourceARN"], stream_arn);
-        assert_eq!(record["awsRegion"], region);
-        assert_eq!(record["invokeIdentityArn"], invoke_identity_arn);
-    }
-    let event: aws_lambda_events::event::kinesis::KinesisEvent =
-        serde_json::from_value(serde_json::json!({ "Records": records }))
-            .expect("Records parse as aws_lambda_events KinesisEvent");
-    for (parsed, written) in event.records.iter().zip(expected) {
-        assert_eq!(parsed.kinesis.data.0, written.data);
     }
 }
 
 /// The `hydration` block's status, counts and gap reasons.
-pub fn hydration(document: &Value) -> (&str, u64, u64, Vec<&str>) {
-    let h = &document["hydration"];
-    let reasons = h["missing"]
-        .as_array()
-        .expect("missing")
-        .iter()
-        .map(|m| m["reason"].as_str().expect("reason"))
-        .collect();
+pub fn hydration(document: &Value) -> (&'static str, u64, u64, Vec<&'static str>) {
+    let h = read(document).hydration;
     (
-        h["status"].as_str().expect("status"),
-        h["expectedRecords"].as_u64().expect("expectedRecords"),
-        h["hydratedRecords"].as_u64().expect("hydratedRecords"),
-        reasons,
+        h.status.as_str(),
+        h.expected_records.into(),
+        h.hydrated_records.into(),
+        h.missing.iter().map(|gap| gap.reason.as_str()).collect(),
     )
 }

@@ -34,6 +34,24 @@ pub enum GapReason {
     OverBudget,
 }
 
+impl GapReason {
+    /// The reason as the document writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GapReason::Trimmed => "trimmed",
+            GapReason::NotFound => "not_found",
+            GapReason::ShardEnded => "shard_ended",
+            GapReason::BeyondTip => "beyond_tip",
+            GapReason::ReadLimit => "read_limit",
+            GapReason::CountMismatch => "count_mismatch",
+            GapReason::TooLarge => "too_large",
+            GapReason::Deadline => "deadline",
+            GapReason::StreamNotFound => "stream_not_found",
+            GapReason::OverBudget => "over_budget",
+        }
+    }
+}
+
 /// An inclusive run of sequence numbers that may hold records of the batch
 /// which the document does not carry. Gaps and the records read together
 /// cover the whole range.
@@ -108,4 +126,31 @@ pub(super) fn account_for_gaps<S: StreamShard>(
 fn seq_of<S: StreamShard>(record: &S::Record) -> SequenceNumber {
     SequenceNumber::parse(S::sequence_number(record))
         .expect("read_range validated every sequence number it kept")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::GapReason::{self, *};
+
+    #[test]
+    fn each_reason_reads_as_the_document_writes_it() {
+        let all = [
+            Trimmed,
+            NotFound,
+            ShardEnded,
+            BeyondTip,
+            ReadLimit,
+            CountMismatch,
+            TooLarge,
+            Deadline,
+            StreamNotFound,
+            OverBudget,
+        ];
+        for reason in all {
+            let written = serde_json::to_value(reason).unwrap();
+            assert_eq!(written, reason.as_str());
+            let read: GapReason = serde_json::from_value(written).unwrap();
+            assert_eq!(read, reason);
+        }
+    }
 }
