@@ -9,6 +9,6 @@ cd "$root"
 "$root/scripts/tools.sh"
 with_emulators
 say "cargo lambda build --release"
-cargo lambda build --release -p hydrate
+cargo lambda build --release --bin hydrate
 cargo build -q -p hydrator-local --bin bench
 "$CARGO_TARGET_DIR/debug/bench" "$@"

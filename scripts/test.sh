@@ -17,8 +17,11 @@ say "building the binaries the tests run (functions, hydrator tool, pipeline)"
 cargo build --workspace --bins
 
 # Built before the tests: the hostile-input suite runs this very artefact.
+# The command is the one `sam build` runs for the template (`--bin`, from the
+# workspace root, so with the same features), so that sam build below finds
+# the artefact fresh and only copies it: the release build happens once.
 say "cargo lambda build --release (the deployable artefact)"
-cargo lambda build --release -p hydrate
+cargo lambda build --release --bin hydrate
 test -x "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
 ls -l "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
 
@@ -35,7 +38,7 @@ sam validate --lint -t infra/demo/template.yaml
 
 # This machine has no aarch64 Rust target, so the build here is x86_64;
 # arm64 stays the template's default for deployment.
-say "infra: sam build with cargo-lambda (Architecture=x86_64 here)"
+say "infra: sam build with cargo-lambda (Architecture=x86_64 here; reuses the artefact above)"
 sam build -t infra/template.yaml --beta-features \
   --parameter-overrides Architecture=x86_64 \
   --build-dir "$CARGO_TARGET_DIR/sam/build" --cache-dir "$CARGO_TARGET_DIR/sam/cache"

@@ -2,7 +2,7 @@
 //! interface, with the emulators behind it.
 //!
 //! Every case is one invocation of the real `bootstrap` that
-//! `cargo lambda build --release -p hydrate` builds (this test does not build
+//! `cargo lambda build --release --bin hydrate` builds (this test does not build
 //! it). Two processes serve the suite: one in return mode (SNS, direct,
 //! EventBridge Pipes and S3 invocations answer with documents) and one with
 //! `DLQ_QUEUE_URL` set (SQS invocations answer with a partial batch response

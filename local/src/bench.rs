@@ -31,7 +31,7 @@ async fn main() {
         .unwrap_or(30);
     assert!(
         bootstrap.is_file(),
-        "{} is missing: run `cargo lambda build --release -p hydrate`",
+        "{} is missing: run `cargo lambda build --release --bin hydrate`",
         bootstrap.display()
     );
     let log_dir = std::env::temp_dir().join(format!("hydrate-bench-{}", std::process::id()));

@@ -339,7 +339,7 @@ pub fn release_hydrate_binary() -> PathBuf {
     let binary = target.join("lambda").join("hydrate").join("bootstrap");
     assert!(
         binary.is_file(),
-        "no release build of hydrate at {}: run `cargo lambda build --release -p hydrate` first \
+        "no release build of hydrate at {}: run `cargo lambda build --release --bin hydrate` first \
          (scripts/tools.sh installs cargo-lambda into .tools/venv/bin)",
         binary.display()
     );
