@@ -33,11 +33,11 @@ use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are};
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint};
 use hydrator_tests::failure::CONSUMER_ARN;
 use hydrator_tests::hostile::{
-    batch_info, drain_all, encode_key, esm_record, kinesis_record, leak_in, nested, pipes_record,
-    planted, s3_event, s3_record, sns_event, sns_notification, sns_record, sqs_event, sqs_record,
-    text, write_in_calls, MARKER, PIPE_ARN,
+    batch_info, encode_key, esm_record, kinesis_record, leak_in, nested, pipes_record, planted,
+    s3_event, s3_record, sns_event, sns_notification, sns_record, sqs_event, sqs_record, text,
+    write_in_calls, MARKER, PIPE_ARN,
 };
-use hydrator_tests::queue::{create_bucket, create_queue, put_object};
+use hydrator_tests::queue::{create_bucket, create_queue, drain_all, put_object};
 use hydrator_tests::runtime_api::{release_hydrate_binary, FunctionProcess, Outcome, RuntimeApi};
 use hydrator_tests::stream::{unique_suffix, TestStream, Written};
 use hydrator_tests::table::{sequence_number, TestTable, KEY};

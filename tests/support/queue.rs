@@ -120,6 +120,36 @@ pub async fn bucket_contents(bucket: &str) -> Vec<u8> {
     contents
 }
 
+/// One receive of up to 10 messages, with all their attributes, each deleted
+/// once received.
+async fn receive_and_delete(
+    client: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    wait_seconds: i32,
+) -> Vec<aws_sdk_sqs::types::Message> {
+    let output = client
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .message_attribute_names("All")
+        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+        .wait_time_seconds(wait_seconds)
+        .send()
+        .await
+        .expect("receive message");
+    let messages = output.messages.unwrap_or_default();
+    for handle in messages.iter().filter_map(|m| m.receipt_handle.as_deref()) {
+        client
+            .delete_message()
+            .queue_url(queue_url)
+            .receipt_handle(handle)
+            .send()
+            .await
+            .expect("delete message");
+    }
+    messages
+}
+
 /// Receives and deletes messages until `count` have arrived (or 20 s pass),
 /// returning their bodies as JSON with their message attributes (system
 /// attributes such as `MessageGroupId` as `sys:MessageGroupId`).
@@ -128,17 +158,7 @@ pub async fn drain(queue_url: &str, count: usize) -> Vec<(Value, Vec<(String, St
     let deadline = Instant::now() + Duration::from_secs(20);
     let mut received = Vec::new();
     while received.len() < count && Instant::now() < deadline {
-        let output = client
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .expect("receive message");
-        for message in output.messages.unwrap_or_default() {
+        for message in receive_and_delete(&client, queue_url, 1).await {
             let body: Value =
                 serde_json::from_str(message.body.as_deref().unwrap_or("")).expect("a JSON body");
             let mut attributes: Vec<(String, String)> = message
@@ -156,18 +176,31 @@ pub async fn drain(queue_url: &str, count: usize) -> Vec<(Value, Vec<(String, St
                 .collect();
             attributes.sort();
             received.push((body, attributes));
-            if let Some(handle) = message.receipt_handle {
-                client
-                    .delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .expect("delete message");
-            }
         }
     }
     received
+}
+
+/// Receives and deletes every message in the queue until two receives in a
+/// row come back empty; gives the bodies as JSON (or as a string when not JSON).
+pub async fn drain_all(queue_url: &str) -> Vec<Value> {
+    let client = sqs_client();
+    let mut bodies = Vec::new();
+    let mut empty_receives = 0;
+    while empty_receives < 2 {
+        let messages = receive_and_delete(&client, queue_url, 0).await;
+        if messages.is_empty() {
+            empty_receives += 1;
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        }
+        empty_receives = 0;
+        for message in messages {
+            let body = message.body.unwrap_or_default();
+            bodies.push(serde_json::from_str(&body).unwrap_or(Value::String(body)));
+        }
+    }
+    bodies
 }
 
 /// A new bucket; returns its name.

@@ -8,12 +8,9 @@
 //! every other marker itself with a `\u005a` escape, so a log that
 //! unescapes and one that copies the text raw are both caught.
 
-use std::time::Duration;
-
 use serde_json::{json, Value};
 
 use crate::failure::CONSUMER_ARN;
-use crate::queue::sqs_client;
 use crate::stream::{TestStream, Written};
 
 /// Stands for personal data: it must never be logged or quoted in an error.
@@ -267,45 +264,6 @@ pub async fn write_in_calls(
     }
     written.sort_by(|a, b| hydrate::compare_decimal(&a.sequence_number, &b.sequence_number));
     written
-}
-
-/// Receives and deletes every message in the queue until a receive comes
-/// back empty; gives the bodies as JSON (or as a string when not JSON).
-pub async fn drain_all(queue_url: &str) -> Vec<Value> {
-    let client = sqs_client();
-    let mut bodies = Vec::new();
-    let mut empty_receives = 0;
-    while empty_receives < 2 {
-        let output = client
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(0)
-            .send()
-            .await
-            .expect("receive message");
-        let messages = output.messages.unwrap_or_default();
-        if messages.is_empty() {
-            empty_receives += 1;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            continue;
-        }
-        empty_receives = 0;
-        for message in messages {
-            let body = message.body.unwrap_or_default();
-            bodies.push(serde_json::from_str(&body).unwrap_or(Value::String(body)));
-            if let Some(handle) = message.receipt_handle {
-                client
-                    .delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .expect("delete message");
-            }
-        }
-    }
-    bodies
 }
 
 #[cfg(test)]
