@@ -86,20 +86,8 @@ async fn two_poison_records_end_in_the_dlq_drain_replay_and_redrive() {
     assert_eq!(queue_depth(&pipeline.dlq_url).await, 2);
 
     // dlq list shows both and leaves them there.
-    let listed = hydrator(
-        &[
-            "--output",
-            "json",
-            "dlq",
-            "list",
-            "--queue-url",
-            &pipeline.dlq_url,
-            "--wait-seconds",
-            "1",
-        ],
-        &[],
-    )
-    .await;
+    let args = [&["--output", "json"][..], &pipeline.dlq_list_args()].concat();
+    let listed = hydrator(&args, &[]).await;
     assert_eq!(listed.code, Some(0), "{listed:?}");
     assert_eq!(
         listed.report()["failures"].as_array().map(Vec::len),

@@ -47,14 +47,7 @@ async fn main() {
     println!();
     println!("── hydrator dlq list --queue-url {} ──", pipeline.dlq_url);
     let status = std::process::Command::new(workspace_binary("hydrator"))
-        .args([
-            "dlq",
-            "list",
-            "--queue-url",
-            &pipeline.dlq_url,
-            "--wait-seconds",
-            "1",
-        ])
+        .args(pipeline.dlq_list_args())
         .status()
         .expect("run hydrator dlq list");
     println!();

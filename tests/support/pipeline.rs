@@ -88,6 +88,12 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// The tool's arguments that list the dead-letter queue, leaving it as it is.
+    pub fn dlq_list_args(&self) -> [&str; 6] {
+        let url = self.dlq_url.as_str();
+        ["dlq", "list", "--queue-url", url, "--wait-seconds", "1"]
+    }
+
     /// A one-shard stream, the topic with its queue subscription, the DLQ,
     /// and both functions started; logs go to `log_dir`.
     pub async fn start(log_dir: &Path) -> Pipeline {
