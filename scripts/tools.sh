@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Installs the project's pinned tools into .tools/ (nothing global):
+# Installs the project's pinned tools into .tools/ (and, from Debian, chromium):
 #   .tools/node  kinesis-mock (npm kinesis-local), run with node
 #   .tools/venv  cargo-lambda, moto server, Powertools for AWS Lambda (Python) parser
 #   .tools/sam   cfn-lint and the SAM CLI, for the templates in infra/
+#   .tools/clients  producer libraries the tests drive (the KPL aggregator aws-kinesis-agg)
+#   /usr/bin/chromium  Debian's chromium (apt-get), for the report page test
 # Idempotent: a stamp of the pin files skips work that is already done.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -24,20 +26,30 @@ if [ "$(cat "$node_dir/.stamp" 2>/dev/null)" != "$node_stamp" ]; then
   echo "$node_stamp" > "$node_dir/.stamp"
 fi
 
-py_stamp=$(stamp_of "$root/tests/emulators/requirements.txt")
-if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$py_stamp" ]; then
-  say "installing Python tools into .tools/venv"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/emulators/requirements.txt"
-  echo "$py_stamp" > "$venv/.stamp"
-fi
+# A venv at DIR holding the pins of REQUIREMENTS, built again only when they change.
+python_venv() {
+  local dir=$1 requirements=$2 what=$3 stamp
+  stamp=$(stamp_of "$requirements")
+  if [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    say "installing $what into .tools/$(basename "$dir")"
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$stamp" > "$dir/.stamp"
+  fi
+}
 
-sam_stamp=$(stamp_of "$root/tests/emulators/requirements-infra.txt")
-if [ "$(cat "$sam_venv/.stamp" 2>/dev/null)" != "$sam_stamp" ]; then
-  say "installing cfn-lint and the SAM CLI into .tools/sam"
-  rm -rf "$sam_venv"
-  python3 -m venv "$sam_venv"
-  "$sam_venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/tests/emulators/requirements-infra.txt"
-  echo "$sam_stamp" > "$sam_venv/.stamp"
+python_venv "$venv" "$root/tests/emulators/requirements.txt" "Python tools"
+python_venv "$sam_venv" "$root/tests/emulators/requirements-infra.txt" "cfn-lint and the SAM CLI"
+python_venv "$tools/clients" "$root/tests/emulators/requirements-clients.txt" "producer client libraries"
+
+# Debian's chromium, headless, for the test that opens `hydrator dlq report`'s
+# page (tests/report_page.rs). Root without a terminal in CI: no prompts.
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium (apt-get)"
+  as_root=""
+  [ "$(id -u)" = 0 ] || as_root="sudo"
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  test -x /usr/bin/chromium
 fi

@@ -1,35 +1,25 @@
 //! `hydrator redrive` when Kinesis rejects part of a `PutRecords` call:
-//! only the rejected entries are sent again, and the report says what was
-//! written and what was not. Faults are injected by a proxy in front of
-//! kinesis-mock, which does the writing.
+//! only the rejected entries are sent again, each partition key's records
+//! land in their order, and the report says what was written and what was
+//! not. Faults are injected by a proxy in front of kinesis-mock, which does
+//! the writing.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hydrator_tests::cli::{hydrator, CliRun};
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint};
 use hydrator_tests::fault_proxy::{Action, FaultProxy};
+use hydrator_tests::redrive::{
+    check_once_and_count_out_of_order, flaky_put_records, read_all, save_event, temp_dir, Sent,
+};
 use hydrator_tests::stream::{TestStream, Written};
 use serde_json::{json, Value};
 
 /// A saved `{"Records": [...]}` event holding `records`.
 fn saved_event(stream: &TestStream, records: &[Written]) -> std::path::PathBuf {
-    let records: Vec<Value> = records
-        .iter()
-        .map(|r| {
-            json!({
-                "eventSource": "aws:kinesis",
-                "eventSourceARN": stream.arn,
-                "kinesis": {
-                    "partitionKey": r.partition_key,
-                    "sequenceNumber": r.sequence_number,
-                    "data": STANDARD.encode(&r.data)
-                }
-            })
-        })
-        .collect();
     let path =
         std::env::temp_dir().join(format!("hydrator-redrive-{}.event.json", fastrand::u64(..)));
-    std::fs::write(&path, json!({ "Records": records }).to_string()).unwrap();
+    save_event(&path, &stream.arn, records);
     path
 }
 
@@ -104,7 +94,8 @@ async fn rejected_entries_alone_are_sent_again_until_written() {
         .collect();
     assert_eq!(attempts, [1, 2, 1, 2, 1]);
 
-    // Every record is on the stream once: the three first, then the two retried.
+    // Every record is on the stream once: the three first, then the two
+    // retried (each has a partition key of its own, so none waited).
     let back = records_after(&stream, &original[4].sequence_number).await;
     let expected: Vec<(String, Vec<u8>)> = [0, 2, 4, 1, 3]
         .iter()
@@ -295,4 +286,108 @@ async fn a_report_of_records_not_written_does_not_quote_them() {
             "{shown}"
         );
     }
+}
+
+/// Records of `files` saved events, `per_file` each, over `keys` partition
+/// keys; each record's data is unique, and half of them are not UTF-8.
+fn keyed_records(files: usize, per_file: usize, keys: usize) -> Vec<Vec<Written>> {
+    let mut rng = fastrand::Rng::with_seed(18);
+    (0..files)
+        .map(|file| {
+            (0..per_file)
+                .map(|i| {
+                    let mut data = format!("{{\"file\":{file},\"record\":{i}}}").into_bytes();
+                    if i % 2 == 1 {
+                        data.extend([0xFF, 0x00, rng.u8(..)]);
+                    }
+                    Written {
+                        shard_id: "shardId-000000000000".into(),
+                        // Only named in reports: any decimal string will do.
+                        sequence_number: format!("4968{file:04}{i:08}"),
+                        partition_key: format!("customer-{}", rng.usize(..keys)),
+                        data,
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// One redrive of `dir` into a new two-shard stream through a proxy that
+/// rejects about 30% of the entries twice each: the report, the records
+/// that landed, and how long the command took.
+async fn flaky_redrive(dir: &std::path::Path, extra: &[&str]) -> (Value, Vec<Written>, f64) {
+    let target = TestStream::create(&kinesis_client(), "redrive-order", 2).await;
+    let (rule, rejected) = flaky_put_records(30, 2);
+    let proxy = FaultProxy::start(&kinesis_endpoint(), rule).await;
+    let started = std::time::Instant::now();
+    let (run, sent) = redrive(&proxy, &["--output", "json"], dir, &target.arn, extra).await;
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let report = run.report();
+    assert_eq!(
+        report["calls"].as_u64(),
+        Some(sent.len() as u64),
+        "the report counts the calls made"
+    );
+    assert!(*rejected.lock().unwrap() > 0, "the proxy rejected nothing");
+    (report, read_all(&target).await, seconds)
+}
+
+#[tokio::test]
+async fn records_that_share_a_partition_key_land_in_their_order_under_partial_failures() {
+    // Three saved failures, 400 records each, over 40 customers.
+    let files = keyed_records(3, 400, 40);
+    let dir = temp_dir("redrive-order");
+    for (i, records) in files.iter().enumerate() {
+        save_event(
+            &dir.join(format!("failure-{i}.event.json")),
+            "arn:aws:kinesis:us-east-1:000000000000:stream/orders",
+            records,
+        );
+    }
+    let sent: Vec<Sent> = files
+        .iter()
+        .flatten()
+        .map(|w| (w.partition_key.clone(), w.data.clone()))
+        .collect();
+
+    let (ordered, landed, ordered_seconds) = flaky_redrive(&dir, &[]).await;
+    assert_eq!(ordered["written"], 1200);
+    assert_eq!(ordered["orderedByPartitionKey"], true);
+    let late = check_once_and_count_out_of_order(&sent, &landed);
+    assert_eq!(
+        late, 0,
+        "records landed after a later record of their partition key"
+    );
+
+    // The same faults with the order not kept: every record still lands
+    // once, but retried ones land after later records of their key.
+    let (unordered, landed, unordered_seconds) = flaky_redrive(&dir, &["--unordered"]).await;
+    assert_eq!(unordered["written"], 1200);
+    let unordered_late = check_once_and_count_out_of_order(&sent, &landed);
+    assert!(
+        unordered_late > 0,
+        "the faults did not reorder anything: the check above proves nothing"
+    );
+
+    let retried = |report: &Value| {
+        report["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["attempts"].as_u64() > Some(1))
+            .count()
+    };
+    println!(
+        "1200 records, 40 partition keys, ~30% of entries rejected twice each:\n  \
+         ordered:   {} calls, {:.2} s, {} records retried, 0 out of order\n  \
+         unordered: {} calls, {:.2} s, {} records retried, {unordered_late} out of order",
+        ordered["calls"],
+        ordered_seconds,
+        retried(&ordered),
+        unordered["calls"],
+        unordered_seconds,
+        retried(&unordered),
+    );
 }

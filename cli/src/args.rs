@@ -83,11 +83,46 @@ pub enum Command {
     /// exponential backoff and full jitter. At the end it prints what was written and
     /// what was not, and exits with 2 if anything was not.
     ///
-    /// Retried records land after the records that were written at the first try;
-    /// --explicit-hash-key puts every record on the shard that owns that hash key.
+    /// Order: the records of each partition key land in the order they were saved
+    /// (files in name order, records in file order). A call carries at most one record
+    /// of a key, and the next record of that key is sent only once the service has
+    /// written it; a record given up on holds back the later records of its key (they
+    /// are reported, not sent). This costs at least one call per record of the busiest
+    /// key; --unordered sends 500 records a call and resends rejected ones after the
+    /// rest, so they may land after later records of their key.
+    ///
+    /// Exactly once: a rejected entry was not written and is sent again; a whole call
+    /// that times out or drops may have been written and is sent again too, so its
+    /// records may land twice. A run that stops midway has written some records and
+    /// not others: running it again writes them all again.
+    ///
+    /// KPL aggregated records are written as they are (consumers de-aggregate them);
+    /// --deaggregate writes each user record on its own, with its own partition key and
+    /// explicit hash key, in the same order per partition key. --explicit-hash-key puts
+    /// every record on the shard that owns that hash key.
     ///
     /// Example: hydrator redrive failures/ --to-stream arn:aws:kinesis:eu-west-1:123456789012:stream/orders
     Redrive(RedriveArgs),
+    /// Show one saved document or event record by record, KPL aggregates taken apart.
+    ///
+    /// For each record: its sequence number and partition key, and its data as pretty
+    /// JSON, text or hex, whichever it is. A KPL aggregated record (magic F3 89 9A C2, a
+    /// protobuf AggregatedRecord, an MD5 digest) is shown as its user records, each with
+    /// its partition key, explicit hash key and data, so the one a consumer failed on
+    /// can be found; one that starts with the magic but fails the check is shown as raw
+    /// data and says why. The file is not changed; --output json prints the same.
+    ///
+    /// Example: hydrator show failures/orders.shardId-000000000000.4968.json
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A saved document (`dlq drain`, `hydrate --out`) or event.
+    pub file: PathBuf,
+    /// Show at most this many bytes of each record's data.
+    #[arg(long, default_value_t = crate::show::DEFAULT_MAX_BYTES)]
+    pub max_bytes: usize,
 }
 
 #[derive(Debug, Args)]
@@ -100,6 +135,9 @@ pub struct HydrateArgs {
     /// The failing consumer's execution role, for each record's invokeIdentityArn.
     #[arg(long, value_name = "ARN", env = "INVOKE_IDENTITY_ARN")]
     pub invoke_identity_arn: Option<String>,
+    /// Also show every record, KPL aggregates taken apart, as `hydrator show` does.
+    #[arg(long)]
+    pub records: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,10 +146,12 @@ pub enum DlqCommand {
     ///
     /// Receives every message (long polling), puts the parts of each failure
     /// together, prints stream, shard, range, records, status and age, and then
-    /// makes the messages visible again at once.
+    /// makes the messages visible again at once. A failure holding KPL aggregated
+    /// records gets a line saying how many user records they hold; --records shows
+    /// every record, aggregates taken apart, as `hydrator show` does.
     ///
     /// Example: hydrator dlq list --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/hydrator-dlq
-    List(QueueArgs),
+    List(ListArgs),
     /// Save every failure in the queue as files, then delete them if asked.
     ///
     /// For each failure, writes NAME.json (the whole document, parts put back
@@ -124,6 +164,68 @@ pub enum DlqCommand {
     ///
     /// Example: hydrator dlq drain --queue-url $DLQ --to failures/ --delete
     Drain(DrainArgs),
+    /// Count what the queue (or a drained folder) holds: by stream, shard, status
+    /// and missing reason, the oldest and newest failure, sizes, and failures over
+    /// time as a chart; changes nothing.
+    ///
+    /// Reads the queue as `dlq list` does and makes the messages visible again at
+    /// once; with --from, reads the documents `dlq drain` saved instead.
+    ///
+    /// Example: hydrator dlq stats --queue-url $DLQ
+    /// Example: hydrator dlq stats --from failures/
+    Stats(SourceArgs),
+    /// Write one self-contained HTML page of the queue (or a drained folder) for an
+    /// incident review: a timeline of failures per shard, every document with its
+    /// status and gaps, and each record viewable as JSON, text or hex.
+    ///
+    /// The page needs no network to open; every value from the documents is
+    /// escaped, so a record cannot run script in it. Changes nothing in the queue.
+    ///
+    /// Example: hydrator dlq report --from failures/ --out incident.html
+    Report(ReportArgs),
+}
+
+/// Where `dlq stats` and `dlq report` read documents: the queue, or a folder.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// A folder `dlq drain` saved into; read instead of the queue.
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// The dead-letter queue (unless --from is given).
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "DLQ_QUEUE_URL",
+        required_unless_present = "from"
+    )]
+    pub queue_url: Option<String>,
+    #[command(flatten)]
+    pub receive: ReceiveArgs,
+}
+
+impl SourceArgs {
+    /// The queue to read, when no folder is given.
+    pub fn queue(&self) -> Option<QueueArgs> {
+        if self.from.is_some() {
+            return None;
+        }
+        Some(QueueArgs {
+            queue_url: self.queue_url.clone()?,
+            receive: self.receive,
+        })
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The HTML file to write.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Records shown per document (the rest are counted, not shown).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub max_records: u32,
 }
 
 #[derive(Debug, Args)]
@@ -131,15 +233,31 @@ pub struct QueueArgs {
     /// The dead-letter queue.
     #[arg(long, value_name = "URL", env = "DLQ_QUEUE_URL")]
     pub queue_url: String,
+    #[command(flatten)]
+    pub receive: ReceiveArgs,
+}
+
+/// How the queue is read.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ReceiveArgs {
     /// How long each receive waits for messages; the first empty receive ends the read.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(i32).range(0..=20))]
     pub wait_seconds: i32,
     /// How long received messages stay hidden from other consumers while this runs.
     #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(i32).range(1..=43_200))]
     pub visibility_timeout: i32,
-    /// Stop after this many messages.
+    /// Stop after this many messages (or, with --from, files).
     #[arg(long)]
     pub max_messages: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub queue: QueueArgs,
+    /// Also show every record, KPL aggregates taken apart, as `hydrator show` does.
+    #[arg(long)]
+    pub records: bool,
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +270,13 @@ pub struct DrainArgs {
     /// Delete each message once its failure is saved.
     #[arg(long)]
     pub delete: bool,
+    /// With --delete, also delete the S3 object of each deleted message whose
+    /// body was offloaded (OFFLOAD_BUCKET).
+    #[arg(long, requires = "delete")]
+    pub delete_offloaded: bool,
+    /// Also show every record, KPL aggregates taken apart, as `hydrator show` does.
+    #[arg(long)]
+    pub records: bool,
 }
 
 #[derive(Debug, Args)]
@@ -176,9 +301,15 @@ pub struct RedriveArgs {
     /// Send every record with this hash key, so all land on one shard in order.
     #[arg(long, value_name = "DECIMAL")]
     pub explicit_hash_key: Option<String>,
-    /// Calls for one batch, the first included, before its remaining records count as not written.
+    /// Calls that may carry one record, the first included, before it counts as not written.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
+    /// Write each user record of a KPL aggregated record as a record of its own.
+    #[arg(long)]
+    pub deaggregate: bool,
+    /// Do not keep each partition key's order: fewer calls when many records share a key.
+    #[arg(long)]
+    pub unordered: bool,
 }
 
 #[cfg(test)]
@@ -198,8 +329,11 @@ mod tests {
             &["hydrate"][..],
             &["dlq", "list"],
             &["dlq", "drain"],
+            &["dlq", "stats"],
+            &["dlq", "report"],
             &["replay"],
             &["redrive"],
+            &["show"],
         ] {
             let mut command = &mut cli;
             for name in path {

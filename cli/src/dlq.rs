@@ -13,7 +13,7 @@
 //! cannot be written is reported with its failure, which stays in the queue;
 //! the drain goes on with the rest and ends with exit status 2.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -21,11 +21,12 @@ use anyhow::Context;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
 };
+use hydrate::{ObjectReader, S3Pointer};
 use serde_json::Value;
 
-use crate::args::{DrainArgs, Format, QueueArgs};
+use crate::args::{DrainArgs, Format, ListArgs, QueueArgs};
 use crate::assemble::{assemble, Assembled, Message};
-use crate::drain_report::{report_of, show, Report};
+use crate::drain_report::{report_of, Report};
 use crate::file_names::Names;
 use crate::report::{self, FailureSummary};
 use crate::Outcome;
@@ -33,31 +34,59 @@ use crate::Outcome;
 /// SQS's most messages a receive, delete or visibility change.
 const SQS_BATCH: usize = 10;
 
+/// What the dead-letter queue is read with: SQS, and S3 for the bodies
+/// delivery offloaded ([`crate::offloaded`]).
+pub struct DlqClients {
+    pub sqs: aws_sdk_sqs::Client,
+    pub objects: ObjectReader,
+}
+
+impl DlqClients {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        Self {
+            sqs: aws_sdk_sqs::Client::new(sdk),
+            objects: ObjectReader::new(sdk),
+        }
+    }
+}
+
 /// Shows what the queue holds and leaves it as it was.
 pub async fn list(
-    sqs: &aws_sdk_sqs::Client,
-    args: &QueueArgs,
+    clients: &DlqClients,
+    args: &ListArgs,
     format: Format,
 ) -> anyhow::Result<Outcome> {
-    let messages = receive_all(sqs, args, format).await?;
+    let (count, assembled) = look(clients, &args.queue, format).await?;
+    let report = report_of(count, &assembled, SystemTime::now());
+    crate::show::dlq_report(&report, &assembled, format, args.records)?;
+    Ok(Outcome::Done)
+}
+
+/// Everything in the queue, put together in stream order, and the queue left
+/// as it was: the messages received, and the failures they make.
+pub(crate) async fn look(
+    clients: &DlqClients,
+    args: &QueueArgs,
+    format: Format,
+) -> anyhow::Result<(usize, Assembled)> {
+    let (messages, _) = receive_all(clients, args, format).await?;
     let count = messages.len();
     let mut assembled = assemble(messages.clone());
     in_stream_order(&mut assembled);
-    release(sqs, &args.queue_url, &messages).await;
-    let report = report_of(count, &assembled, SystemTime::now());
-    show(&report, format)?;
-    Ok(Outcome::Done)
+    release(&clients.sqs, &args.queue_url, &messages).await;
+    Ok((count, assembled))
 }
 
 /// Saves every failure under `args.to`, then deletes what was saved if asked.
 pub async fn drain(
-    sqs: &aws_sdk_sqs::Client,
+    clients: &DlqClients,
     args: &DrainArgs,
     format: Format,
 ) -> anyhow::Result<Outcome> {
+    let sqs = &clients.sqs;
     std::fs::create_dir_all(&args.to)
         .with_context(|| format!("cannot create {}", args.to.display()))?;
-    let messages = receive_all(sqs, &args.queue, format).await?;
+    let (messages, offloaded) = receive_all(clients, &args.queue, format).await?;
     let count = messages.len();
     let mut assembled = assemble(messages);
     in_stream_order(&mut assembled);
@@ -100,6 +129,11 @@ pub async fn drain(
                     .iter()
                     .all(|m| !failed.contains(&m.message_id));
         }
+        if args.delete_offloaded {
+            let deleted = saved.iter().filter(|m| !failed.contains(&m.message_id));
+            let pointers = deleted.filter_map(|m| offloaded.get(&m.message_id));
+            report.objects_not_deleted = crate::offloaded::delete(&clients.objects, pointers).await;
+        }
         report.not_deleted = failed.into_iter().collect();
         report.not_deleted.sort();
     } else {
@@ -107,11 +141,12 @@ pub async fn drain(
     }
     release(sqs, &args.queue.queue_url, &keep).await;
 
-    show(&report, format)?;
+    crate::show::dlq_report(&report, &assembled, format, args.records)?;
     let done = report.failures.iter().all(|f| f.error.is_none())
         && report.incomplete.is_empty()
         && report.unrecognized.is_empty()
-        && report.not_deleted.is_empty();
+        && report.not_deleted.is_empty()
+        && report.objects_not_deleted == 0;
     Ok(if done {
         Outcome::Done
     } else {
@@ -119,16 +154,18 @@ pub async fn drain(
     })
 }
 
-/// Receives until a receive comes back empty (or `max_messages`).
+/// Receives until a receive comes back empty (or `max_messages`), with each
+/// offloaded body put back; gives the pointers followed, by message id.
 async fn receive_all(
-    sqs: &aws_sdk_sqs::Client,
+    clients: &DlqClients,
     args: &QueueArgs,
     format: Format,
-) -> anyhow::Result<Vec<Message>> {
+) -> anyhow::Result<(Vec<Message>, HashMap<String, S3Pointer>)> {
+    let sqs = &clients.sqs;
     let progress = report::spinner(format, "receiving");
     let mut messages = Vec::new();
     loop {
-        let wanted = args.max_messages.map_or(SQS_BATCH, |max| {
+        let wanted = args.receive.max_messages.map_or(SQS_BATCH, |max| {
             max.saturating_sub(messages.len()).min(SQS_BATCH)
         });
         if wanted == 0 {
@@ -138,8 +175,8 @@ async fn receive_all(
             .receive_message()
             .queue_url(&args.queue_url)
             .max_number_of_messages(wanted as i32)
-            .wait_time_seconds(args.wait_seconds)
-            .visibility_timeout(args.visibility_timeout)
+            .wait_time_seconds(args.receive.wait_seconds)
+            .visibility_timeout(args.receive.visibility_timeout)
             .send()
             .await
             .with_context(|| format!("cannot receive from {}", args.queue_url))?;
@@ -157,7 +194,8 @@ async fn receive_all(
         progress.set_position(messages.len() as u64);
     }
     progress.finish_and_clear();
-    Ok(messages)
+    let offloaded = crate::offloaded::follow(&clients.objects, &mut messages).await;
+    Ok((messages, offloaded))
 }
 
 /// Deletes `messages`; returns the ids of those that were not deleted.
@@ -228,7 +266,7 @@ async fn release(sqs: &aws_sdk_sqs::Client, queue_url: &str, messages: &[Message
 
 /// Stream, shard, then range order (sequence numbers are decimal strings
 /// compared by length first), so reports are stable from run to run.
-fn in_stream_order(assembled: &mut Assembled) {
+pub(crate) fn in_stream_order(assembled: &mut Assembled) {
     let now = SystemTime::now();
     assembled.failures.sort_by_cached_key(|f| {
         let s = FailureSummary::of(&f.document, now);

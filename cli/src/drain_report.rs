@@ -19,6 +19,13 @@ pub(crate) struct Report {
     pub(crate) incomplete: Vec<IncompleteReport>,
     pub(crate) unrecognized: Vec<UnrecognizedReport>,
     pub(crate) not_deleted: Vec<String>,
+    /// Offloaded bodies of deleted messages that could not be deleted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) objects_not_deleted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Serialize)]
@@ -92,6 +99,7 @@ pub(crate) fn report_of(messages: usize, assembled: &Assembled, now: SystemTime)
             })
             .collect(),
         not_deleted: Vec::new(),
+        objects_not_deleted: 0,
     }
 }
 
@@ -171,6 +179,10 @@ pub(crate) fn show(report: &Report, format: Format) -> anyhow::Result<()> {
     }
     for id in &report.not_deleted {
         println!("not deleted: message {id} (it reappears after its visibility timeout)");
+    }
+    if report.objects_not_deleted > 0 {
+        let count = report.objects_not_deleted;
+        println!("not deleted: {count} offloaded bodies, left in the offload bucket");
     }
     Ok(())
 }

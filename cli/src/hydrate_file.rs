@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::args::{Format, HydrateArgs};
 use crate::report::{self, FailureSummary, SUMMARY_HEADERS};
+use crate::show;
 use crate::Outcome;
 
 #[derive(Debug, Serialize)]
@@ -18,6 +19,8 @@ use crate::Outcome;
 struct Report {
     documents: Vec<Value>,
     errors: Vec<String>,
+    /// Each document's KPL aggregates, and with `--records` its records.
+    contents: Vec<Value>,
 }
 
 pub async fn run(
@@ -46,6 +49,7 @@ pub async fn run(
     let mut report = Report {
         documents: Vec::new(),
         errors: Vec::new(),
+        contents: Vec::new(),
     };
     match invocation {
         Invocation::Whole(_) => match hydrator.handle(&payload).await {
@@ -90,7 +94,10 @@ pub async fn run(
         None if format == Format::Human => println!("{text}"),
         None => {}
     }
+    let documents: Vec<&Value> = report.documents.iter().collect();
+    let contents = show::contents_json(&documents, args.records, show::DEFAULT_MAX_BYTES);
     if format == Format::Json {
+        report.contents = contents;
         report::print_json(&report)?;
     } else {
         let now = SystemTime::now();
@@ -100,6 +107,17 @@ pub async fn run(
             .map(|d| FailureSummary::of(d, now).cells())
             .collect();
         eprint!("{}", report::table(&SUMMARY_HEADERS, &rows));
+        let named: Vec<(String, &Value)> = rows
+            .iter()
+            .map(|r| r[..3].join(" "))
+            .zip(documents)
+            .collect();
+        show::print_contents(
+            &mut std::io::stderr().lock(),
+            &named,
+            args.records,
+            show::DEFAULT_MAX_BYTES,
+        );
         for error in &report.errors {
             eprintln!("not hydrated: {error}");
         }

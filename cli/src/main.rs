@@ -5,7 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hydrator_cli::args::{Cli, Command, DlqCommand};
-use hydrator_cli::{dlq, hydrate_file, redrive, replay, sdk_config, Outcome};
+use hydrator_cli::{
+    dlq, html_report, hydrate_file, redrive, replay, sdk_config, show, stats, Outcome,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -15,15 +17,18 @@ async fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Hydrate(args) => hydrate_file::run(sdk, args, format).await,
         Command::Dlq(DlqCommand::List(args)) => {
-            dlq::list(&aws_sdk_sqs::Client::new(&sdk), args, format).await
+            dlq::list(&dlq::DlqClients::new(&sdk), args, format).await
         }
         Command::Dlq(DlqCommand::Drain(args)) => {
-            dlq::drain(&aws_sdk_sqs::Client::new(&sdk), args, format).await
+            dlq::drain(&dlq::DlqClients::new(&sdk), args, format).await
         }
+        Command::Dlq(DlqCommand::Stats(args)) => stats::run(&sdk, args, format).await,
+        Command::Dlq(DlqCommand::Report(args)) => html_report::run(&sdk, args, format).await,
         Command::Replay(args) => replay::run(sdk, args, format).await,
         Command::Redrive(args) => {
             redrive::run(sdk, args, format, hydrate::Backoff::default()).await
         }
+        Command::Show(args) => show::run(args, format),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

@@ -1,8 +1,14 @@
-//! Where `redrive --to-stream` writes: a stream ARN, written by ARN in its
-//! own account and region, or a bare name in the caller's.
+//! Where `redrive --to-stream` writes, and how: a stream ARN, written by
+//! ARN in its own account and region, or a bare name in the caller's; one
+//! `PutRecords` call, its answer read entry by entry, the service's messages
+//! stripped of the values they quote.
 
+use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use hydrate::{BatchApi, CallFailure, EntryAnswer};
 use hydrate::{StreamArn, StreamKind};
+
+use crate::redrive::{Entry, MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL};
 
 /// Where `--to-stream` points.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,4 +76,87 @@ pub(crate) fn put_records(
         Target::Arn { arn } => call.stream_arn(arn.as_str()),
         Target::Name(name) => call.stream_name(name),
     }
+}
+
+/// `PutRecords` to the target: the answer is positional, one result a
+/// record sent, each with a shard and sequence number or an error code.
+pub(crate) struct PutRecords<'a> {
+    pub(crate) client: &'a aws_sdk_kinesis::Client,
+    pub(crate) target: &'a Target,
+    /// `--explicit-hash-key`: over each record's own.
+    pub(crate) explicit_hash_key: Option<&'a str>,
+}
+
+impl BatchApi for PutRecords<'_> {
+    type Entry = Entry;
+    /// The shard and the new sequence number.
+    type Receipt = (Option<String>, String);
+    const MAX_ENTRIES: usize = MAX_RECORDS_PER_CALL;
+    const MAX_BYTES: usize = MAX_BYTES_PER_CALL;
+
+    fn size(entry: &Entry) -> usize {
+        entry.size()
+    }
+
+    async fn call(
+        &self,
+        entries: &[&Entry],
+    ) -> Result<Vec<EntryAnswer<Self::Receipt>>, CallFailure> {
+        let records: Vec<PutRecordsRequestEntry> = entries
+            .iter()
+            .filter_map(|entry| {
+                let hash_key = self
+                    .explicit_hash_key
+                    .or(entry.explicit_hash_key.as_deref());
+                PutRecordsRequestEntry::builder()
+                    .data(Blob::new(entry.data.clone()))
+                    .partition_key(&entry.partition_key)
+                    .set_explicit_hash_key(hash_key.map(str::to_owned))
+                    .build()
+                    .ok()
+            })
+            .collect();
+        let output = put_records(self.client, self.target, records)
+            .send()
+            .await
+            .map_err(|e| {
+                let failure = CallFailure::of(&e);
+                CallFailure {
+                    message: redacted(&failure.message),
+                    ..failure
+                }
+            })?;
+        Ok(output
+            .records
+            .into_iter()
+            .map(|record| match (record.sequence_number, record.error_code) {
+                (Some(sequence_number), None) => {
+                    EntryAnswer::Accepted((record.shard_id, sequence_number))
+                }
+                (_, code) => EntryAnswer::Rejected {
+                    code: code.unwrap_or_else(|| "NoSequenceNumber".to_owned()),
+                    message: redacted(record.error_message.as_deref().unwrap_or("")),
+                },
+            })
+            .collect())
+    }
+}
+
+/// A service message without the values it quotes: a validation error
+/// reads `Value 'KEY' at 'records.1.member.partitionKey' failed to satisfy
+/// constraint`, and the report must not carry a partition key.
+pub(crate) fn redacted(message: &str) -> String {
+    const VALUE: &str = "Value '";
+    const AT: &str = "' at '";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find(VALUE) {
+        let after = &rest[start + VALUE.len()..];
+        let Some(end) = after.find(AT) else { break };
+        out.push_str(&rest[..start]);
+        out.push_str("Value (not shown) at '");
+        rest = &after[end + AT.len()..];
+    }
+    out.push_str(rest);
+    out
 }

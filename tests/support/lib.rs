@@ -6,6 +6,7 @@
 pub mod cargo_lambda;
 pub mod check;
 pub mod cli;
+pub mod emf;
 pub mod emulator;
 pub mod failure;
 pub mod fault_proxy;
@@ -13,6 +14,7 @@ pub mod hostile;
 pub mod pipeline;
 pub mod powertools;
 pub mod queue;
+pub mod redrive;
 pub mod runtime_api;
 pub mod stream;
 pub mod table;

@@ -1,5 +1,6 @@
 //! What the hydrator asks of AWS, as small traits: read a shard, send a
-//! batch of messages, put a batch of archive records, fetch an object.
+//! batch of messages, put a batch of archive records, fetch an object, keep
+//! a message body too large for the queue.
 //!
 //! The real clients implement them ([`crate::clients::Clients`]); the
 //! orchestration and delivery tests supply their own, so that everything
@@ -11,12 +12,15 @@
 use aws_sdk_firehose::operation::put_record_batch::PutRecordBatchOutput;
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use std::time::Duration;
+
 use bytes::Bytes;
 
 use crate::batch_send::CallFailure;
 use crate::read::StreamShard;
 
 /// The shards of both kinds of stream, each reached in its own region.
+#[allow(async_fn_in_trait)] // used with concrete types only, so the futures' Send-ness is known
 pub trait Streams {
     type Kinesis<'a>: StreamShard<Record = aws_sdk_kinesis::types::Record>
     where
@@ -38,6 +42,13 @@ pub trait Streams {
         stream_arn: &'a str,
         shard_id: &'a str,
     ) -> Self::DynamoDb<'a>;
+
+    /// A Kinesis stream's retention (`DescribeStreamSummary`), for the
+    /// metrics' retention margin; `None` when it cannot be had. Stand-ins
+    /// need not answer: the margin is then left out.
+    async fn kinesis_retention(&self, _region: &str, _stream_arn: &str) -> Option<Duration> {
+        None
+    }
 }
 
 /// SQS's `SendMessageBatch`, on the function's own queue.
@@ -81,7 +92,20 @@ pub trait ObjectBody {
     async fn next_chunk(&mut self) -> Result<Option<Bytes>, String>;
 }
 
-/// Everything a hydrator needs.
-pub trait AwsApi: Streams + Queue + DeliveryStream + ObjectStore {}
+/// S3's `PutObject`, in the function's own region: a message body too large
+/// for the queue, encrypted with the KMS key given or S3's own keys.
+#[allow(async_fn_in_trait)]
+pub trait ObjectWriter {
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        kms_key_id: Option<&str>,
+    ) -> Result<(), CallFailure>;
+}
 
-impl<T: Streams + Queue + DeliveryStream + ObjectStore> AwsApi for T {}
+/// Everything a hydrator needs.
+pub trait AwsApi: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter {}
+
+impl<T: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter> AwsApi for T {}

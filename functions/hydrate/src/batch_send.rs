@@ -89,6 +89,18 @@ pub struct Sent<R> {
     pub attempts: Vec<u32>,
 }
 
+impl<R> Sent<R> {
+    /// Nothing sent yet, of `entries` entries.
+    pub fn none(entries: usize) -> Self {
+        Self {
+            accepted: (0..entries).map(|_| None).collect(),
+            failures: Vec::new(),
+            calls: 0,
+            attempts: vec![0; entries],
+        }
+    }
+}
+
 /// An entry given up on, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryFailure {
@@ -109,12 +121,7 @@ pub async fn send_all<A: BatchApi>(
     entries: &[A::Entry],
     backoff: Backoff,
 ) -> Sent<A::Receipt> {
-    let mut sent = Sent {
-        accepted: entries.iter().map(|_| None).collect(),
-        failures: Vec::new(),
-        calls: 0,
-        attempts: vec![0; entries.len()],
-    };
+    let mut sent = Sent::none(entries.len());
     for batch in batches(entries, A::MAX_ENTRIES, A::MAX_BYTES, A::size) {
         send_batch(api, entries, batch, backoff, &mut sent).await;
     }

@@ -26,7 +26,7 @@ use aws_smithy_types::byte_stream::ByteStream;
 use aws_types::service_config::ServiceConfigKey;
 use bytes::Bytes;
 
-use crate::aws_api::{DeliveryStream, ObjectBody, ObjectStore, Queue, Streams};
+use crate::aws_api::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue, Streams};
 use crate::batch_send::CallFailure;
 use crate::read::dynamodb::DynamoDbShard;
 use crate::read::kinesis::KinesisShard;
@@ -126,6 +126,19 @@ impl Streams for Clients {
             shard_id,
         }
     }
+
+    async fn kinesis_retention(&self, region: &str, stream_arn: &str) -> Option<Duration> {
+        let summary = self
+            .kinesis(region)
+            .describe_stream_summary()
+            .stream_arn(stream_arn)
+            .send()
+            .await
+            .ok()?
+            .stream_description_summary?;
+        let hours = u64::try_from(summary.retention_period_hours).ok()?;
+        Some(Duration::from_secs(hours * 3600))
+    }
 }
 
 impl Queue for Clients {
@@ -179,6 +192,34 @@ impl ObjectStore for Clients {
             .map_err(|e| crate::aws_error::classify(&e).1)?;
         let declared = fetched.content_length.and_then(|n| u64::try_from(n).ok());
         Ok((declared, fetched.body))
+    }
+}
+
+impl ObjectWriter for Clients {
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        kms_key_id: Option<&str>,
+    ) -> Result<(), CallFailure> {
+        use aws_sdk_s3::types::ServerSideEncryption;
+        // The offload bucket is the function's own, in its region.
+        let region = self.sdk.region().map_or("us-east-1", |r| r.as_ref());
+        let request = self.s3(region).put_object().bucket(bucket).key(key);
+        let request = match kms_key_id {
+            Some(kms_key_id) => request
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(kms_key_id),
+            None => request.server_side_encryption(ServerSideEncryption::Aes256),
+        };
+        request
+            .content_type("application/json")
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| CallFailure::of(&e))
     }
 }
 

@@ -13,7 +13,9 @@
 //! - `hydrator`: ties them together for one invocation, answering with a `response` or an `error`.
 //!
 //! Beside the flow: `fault` (input errors that cannot quote input), `aws_error`
-//! (one classification of AWS errors), `logging` (JSON lines), `raw_payload`
+//! (one classification of AWS errors), `kpl` (KPL aggregated records taken
+//! apart, for the tool), `logging` (JSON lines), `metrics` (one
+//! embedded-metric-format line a document), `raw_payload`
 //! (the payload's bytes, past the runtime's parse). The modules are private;
 //! what the binary, the tool, the tests and the fuzzer use is re-exported
 //! below. `main.rs` only wires it to the runtime.
@@ -22,6 +24,7 @@ mod aws_api;
 mod aws_error;
 mod backoff;
 mod batch_send;
+mod bounded_object;
 mod clients;
 mod deliver;
 mod document;
@@ -30,7 +33,9 @@ mod failure;
 mod failure_object;
 mod fault;
 mod hydrator;
+mod kpl;
 mod logging;
+mod metrics;
 mod raw_payload;
 mod read;
 mod regions;
@@ -41,14 +46,22 @@ mod stream_arn;
 mod trigger;
 
 // What the binary, the tool, the tests and the fuzzer use; the rest stays inside.
+pub use aws_error::ErrorClass;
 pub use backoff::Backoff;
 pub use batch_send::{batches, send_all, BatchApi, CallFailure, EntryAnswer, EntryFailure, Sent};
+pub use bounded_object::{ObjectError, ObjectReader};
+pub use deliver::{Offload, S3Pointer};
 pub use document::{join, Document, JoinError};
 pub use error::HydrateError;
 pub use failure::{OnFailureRecord, RecordError};
 pub use failure_object::FailureObject;
 pub use hydrator::Hydrator;
+pub use kpl::{deaggregate, Kpl, KplError, UserRecord, MAGIC as KPL_MAGIC};
 pub use logging::init as init_logging;
+pub use metrics::{
+    line_for as metrics_line, names as metric_names, Counts as MetricCounts,
+    Dimension as MetricDimension, MetricsSettings,
+};
 pub use raw_payload::{RawPayload, RawPayloadLayer};
 pub use read::ReadLimits;
 pub use response::Response;

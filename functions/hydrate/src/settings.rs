@@ -1,6 +1,8 @@
 //! Settings read once from the environment at start.
 
 use crate::backoff::Backoff;
+use crate::deliver::Offload;
+use crate::metrics::MetricsSettings;
 use crate::read::ReadLimits;
 
 /// SQS's message size limit unless the operator says the queue's is lower.
@@ -30,6 +32,10 @@ pub struct Settings {
     pub delivery_backoff: Backoff,
     /// The largest S3 on-failure object read; a larger one is refused unread.
     pub s3_object_max_bytes: usize,
+    /// Where a message body too large for the queue goes, if anywhere.
+    pub offload: Option<Offload>,
+    /// The embedded-metric-format line written for each document.
+    pub metrics: MetricsSettings,
 }
 
 /// An S3 on-failure object holds the record and the invocation payload
@@ -48,6 +54,13 @@ impl Default for Settings {
             response_max_bytes: DEFAULT_MAX_MESSAGE_BYTES,
             delivery_backoff: Backoff::default(),
             s3_object_max_bytes: DEFAULT_S3_OBJECT_MAX_BYTES,
+            offload: None,
+            // Off unless read from the environment: the tool and the tests
+            // drive the library, and their standard output is not a log.
+            metrics: MetricsSettings {
+                enabled: false,
+                ..MetricsSettings::default()
+            },
         }
     }
 }
@@ -56,7 +69,9 @@ impl Settings {
     /// `INVOKE_IDENTITY_ARN`, `MAX_EMPTY_PAGES`, `MAX_GET_RECORDS_CALLS`,
     /// `READ_MAX_BYTES`, `DLQ_QUEUE_URL`, `DLQ_MAX_MESSAGE_BYTES`,
     /// `MAX_CONCURRENT_HYDRATIONS`, `ARCHIVE_FIREHOSE_STREAM`,
-    /// `RESPONSE_MAX_BYTES`, `S3_OBJECT_MAX_BYTES`;
+    /// `RESPONSE_MAX_BYTES`, `S3_OBJECT_MAX_BYTES`, `OFFLOAD_BUCKET`,
+    /// `OFFLOAD_PREFIX`, `OFFLOAD_KMS_KEY_ID`, and the `METRICS_*`
+    /// variables ([`MetricsSettings::from_env`]);
     /// a malformed number is a start-up error rather than a silent default.
     pub fn from_env() -> Result<Self, String> {
         let defaults = Settings::default();
@@ -75,6 +90,12 @@ impl Settings {
             response_max_bytes: number("RESPONSE_MAX_BYTES", defaults.response_max_bytes)?,
             delivery_backoff: defaults.delivery_backoff,
             s3_object_max_bytes: number("S3_OBJECT_MAX_BYTES", defaults.s3_object_max_bytes)?,
+            offload: text("OFFLOAD_BUCKET").map(|bucket| Offload {
+                bucket,
+                prefix: text("OFFLOAD_PREFIX").unwrap_or_else(|| Offload::DEFAULT_PREFIX.into()),
+                kms_key_id: text("OFFLOAD_KMS_KEY_ID"),
+            }),
+            metrics: MetricsSettings::from_env()?,
         })
     }
 }

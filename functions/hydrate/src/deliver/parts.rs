@@ -6,7 +6,8 @@
 //! `part` block that says where it belongs. Concatenating the `Records` of
 //! parts 1..=count gives the document's records. A record that cannot fit a
 //! message even alone is left out and named in `missing` as `too_large`, in
-//! every part, so nothing disappears silently.
+//! every part, so nothing disappears silently; or, when delivery can keep an
+//! oversized body elsewhere ([`super::offload`]), it is a part of its own.
 
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -85,8 +86,28 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Splits `document` into parts of at most `limit` bytes each.
+/// What becomes of a record too large for a part even alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Oversized {
+    /// Left out, and named in `missing` as `too_large`.
+    LeaveOut,
+    /// Carried alone in a part over the limit, for delivery to keep elsewhere.
+    OwnPart,
+}
+
+/// Splits `document` into parts of at most `limit` bytes each, leaving out
+/// a record that cannot fit even alone.
 pub fn split(document: &HydratedDocument, limit: usize) -> Result<Parts, SplitError> {
+    split_with(document, limit, Oversized::LeaveOut)
+}
+
+/// Splits `document` into parts of at most `limit` bytes each, but for the
+/// parts `oversized` makes of records that cannot fit even alone.
+pub fn split_with(
+    document: &HydratedDocument,
+    limit: usize,
+    oversized: Oversized,
+) -> Result<Parts, SplitError> {
     let records = document.records.to_raw()?;
     let group_id = group_id(&document.batch);
     // Part numbers are written with no more digits than this placeholder, so
@@ -114,8 +135,9 @@ pub fn split(document: &HydratedDocument, limit: usize) -> Result<Parts, SplitEr
     let mut kept: Vec<&RawRecord> = records.iter().collect();
     let mut room = limit.saturating_sub(envelope(&hydration)?);
     loop {
-        let (fits, too_large): (Vec<&RawRecord>, Vec<&RawRecord>) =
-            kept.iter().partition(|r| r.json.get().len() <= room);
+        let (fits, too_large): (Vec<&RawRecord>, Vec<&RawRecord>) = kept
+            .iter()
+            .partition(|r| oversized == Oversized::OwnPart || r.json.get().len() <= room);
         if too_large.is_empty() {
             break;
         }
@@ -151,7 +173,7 @@ pub fn split(document: &HydratedDocument, limit: usize) -> Result<Parts, SplitEr
             part: &info,
             records: &json,
         })?;
-        debug_assert!(body.len() <= limit);
+        debug_assert!(body.len() <= limit || (oversized == Oversized::OwnPart && run.len() == 1));
         parts.push(Part {
             info,
             body,
@@ -161,8 +183,9 @@ pub fn split(document: &HydratedDocument, limit: usize) -> Result<Parts, SplitEr
     Ok(Parts { parts, hydration })
 }
 
-/// Consecutive runs of records whose JSON, comma-separated, fits `room`.
-/// Always at least one run, so a document without records is one part.
+/// Consecutive runs of records whose JSON, comma-separated, fits `room`; a
+/// record larger than `room` is a run of its own. Always at least one run,
+/// so a document without records is one part.
 fn pack<'a>(records: &[&'a RawRecord], room: usize) -> Vec<Vec<&'a RawRecord>> {
     let mut runs: Vec<Vec<&RawRecord>> = vec![Vec::new()];
     let mut used = 0;
@@ -170,7 +193,7 @@ fn pack<'a>(records: &[&'a RawRecord], room: usize) -> Vec<Vec<&'a RawRecord>> {
         let len = record.json.get().len();
         let current = runs.last_mut().expect("runs starts with one run");
         let needed = if current.is_empty() { len } else { len + 1 };
-        if used + needed <= room {
+        if current.is_empty() || used + needed <= room {
             current.push(record);
             used += needed;
         } else {

@@ -8,12 +8,16 @@
 //! message group and each part has a deduplication id derived from the
 //! failure, so a retried invocation does not deliver the same part twice
 //! within the deduplication window.
+//!
+//! With an offload bucket, a part holding one record too large for a message
+//! goes to S3 and the message carries a pointer to it ([`super::offload`]).
 
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use sha2::{Digest, Sha256};
 
-use super::parts::{self, hex, Part, PartInfo, SplitError};
-use crate::aws_api::Queue;
+use super::offload::{Offload, S3Pointer, SIZE_ATTRIBUTE};
+use super::parts::{self, hex, Oversized, Part, PartInfo, SplitError};
+use crate::aws_api::{ObjectWriter, Queue};
 use crate::backoff::Backoff;
 use crate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
 use crate::document::{HydratedDocument, Hydration, Status};
@@ -29,6 +33,8 @@ pub enum DeliveryError {
         attempts: u32,
         last_error: String,
     },
+    #[error("part {part} could not be kept in the offload bucket: {error}")]
+    Offload { part: u32, error: String },
 }
 
 impl DeliveryError {
@@ -37,6 +43,7 @@ impl DeliveryError {
             DeliveryError::Split(SplitError::EnvelopeTooLarge { .. }) => "TooLarge",
             DeliveryError::Split(SplitError::Serialize(_)) => "Serialize",
             DeliveryError::Send { .. } => "Send",
+            DeliveryError::Offload { .. } => "Offload",
         }
     }
 }
@@ -51,14 +58,19 @@ pub struct Sent {
     pub hydration: Hydration,
     /// `SendMessageBatch` calls made, retries included.
     pub calls: u32,
+    /// Entries sent again after the queue refused them.
+    pub retries: u32,
 }
 
 /// Sends documents to one queue.
-pub struct DlqWriter<'a, Q> {
-    pub queue: &'a Q,
+pub struct DlqWriter<'a, A> {
+    pub aws: &'a A,
     pub queue_url: &'a str,
     pub max_message_bytes: usize,
     pub backoff: Backoff,
+    /// Where a part too large for a message goes; without it, a record too
+    /// large for a message is left out and named `too_large`.
+    pub offload: Option<&'a Offload>,
 }
 
 /// One message to send: a part and its attributes.
@@ -66,13 +78,18 @@ struct Entry {
     id: String,
     part: Part,
     attributes: Vec<(&'static str, String)>,
+    /// The size of the body kept in S3, when `part.body` is a pointer to it.
+    offloaded: Option<usize>,
 }
 
 impl Entry {
     /// What SQS counts against the message and batch limits: the body and
     /// each attribute's name, type and value.
     fn size(&self) -> usize {
-        self.part.body.len() + attributes_size(&self.attributes)
+        let offloaded = self.offloaded.map_or(0, |size| {
+            SIZE_ATTRIBUTE.len() + "Number".len() + size.to_string().len()
+        });
+        self.part.body.len() + attributes_size(&self.attributes) + offloaded
     }
 }
 
@@ -83,7 +100,7 @@ fn attributes_size(attributes: &[(&'static str, String)]) -> usize {
         .sum()
 }
 
-impl<Q: Queue> DlqWriter<'_, Q> {
+impl<A: Queue + ObjectWriter> DlqWriter<'_, A> {
     fn is_fifo(&self) -> bool {
         self.queue_url.ends_with(".fifo")
     }
@@ -103,18 +120,28 @@ impl<Q: Queue> DlqWriter<'_, Q> {
                 Status::Complete,
                 &widest,
             )));
-        let split = parts::split(document, room)?;
+        let oversized = match self.offload {
+            Some(_) => Oversized::OwnPart,
+            None => Oversized::LeaveOut,
+        };
+        let split = parts::split_with(document, room, oversized)?;
         let group_id = widest.group_id;
         let status = split.hydration.status;
-        let entries: Vec<Entry> = split
+        let mut entries: Vec<Entry> = split
             .parts
             .into_iter()
             .map(|part| Entry {
                 id: format!("part-{}", part.info.index),
                 attributes: attributes(document, status, &part.info),
                 part,
+                offloaded: None,
             })
             .collect();
+        for entry in &mut entries {
+            if entry.size() > self.max_message_bytes {
+                self.offload(entry).await?;
+            }
+        }
         let count = entries.len();
         let batch = SqsBatch {
             writer: self,
@@ -139,7 +166,36 @@ impl<Q: Queue> DlqWriter<'_, Q> {
             group_id,
             hydration: split.hydration,
             calls: sent.calls,
+            retries: sent.attempts.iter().map(|a| a.saturating_sub(1)).sum(),
         })
+    }
+
+    /// Keeps the part's body in the offload bucket and puts a pointer to it
+    /// in its place.
+    async fn offload(&self, entry: &mut Entry) -> Result<(), DeliveryError> {
+        let part = entry.part.info.index;
+        let offload = self.offload.ok_or_else(|| DeliveryError::Offload {
+            part,
+            error: "no offload bucket is configured".into(),
+        })?;
+        let key = offload.key(&entry.part.info);
+        let body = std::mem::take(&mut entry.part.body).into_bytes();
+        let size = body.len();
+        let kms_key_id = offload.kms_key_id.as_deref();
+        self.aws
+            .put_object(&offload.bucket, &key, body, kms_key_id)
+            .await
+            .map_err(|failure| DeliveryError::Offload {
+                part,
+                error: failure.message,
+            })?;
+        let pointer = S3Pointer {
+            s3_bucket_name: offload.bucket.clone(),
+            s3_key: key,
+        };
+        entry.part.body = pointer.to_body();
+        entry.offloaded = Some(size);
+        Ok(())
     }
 
     fn request_entry(
@@ -147,16 +203,21 @@ impl<Q: Queue> DlqWriter<'_, Q> {
         document: &HydratedDocument,
         entry: &Entry,
     ) -> SendMessageBatchRequestEntry {
-        let attributes = entry
+        let size = entry.offloaded.map(|size| size.to_string());
+        let typed = entry
             .attributes
             .iter()
-            .filter_map(|(name, value)| {
+            .map(|(name, value)| (*name, "String", value));
+        let size = size.iter().map(|size| (SIZE_ATTRIBUTE, "Number", size));
+        let attributes = typed
+            .chain(size)
+            .filter_map(|(name, data_type, value)| {
                 let value = MessageAttributeValue::builder()
-                    .data_type("String")
+                    .data_type(data_type)
                     .string_value(value)
                     .build()
                     .ok()?;
-                Some(((*name).to_owned(), value))
+                Some((name.to_owned(), value))
             })
             .collect();
         let builder = SendMessageBatchRequestEntry::builder()
@@ -181,12 +242,12 @@ impl<Q: Queue> DlqWriter<'_, Q> {
 
 /// `SendMessageBatch` for one document's parts: at most 10 entries and 1 MiB
 /// in all; the answer names entries by id, successes and failures apart.
-struct SqsBatch<'a, Q> {
-    writer: &'a DlqWriter<'a, Q>,
+struct SqsBatch<'a, A> {
+    writer: &'a DlqWriter<'a, A>,
     document: &'a HydratedDocument,
 }
 
-impl<Q: Queue> BatchApi for SqsBatch<'_, Q> {
+impl<A: Queue + ObjectWriter> BatchApi for SqsBatch<'_, A> {
     type Entry = Entry;
     /// The message id.
     type Receipt = String;
@@ -204,7 +265,7 @@ impl<Q: Queue> BatchApi for SqsBatch<'_, Q> {
             .collect();
         let output = self
             .writer
-            .queue
+            .aws
             .send_message_batch(self.writer.queue_url, request)
             .await?;
         Ok(entries

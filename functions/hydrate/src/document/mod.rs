@@ -37,6 +37,9 @@ pub struct HydratedDocument {
     /// The batch the failure record names, for delivery attributes and logs.
     #[serde(skip)]
     pub batch: BatchInfo,
+    /// Stream calls the service throttled while reading it, for the metrics.
+    #[serde(skip)]
+    pub throttled_calls: u32,
     pub version: &'static str,
     /// `aws:kinesis` or `aws:dynamodb`: which shape `Records` has.
     pub source: &'static str,

@@ -32,6 +32,7 @@ use crate::document::{
 };
 pub use crate::error::HydrateError;
 use crate::failure::{OnFailureRecord, StreamKind};
+use crate::metrics::Metrics;
 use crate::read::{read_range, ReadSummary, ShardRange, StreamShard};
 pub use crate::response::{BatchResponse, DeliveryReport, ItemFailure, Receipt, Response};
 use crate::settings::Settings;
@@ -40,6 +41,7 @@ use crate::trigger::{self, FailureInput, Invocation, QueueMessage};
 pub struct Hydrator<A = Clients> {
     aws: A,
     settings: Settings,
+    metrics: Metrics,
 }
 
 impl Hydrator {
@@ -51,7 +53,11 @@ impl Hydrator {
 impl<A: AwsApi> Hydrator<A> {
     /// A hydrator that reaches AWS through `aws`.
     pub(crate) fn with_aws(aws: A, settings: Settings) -> Self {
-        Self { aws, settings }
+        Self {
+            metrics: Metrics::new(settings.metrics.clone()),
+            aws,
+            settings,
+        }
     }
 
     /// Handles one invocation payload, with no deadline.
@@ -106,6 +112,7 @@ impl<A: AwsApi> Hydrator<A> {
         let mut documents: Vec<HydratedDocument> = documents.try_collect().await?;
         for document in &documents {
             self.archive(document).await;
+            self.metrics.returned(&self.aws, document).await;
         }
         let response = match documents.len() {
             1 => Response::One(Box::new(documents.remove(0))),
@@ -194,13 +201,15 @@ impl<A: AwsApi> Hydrator<A> {
             .as_deref()
             .ok_or(HydrateError::NoDlqQueueUrl)?;
         let writer = DlqWriter {
-            queue: &self.aws,
+            aws: &self.aws,
             queue_url,
             max_message_bytes: self.settings.max_message_bytes,
             backoff: self.settings.delivery_backoff,
+            offload: self.settings.offload.as_ref(),
         };
         let sent = writer.send(document).await?;
         let archived = self.archive(document).await;
+        self.metrics.sent(&self.aws, document, &sent).await;
         let batch = &document.batch;
         tracing::info!(
             stream = batch.stream_arn.as_str(),
@@ -385,5 +394,6 @@ fn document(
         records,
         failure: record.raw,
         batch,
+        throttled_calls: read.throttled_calls,
     }
 }

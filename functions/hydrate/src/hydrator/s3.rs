@@ -8,7 +8,8 @@ use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use super::{document, Hydrator};
-use crate::aws_api::{AwsApi, ObjectBody};
+use crate::aws_api::AwsApi;
+use crate::bounded_object::{read_within, ObjectError};
 use crate::document::{sequence_number_of, EventRecords, HydratedDocument, Origin};
 use crate::error::HydrateError;
 use crate::failure::OnFailureRecord;
@@ -59,32 +60,24 @@ impl<A: AwsApi> Hydrator<A> {
             key: object.key_for_logs(),
             message,
         };
-        let too_large = |size: u64| {
-            let error = HydrateError::ObjectTooLarge {
-                bucket: object.bucket.clone(),
-                key: object.key_for_logs(),
-                size,
-                limit,
-            };
-            tracing::error!(class = %error.class(), error = %error, "refused S3 failure object");
-            error
-        };
-        let (declared, mut body) = self
+        let (declared, body) = self
             .aws
             .get_object(&object.region, &object.bucket, &object.key)
             .await
             .map_err(fetch_error)?;
-        if let Some(size) = declared.filter(|size| *size > limit as u64) {
-            return Err(too_large(size));
-        }
-        let mut bytes = Vec::with_capacity(declared.map_or(0, |n| n as usize));
-        while let Some(chunk) = body.next_chunk().await.map_err(fetch_error)? {
-            if bytes.len() + chunk.len() > limit {
-                return Err(too_large((bytes.len() + chunk.len()) as u64));
+        read_within(declared, body, limit).await.map_err(|error| match error {
+            ObjectError::Fetch(message) => fetch_error(message),
+            ObjectError::TooLarge { size, limit } => {
+                let error = HydrateError::ObjectTooLarge {
+                    bucket: object.bucket.clone(),
+                    key: object.key_for_logs(),
+                    size,
+                    limit,
+                };
+                tracing::error!(class = %error.class(), error = %error, "refused S3 failure object");
+                error
             }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(bytes)
+        })
     }
 }
 
@@ -113,6 +106,7 @@ fn account_for_payload(record: &OnFailureRecord, records: &[Box<RawValue>]) -> R
         }]
     };
     ReadSummary {
+        throttled_calls: 0,
         gaps,
         get_records_calls: 0,
         shard_iterator_calls: 0,

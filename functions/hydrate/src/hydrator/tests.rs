@@ -19,10 +19,11 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::aws_api::{DeliveryStream, ObjectBody, ObjectStore, Queue, Streams};
+use crate::aws_api::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue, Streams};
 use crate::aws_error::ErrorClass;
 use crate::backoff::Backoff;
 use crate::batch_send::CallFailure;
+use crate::deliver::{Offload, S3Pointer};
 use crate::document::{join, Document};
 use crate::read::{Page, StartingPosition, StreamError};
 use crate::sequence::compare_decimal;
@@ -143,6 +144,9 @@ fn from_seq<'a>(from: StartingPosition<'a>) -> &'a str {
 /// What the queue says of an entry, given how many times it has seen its body.
 type QueueRule = fn(&SendMessageBatchRequestEntry, u32) -> Option<&'static str>;
 
+/// An object's body and the KMS key it was put with.
+type Written = (Vec<u8>, Option<String>);
+
 /// AWS in memory: one Kinesis shard, one DynamoDB shard, a queue whose
 /// answers a rule decides, an archive, and S3 objects.
 struct FakeAws {
@@ -161,6 +165,9 @@ struct FakeAws {
     /// The size S3 declares for an object of so many bytes.
     declared_size: fn(usize) -> Option<u64>,
     chunks_read: Arc<AtomicU32>,
+    /// Offloaded bodies by bucket and key, with the KMS key they were put with.
+    written: Mutex<HashMap<String, Written>>,
+    refuse_puts: bool,
 }
 
 impl Default for FakeAws {
@@ -178,6 +185,8 @@ impl Default for FakeAws {
             objects: HashMap::new(),
             declared_size: |len| Some(len as u64),
             chunks_read: Arc::default(),
+            written: Mutex::default(),
+            refuse_puts: false,
         }
     }
 }
@@ -313,6 +322,28 @@ impl ObjectStore for FakeAws {
     }
 }
 
+impl ObjectWriter for FakeAws {
+    async fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        kms_key_id: Option<&str>,
+    ) -> Result<(), CallFailure> {
+        if self.refuse_puts {
+            return Err(CallFailure {
+                class: ErrorClass::Permanent,
+                code: Some("AccessDenied".into()),
+                message: "not allowed".into(),
+            });
+        }
+        let kms_key_id = kms_key_id.map(str::to_owned);
+        let mut written = self.written.lock().unwrap();
+        written.insert(format!("{bucket}/{key}"), (body, kms_key_id));
+        Ok(())
+    }
+}
+
 fn settings() -> Settings {
     let quick = Backoff {
         base: Duration::from_millis(1),
@@ -407,8 +438,16 @@ fn delivered(aws: &FakeAws) -> Vec<Document> {
         .flatten()
         .cloned()
         .collect();
+    let written = aws.written.lock().unwrap();
     for entry in accepted {
-        let part = Document::parse(&entry.message_body).expect("a version 1 part");
+        let body = match S3Pointer::from_body(&entry.message_body) {
+            Some(pointer) => {
+                let object = format!("{}/{}", pointer.s3_bucket_name, pointer.s3_key);
+                String::from_utf8(written[&object].0.clone()).unwrap()
+            }
+            None => entry.message_body.clone(),
+        };
+        let part = Document::parse(&body).expect("a version 1 part");
         let group = part.part.as_ref().unwrap().group_id.clone();
         by_group.entry(group).or_default().push(part);
     }
@@ -669,4 +708,102 @@ async fn a_returned_document_too_large_for_the_destination_is_an_error() {
     let hydrator = Hydrator::with_aws(FakeAws::default(), small);
     let error = handle(&hydrator, &kinesis_failure(0, 9)).await.unwrap_err();
     assert_eq!(error.class(), "Response.TooLarge");
+}
+
+/// Records 0 to 4, record 2 of 6,000 bytes: more than a 4,000-byte message.
+fn with_an_oversized_record() -> FakeAws {
+    let mut kinesis: Vec<_> = (0..5).map(kinesis_record).collect();
+    kinesis[2].data = aws_sdk_kinesis::primitives::Blob::new(vec![b'x'; 6_000]);
+    FakeAws {
+        kinesis,
+        ..FakeAws::default()
+    }
+}
+
+fn offloading(mut settings: Settings) -> Settings {
+    settings.max_message_bytes = 4_000;
+    settings.offload = Some(Offload {
+        bucket: "offload".into(),
+        prefix: Offload::DEFAULT_PREFIX.into(),
+        kms_key_id: Some("alias/hydrator".into()),
+    });
+    settings
+}
+
+#[tokio::test]
+async fn a_record_too_large_for_a_message_goes_to_s3_and_the_message_points_at_it() {
+    let hydrator = Hydrator::with_aws(with_an_oversized_record(), offloading(to_dlq(settings())));
+    let response = handle(&hydrator, &kinesis_failure(0, 4)).await.unwrap();
+    let Response::Delivered(report) = response else {
+        panic!("expected a delivery report")
+    };
+    assert_eq!(report.delivered[0].status, Status::Complete);
+
+    let calls = hydrator.aws.queue_calls.lock().unwrap().clone();
+    let pointers: Vec<&SendMessageBatchRequestEntry> = calls
+        .iter()
+        .flatten()
+        .filter(|e| S3Pointer::from_body(&e.message_body).is_some())
+        .collect();
+    assert_eq!(
+        pointers.len(),
+        1,
+        "only the part with the large record is offloaded"
+    );
+    let pointer = S3Pointer::from_body(&pointers[0].message_body).unwrap();
+    assert!(
+        pointer.s3_key.starts_with("hydrator/"),
+        "{}",
+        pointer.s3_key
+    );
+    let written = hydrator.aws.written.lock().unwrap().clone();
+    let (object, kms_key) = &written[&format!("offload/{}", pointer.s3_key)];
+    assert_eq!(kms_key.as_deref(), Some("alias/hydrator"));
+    let size = &pointers[0].message_attributes.as_ref().unwrap()["ExtendedPayloadSize"];
+    assert_eq!(size.data_type, "Number");
+    assert_eq!(
+        size.string_value.as_deref(),
+        Some(object.len().to_string().as_str())
+    );
+    let part = Document::parse(std::str::from_utf8(object).unwrap()).unwrap();
+    assert_eq!(part.records.len(), 1);
+
+    // Joined again through the pointer, the document is whole.
+    let joined = delivered(&hydrator.aws);
+    assert_eq!(joined[0].records.len(), 5);
+    assert!(joined[0].hydration.missing.is_empty());
+}
+
+#[tokio::test]
+async fn without_an_offload_bucket_the_oversized_record_is_named_too_large() {
+    let mut settings = to_dlq(settings());
+    settings.max_message_bytes = 4_000;
+    let hydrator = Hydrator::with_aws(with_an_oversized_record(), settings);
+    let Response::Delivered(report) = handle(&hydrator, &kinesis_failure(0, 4)).await.unwrap()
+    else {
+        panic!("expected a delivery report")
+    };
+    assert_eq!(report.delivered[0].status, Status::Partial);
+    let joined = delivered(&hydrator.aws);
+    assert_eq!(joined[0].records.len(), 4);
+    let reasons: Vec<&str> = joined[0]
+        .hydration
+        .missing
+        .iter()
+        .map(|g| g.reason.as_str())
+        .collect();
+    assert_eq!(reasons, ["too_large"]);
+    assert!(hydrator.aws.written.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_offload_sends_nothing_and_fails_the_delivery() {
+    let aws = FakeAws {
+        refuse_puts: true,
+        ..with_an_oversized_record()
+    };
+    let hydrator = Hydrator::with_aws(aws, offloading(to_dlq(settings())));
+    let error = handle(&hydrator, &kinesis_failure(0, 4)).await.unwrap_err();
+    assert_eq!(error.class(), "Delivery.Offload");
+    assert!(hydrator.aws.queue_calls.lock().unwrap().is_empty());
 }

@@ -41,6 +41,8 @@ pub(super) struct Caller {
     pub(super) deadline: Option<Instant>,
     /// Consecutive failures of the call being retried.
     pub(super) failures: u32,
+    /// Calls the service throttled in the whole read, for the metrics.
+    pub(super) throttled: u32,
 }
 
 impl Caller {
@@ -61,7 +63,8 @@ impl Caller {
     /// After a failed call: waits and returns to retry it, or gives up.
     pub(super) async fn after_failure(&mut self, error: StreamError) -> Result<(), Interrupt> {
         match error {
-            StreamError::Throttled(_) | StreamError::Service(_) => {}
+            StreamError::Throttled(_) => self.throttled += 1,
+            StreamError::Service(_) => {}
             StreamError::NotFound(message) => return Err(Interrupt::Stop(Stop::Gone(message))),
             other => return Err(Interrupt::Failed(other.into())),
         }

@@ -118,6 +118,8 @@ pub struct RangeRead<R> {
     pub gaps: Vec<Gap>,
     pub get_records_calls: u32,
     pub shard_iterator_calls: u32,
+    /// Calls the service throttled (each retried, or the last one failed the read).
+    pub throttled_calls: u32,
     /// The service's words when the stream or shard turned out not to exist.
     pub unavailable: Option<String>,
 }
@@ -129,6 +131,8 @@ pub struct ReadSummary {
     pub get_records_calls: u32,
     pub shard_iterator_calls: u32,
     pub unavailable: Option<String>,
+    /// Calls the service throttled.
+    pub throttled_calls: u32,
 }
 
 impl<R> RangeRead<R> {
@@ -142,6 +146,7 @@ impl<R> RangeRead<R> {
     /// can be turned into their event shape.
     pub fn into_parts(self) -> (ReadSummary, Vec<R>) {
         let summary = ReadSummary {
+            throttled_calls: self.throttled_calls,
             gaps: self.gaps,
             get_records_calls: self.get_records_calls,
             shard_iterator_calls: self.shard_iterator_calls,
@@ -179,6 +184,7 @@ pub async fn read_range<S: StreamShard>(
         retry: limits.retry,
         deadline,
         failures: 0,
+        throttled: 0,
     };
     let mut state = ReadState {
         records: Vec::new(),
@@ -203,6 +209,7 @@ pub async fn read_range<S: StreamShard>(
         gaps,
         get_records_calls: state.calls,
         shard_iterator_calls: state.iterator_calls,
+        throttled_calls: caller.throttled,
         unavailable,
     })
 }

@@ -441,6 +441,10 @@ fn throttled_and_failed_reads_are_retried_until_they_succeed() {
     assert_eq!(read.records, &shard.records[10..=29]);
     assert!(read.is_complete());
     assert_eq!(read.get_records_calls, 4, "three failures, then the page");
+    assert_eq!(
+        read.throttled_calls, 2,
+        "the service failure is not a throttle"
+    );
 }
 
 #[test]

@@ -40,6 +40,7 @@ fn document(sizes: &[usize]) -> HydratedDocument {
         })
         .collect();
     HydratedDocument {
+        throttled_calls: 0,
         version: VERSION,
         source: "aws:kinesis",
         failure: record.raw.clone(),
@@ -202,6 +203,7 @@ fn document_like(document: &HydratedDocument) -> HydratedDocument {
         hydration: document.hydration.clone(),
         records: EventRecords::Kinesis(Vec::new()),
         batch: document.batch.clone(),
+        throttled_calls: 0,
     }
 }
 
@@ -265,5 +267,28 @@ proptest! {
         if too_large == 0 {
             prop_assert!(joined.same_as(&document.to_wire().unwrap()));
         }
+    }
+
+    /// With oversized records kept, joining the split always gives the whole
+    /// document back, and only a part holding one lone record is over the limit.
+    #[test]
+    fn keeping_oversized_records_loses_none(
+        sizes in prop::collection::vec(0usize..6_000, 0..40),
+        extra in 0usize..6_000,
+    ) {
+        let document = document(&sizes);
+        let limit = envelope_of(&document) + 200 + extra;
+        let split = split_with(&document, limit, Oversized::OwnPart).unwrap();
+        for part in &split.parts {
+            prop_assert!(part.body.len() <= limit || part.records == 1);
+        }
+        let parts = split
+            .parts
+            .iter()
+            .map(|part| crate::document::Document::parse(&part.body).expect("a part reads back"))
+            .collect();
+        let joined = crate::document::join(parts).unwrap();
+        prop_assert!(split.hydration.missing.is_empty());
+        prop_assert!(joined.same_as(&document.to_wire().unwrap()));
     }
 }
