@@ -7,6 +7,7 @@
 # interface, and the DLQ shown with `hydrator dlq list`. Logs go to .demo/.
 #   scripts/demo.sh sources   hydrates a failed Kinesis batch and a failed
 #                             DynamoDB stream batch directly instead.
+#   scripts/demo.sh storm     a failure storm: reads made against one a failure.
 # KEEP_EMULATORS=1 leaves the emulators running, to drain, replay and redrive.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -16,7 +17,10 @@ cd "$root"
 with_emulators
 say "building the functions, the hydrator tool and the pipeline"
 cargo build -q --workspace --bins
-if [ "${1:-}" = sources ]; then
+if [ "${1:-}" = storm ]; then
+  say "a failure storm: a consumer failing every batch for a while, SNS, SQS with batching, the hydrator, the DLQ"
+  "$CARGO_TARGET_DIR/debug/storm_demo"
+elif [ "${1:-}" = sources ]; then
   say "hydrating a failed Kinesis batch and a failed DynamoDB stream batch"
   "$CARGO_TARGET_DIR/debug/demo"
 else

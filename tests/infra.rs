@@ -171,6 +171,15 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             "kms:GenerateDataKey",
             json!({"Fn::GetAtt": ["HydratorKey", "Arn"]}),
         ),
+        // The idempotency table: one conditional put, one read, its own table only.
+        (
+            "dynamodb:PutItem",
+            json!({"Fn::GetAtt": ["Idempotency", "Arn"]}),
+        ),
+        (
+            "dynamodb:GetItem",
+            json!({"Fn::GetAtt": ["Idempotency", "Arn"]}),
+        ),
     ];
     let mut granted: Vec<(String, Value)> = statements(&template, "HydratorRole")
         .iter()
@@ -205,7 +214,8 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             "CreateOffloadBucket",
             "CreateOffloadBucket",
             "HasArchive",
-            "HasFailureBucket"
+            "HasFailureBucket",
+            "CreateIdempotencyTable"
         ]
     );
 }

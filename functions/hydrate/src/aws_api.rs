@@ -105,7 +105,30 @@ pub trait ObjectWriter {
     ) -> Result<(), CallFailure>;
 }
 
-/// Everything a hydrator needs.
-pub trait AwsApi: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter {}
+/// What the idempotency table holds for a failure already begun.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerState {
+    InProgress,
+    Delivered,
+}
 
-impl<T: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter> AwsApi for T {}
+/// What beginning a failure found: nothing (it is now in progress here), or
+/// the state it was in.
+pub type Begun = Result<Option<LedgerState>, CallFailure>;
+
+/// DynamoDB's conditional writes on the idempotency table, keyed by a
+/// failure's stable id; times are seconds since the epoch.
+#[allow(async_fn_in_trait)]
+pub trait Ledger {
+    /// Marks `id` in progress until `expires`, unless it is delivered or in
+    /// progress with an expiry not yet past `now`: then that state, and no write.
+    async fn begin(&self, table: &str, id: &str, now: u64, expires: u64) -> Begun;
+
+    /// Marks `id` delivered, kept until `expires`.
+    async fn delivered(&self, table: &str, id: &str, expires: u64) -> Result<(), CallFailure>;
+}
+
+/// Everything a hydrator needs.
+pub trait AwsApi: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter + Ledger {}
+
+impl<T: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter + Ledger> AwsApi for T {}

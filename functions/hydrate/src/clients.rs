@@ -40,6 +40,7 @@ pub struct Clients {
     // client made at start-up lengthens the cold start.
     sqs: OnceLock<aws_sdk_sqs::Client>,
     firehose: OnceLock<aws_sdk_firehose::Client>,
+    dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
 }
 
 impl Clients {
@@ -47,11 +48,18 @@ impl Clients {
         Self {
             sqs: OnceLock::new(),
             firehose: OnceLock::new(),
+            dynamodb: OnceLock::new(),
             sdk,
             kinesis: Mutex::default(),
             dynamodb_streams: Mutex::default(),
             s3: Mutex::default(),
         }
+    }
+
+    /// The idempotency table's client, in the function's own region.
+    pub fn dynamodb(&self) -> &aws_sdk_dynamodb::Client {
+        self.dynamodb
+            .get_or_init(|| aws_sdk_dynamodb::Client::new(&self.sdk))
     }
 
     pub fn kinesis(&self, region: &str) -> aws_sdk_kinesis::Client {

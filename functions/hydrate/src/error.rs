@@ -54,6 +54,8 @@ pub enum HydrateError {
         request: usize,
         limit: usize,
     },
+    #[error("{0}")]
+    Ledger(#[from] crate::storm::LedgerError),
 }
 
 impl HydrateError {
@@ -71,6 +73,7 @@ impl HydrateError {
             HydrateError::Delivery(e) => format!("Delivery.{}", e.class()),
             HydrateError::NoDlqQueueUrl => "Config.NoDlqQueueUrl".into(),
             HydrateError::ResponseTooLarge { .. } => "Response.TooLarge".into(),
+            HydrateError::Ledger(e) => format!("Ledger.{}", e.class()),
         }
     }
 }

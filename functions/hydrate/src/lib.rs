@@ -16,7 +16,9 @@
 //! (one classification of AWS errors), `kpl` (KPL aggregated records taken
 //! apart, for the tool), `logging` (JSON lines), `metrics` (one
 //! embedded-metric-format line a document), `raw_payload`
-//! (the payload's bytes, past the runtime's parse). The modules are private;
+//! (the payload's bytes, past the runtime's parse), `storm` (failure storms:
+//! coalesced reads, one read of a shard at a time, a read budget, the
+//! idempotency table). The modules are private;
 //! what the binary, the tool, the tests and the fuzzer use is re-exported
 //! below. `main.rs` only wires it to the runtime.
 
@@ -42,6 +44,7 @@ mod regions;
 mod response;
 mod sequence;
 mod settings;
+mod storm;
 mod stream_arn;
 mod trigger;
 

@@ -36,6 +36,12 @@ pub struct Settings {
     pub offload: Option<Offload>,
     /// The embedded-metric-format line written for each document.
     pub metrics: MetricsSettings,
+    /// `GetRecords` calls a second a shard, at most, in this process.
+    pub reads_per_shard_per_second: u32,
+    /// The idempotency table (DynamoDB), if any: SQS-triggered failures are then delivered once.
+    pub idempotency_table: Option<String>,
+    /// How long a failure stays in progress in the table: a bit past the function's timeout.
+    pub in_progress_seconds: u64,
 }
 
 /// An S3 on-failure object holds the record and the invocation payload
@@ -61,6 +67,10 @@ impl Default for Settings {
                 enabled: false,
                 ..MetricsSettings::default()
             },
+            reads_per_shard_per_second: crate::storm::DEFAULT_READS_PER_SHARD_PER_SECOND,
+            idempotency_table: None,
+            // Lambda's longest timeout, and a minute.
+            in_progress_seconds: 960,
         }
     }
 }
@@ -70,7 +80,8 @@ impl Settings {
     /// `READ_MAX_BYTES`, `DLQ_QUEUE_URL`, `DLQ_MAX_MESSAGE_BYTES`,
     /// `MAX_CONCURRENT_HYDRATIONS`, `ARCHIVE_FIREHOSE_STREAM`,
     /// `RESPONSE_MAX_BYTES`, `S3_OBJECT_MAX_BYTES`, `OFFLOAD_BUCKET`,
-    /// `OFFLOAD_PREFIX`, `OFFLOAD_KMS_KEY_ID`, and the `METRICS_*`
+    /// `OFFLOAD_PREFIX`, `OFFLOAD_KMS_KEY_ID`, `READS_PER_SHARD_PER_SECOND`,
+    /// `IDEMPOTENCY_TABLE`, `IDEMPOTENCY_IN_PROGRESS_SECONDS`, and the `METRICS_*`
     /// variables ([`MetricsSettings::from_env`]);
     /// a malformed number is a start-up error rather than a silent default.
     pub fn from_env() -> Result<Self, String> {
@@ -96,6 +107,15 @@ impl Settings {
                 kms_key_id: text("OFFLOAD_KMS_KEY_ID"),
             }),
             metrics: MetricsSettings::from_env()?,
+            reads_per_shard_per_second: number(
+                "READS_PER_SHARD_PER_SECOND",
+                defaults.reads_per_shard_per_second,
+            )?,
+            idempotency_table: text("IDEMPOTENCY_TABLE"),
+            in_progress_seconds: number(
+                "IDEMPOTENCY_IN_PROGRESS_SECONDS",
+                defaults.in_progress_seconds,
+            )?,
         })
     }
 }

@@ -10,6 +10,7 @@
 //! AWS is reached through [`crate::aws_api`]'s traits: [`Clients`] in the
 //! function, stand-ins in the offline tests (`tests.rs`).
 
+mod once;
 mod s3;
 #[cfg(test)]
 mod tests;
@@ -33,15 +34,17 @@ use crate::document::{
 pub use crate::error::HydrateError;
 use crate::failure::{OnFailureRecord, StreamKind};
 use crate::metrics::Metrics;
-use crate::read::{read_range, ReadSummary, ShardRange, StreamShard};
+use crate::read::{ReadSummary, StreamShard};
 pub use crate::response::{BatchResponse, DeliveryReport, ItemFailure, Receipt, Response};
 use crate::settings::Settings;
+use crate::storm::{RunBounds, Storm};
 use crate::trigger::{self, FailureInput, Invocation, QueueMessage};
 
 pub struct Hydrator<A = Clients> {
     aws: A,
     settings: Settings,
     metrics: Metrics,
+    storm: Storm,
 }
 
 impl Hydrator {
@@ -54,6 +57,7 @@ impl<A: AwsApi> Hydrator<A> {
     /// A hydrator that reaches AWS through `aws`.
     pub(crate) fn with_aws(aws: A, settings: Settings) -> Self {
         Self {
+            storm: Storm::new(settings.reads_per_shard_per_second, RunBounds::default()),
             metrics: Metrics::new(settings.metrics.clone()),
             aws,
             settings,
@@ -98,6 +102,10 @@ impl<A: AwsApi> Hydrator<A> {
         request_bytes: usize,
         deadline: Option<Instant>,
     ) -> Result<Response, HydrateError> {
+        let _runs = self.storm.plan_inputs(&inputs);
+        if self.settings.dlq_queue_url.is_some() && self.settings.idempotency_table.is_some() {
+            return self.deliver_whole_once(inputs, deadline).await;
+        }
         let documents = futures_util::stream::iter(inputs)
             .map(|input| self.document_from(input, deadline))
             .buffered(self.settings.max_concurrency)
@@ -149,6 +157,7 @@ impl<A: AwsApi> Hydrator<A> {
         messages: Vec<QueueMessage>,
         deadline: Option<Instant>,
     ) -> BatchResponse {
+        let _runs = self.storm.plan_messages(&messages);
         let failures = futures_util::stream::iter(messages)
             .map(|message| async move {
                 let outcome = async {
@@ -156,8 +165,7 @@ impl<A: AwsApi> Hydrator<A> {
                     if self.settings.dlq_queue_url.is_none() {
                         return Err(HydrateError::NoDlqQueueUrl);
                     }
-                    let document = self.hydrate(record, deadline).await?;
-                    self.deliver(&document).await
+                    self.deliver_once(record, deadline).await
                 }
                 .await;
                 match outcome {
@@ -302,27 +310,16 @@ impl<A: AwsApi> Hydrator<A> {
 
     /// Reads the failure's range from either kind of shard, and turns each
     /// record into the shape Lambda delivered it in.
-    async fn read<S: StreamShard>(
+    async fn read<S: StreamShard<Record: Clone + Send + Sync + 'static>>(
         &self,
         shard: &S,
         context: &impl BatchContext<Record = S::Record>,
         record: &OnFailureRecord,
         deadline: Option<Instant>,
     ) -> Result<(ReadSummary, EventRecords), HydrateError> {
-        let batch = &record.batch;
-        let range = ShardRange {
-            shard_id: batch.shard_id.clone(),
-            start: batch.start.clone(),
-            end: batch.end.clone(),
-            expected: batch.batch_size,
-        };
-        let read = read_range(shard, &range, self.settings.read_limits, deadline)
-            .await
-            .map_err(|error| HydrateError::Read {
-                stream: batch.stream_arn.as_str().into(),
-                shard: batch.shard_id.clone(),
-                error,
-            })?;
+        let read = (self.storm)
+            .read_batch(shard, &record.batch, self.settings.read_limits, deadline)
+            .await?;
         let (read, records) = read.into_parts();
         Ok((read, context.event_records(records)))
     }

@@ -19,6 +19,7 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::*;
+use crate::aws_api::{Begun, Ledger, LedgerState};
 use crate::aws_api::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue, Streams};
 use crate::aws_error::ErrorClass;
 use crate::backoff::Backoff;
@@ -168,6 +169,8 @@ struct FakeAws {
     /// Offloaded bodies by bucket and key, with the KMS key they were put with.
     written: Mutex<HashMap<String, Written>>,
     refuse_puts: bool,
+    /// The idempotency table: a state and an expiry by id.
+    ledger: Mutex<HashMap<String, (LedgerState, u64)>>,
 }
 
 impl Default for FakeAws {
@@ -187,6 +190,7 @@ impl Default for FakeAws {
             chunks_read: Arc::default(),
             written: Mutex::default(),
             refuse_puts: false,
+            ledger: Mutex::default(),
         }
     }
 }
@@ -806,4 +810,133 @@ async fn a_refused_offload_sends_nothing_and_fails_the_delivery() {
     let error = handle(&hydrator, &kinesis_failure(0, 4)).await.unwrap_err();
     assert_eq!(error.class(), "Delivery.Offload");
     assert!(hydrator.aws.queue_calls.lock().unwrap().is_empty());
+}
+
+impl Ledger for FakeAws {
+    async fn begin(&self, _table: &str, id: &str, now: u64, expires: u64) -> Begun {
+        let mut ledger = self.ledger.lock().unwrap();
+        match ledger.get(id) {
+            Some(&(LedgerState::InProgress, until)) if until < now => {}
+            Some(&(state, _)) => return Ok(Some(state)),
+            None => {}
+        }
+        ledger.insert(id.to_owned(), (LedgerState::InProgress, expires));
+        Ok(None)
+    }
+
+    async fn delivered(&self, _table: &str, id: &str, expires: u64) -> Result<(), CallFailure> {
+        let mut ledger = self.ledger.lock().unwrap();
+        ledger.insert(id.to_owned(), (LedgerState::Delivered, expires));
+        Ok(())
+    }
+}
+
+fn with_ledger(mut settings: Settings) -> Settings {
+    settings.idempotency_table = Some("hydrator-ledger".into());
+    settings
+}
+
+fn failed_ids(response: Response) -> Vec<String> {
+    let Response::Batch(batch) = response else {
+        panic!("expected a batch response")
+    };
+    batch
+        .batch_item_failures
+        .into_iter()
+        .map(|f| f.item_identifier)
+        .collect()
+}
+
+#[tokio::test]
+async fn with_the_table_a_failure_delivered_twice_is_sent_once_and_acknowledged_twice() {
+    let hydrator = Hydrator::with_aws(FakeAws::default(), with_ledger(to_dlq(settings())));
+    let payload = sqs(&[
+        ("m-1", kinesis_failure(0, 4)),
+        ("m-2", kinesis_failure(5, 9)),
+    ]);
+    assert!(failed_ids(handle(&hydrator, &payload).await.unwrap()).is_empty());
+    let reads = hydrator.aws.stream_calls.lock().unwrap().len();
+    // SNS or Lambda delivered both again.
+    assert!(failed_ids(handle(&hydrator, &payload).await.unwrap()).is_empty());
+    assert_eq!(
+        hydrator.aws.queue_calls.lock().unwrap().len(),
+        2,
+        "each failure sent once"
+    );
+    assert_eq!(
+        hydrator.aws.stream_calls.lock().unwrap().len(),
+        reads,
+        "and not read again"
+    );
+}
+
+#[tokio::test]
+async fn without_the_table_a_failure_delivered_twice_is_sent_twice() {
+    let hydrator = Hydrator::with_aws(FakeAws::default(), to_dlq(settings()));
+    let payload = sqs(&[("m-1", kinesis_failure(0, 4))]);
+    handle(&hydrator, &payload).await.unwrap();
+    handle(&hydrator, &payload).await.unwrap();
+    assert_eq!(hydrator.aws.queue_calls.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn two_invocations_racing_on_one_failure_send_it_once_and_the_loser_is_retried() {
+    let hydrator = Hydrator::with_aws(FakeAws::default(), with_ledger(to_dlq(settings())));
+    let payload = sqs(&[("m-1", kinesis_failure(0, 4))]);
+    let (first, second) = tokio::join!(handle(&hydrator, &payload), handle(&hydrator, &payload));
+    let mut failed = failed_ids(first.unwrap());
+    failed.extend(failed_ids(second.unwrap()));
+    assert_eq!(failed, ["m-1"], "one of the two is told to retry");
+    assert_eq!(hydrator.aws.queue_calls.lock().unwrap().len(), 1);
+    // SQS retries the loser's message: now it is acknowledged, unsent.
+    assert!(failed_ids(handle(&hydrator, &payload).await.unwrap()).is_empty());
+    assert_eq!(hydrator.aws.queue_calls.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failure_left_in_progress_by_a_crash_is_taken_over_once_it_expires() {
+    let hydrator = Hydrator::with_aws(FakeAws::default(), with_ledger(to_dlq(settings())));
+    let payload = sqs(&[("m-1", kinesis_failure(0, 4))]);
+    let batch = crate::trigger::parse(payload.to_string().as_bytes()).unwrap();
+    let crate::trigger::Invocation::Queue(messages) = batch else {
+        panic!("an SQS event")
+    };
+    let id = crate::deliver::parts::group_id(&messages[0].content.as_ref().unwrap().batch);
+    hydrator
+        .aws
+        .ledger
+        .lock()
+        .unwrap()
+        .insert(id.clone(), (LedgerState::InProgress, u64::MAX));
+    assert_eq!(
+        failed_ids(handle(&hydrator, &payload).await.unwrap()),
+        ["m-1"]
+    );
+    hydrator
+        .aws
+        .ledger
+        .lock()
+        .unwrap()
+        .insert(id.clone(), (LedgerState::InProgress, 1));
+    assert!(failed_ids(handle(&hydrator, &payload).await.unwrap()).is_empty());
+    assert_eq!(hydrator.aws.queue_calls.lock().unwrap().len(), 1);
+    assert_eq!(
+        hydrator.aws.ledger.lock().unwrap()[&id].0,
+        LedgerState::Delivered
+    );
+}
+
+#[tokio::test]
+async fn with_the_table_an_sns_failure_delivered_again_is_acknowledged_unsent() {
+    let hydrator = Hydrator::with_aws(FakeAws::default(), with_ledger(to_dlq(settings())));
+    let payload = sns(&[kinesis_failure(0, 4)]);
+    let Response::Delivered(first) = handle(&hydrator, &payload).await.unwrap() else {
+        panic!("a delivery report")
+    };
+    assert_eq!(first.delivered.len(), 1);
+    let Response::Delivered(again) = handle(&hydrator, &payload).await.unwrap() else {
+        panic!("a delivery report")
+    };
+    assert!(again.delivered.is_empty(), "nothing sent the second time");
+    assert_eq!(hydrator.aws.queue_calls.lock().unwrap().len(), 1);
 }

@@ -215,4 +215,4 @@ pub async fn read_range<S: StreamShard>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

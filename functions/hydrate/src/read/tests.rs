@@ -9,24 +9,24 @@ use proptest::prelude::*;
 use super::*;
 
 /// A shard held in memory. Iterators are indexes into `records`.
-struct MemoryShard {
+pub(crate) struct MemoryShard {
     /// Sequence numbers in shard order; everything before `trim_horizon` is gone.
-    records: Vec<String>,
-    trim_horizon: usize,
-    closed: bool,
+    pub(crate) records: Vec<String>,
+    pub(crate) trim_horizon: usize,
+    pub(crate) closed: bool,
     /// Per call: the most records the "service" returns, whatever the limit (0 = an empty page).
-    page_cuts: RefCell<Vec<usize>>,
+    pub(crate) page_cuts: RefCell<Vec<usize>>,
     reports_lag: bool,
-    calls: RefCell<u32>,
+    pub(crate) calls: RefCell<u32>,
     /// Per `GetRecords` call, popped from the end: a fault to answer with
     /// instead of a page (`None` = answer normally).
-    faults: RefCell<Vec<Option<StreamError>>>,
+    pub(crate) faults: RefCell<Vec<Option<StreamError>>>,
     /// Iterator calls, with where they pointed.
-    iterators: RefCell<Vec<String>>,
+    pub(crate) iterators: RefCell<Vec<String>>,
 }
 
 impl MemoryShard {
-    fn new(records: Vec<String>) -> Self {
+    pub(crate) fn new(records: Vec<String>) -> Self {
         Self {
             records,
             trim_horizon: 0,
@@ -111,7 +111,7 @@ fn seq(s: &str) -> SequenceNumber {
 }
 
 /// Sequence numbers of Kinesis length, increasing with gaps between them.
-fn kinesis_numbers(count: usize) -> Vec<String> {
+pub(crate) fn kinesis_numbers(count: usize) -> Vec<String> {
     (0..count)
         .map(|i| {
             format!(
@@ -135,7 +135,7 @@ fn read(shard: &MemoryShard, range: &ShardRange) -> RangeRead<String> {
     tokio_test_block_on(read_range(shard, range, ReadLimits::default(), None)).unwrap()
 }
 
-fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)

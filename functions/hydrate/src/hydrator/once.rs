@@ -1,0 +1,87 @@
+//! Delivery at most once a failure, when an idempotency table is set: a
+//! failure is begun in the table before it is read, and marked delivered
+//! once sent. What is left to duplicate is a crash, or a failed mark,
+//! between the send and the mark (see docs/storms.md).
+
+use futures_util::{StreamExt, TryStreamExt};
+use tokio::time::Instant;
+
+use super::{DeliveryReport, HydrateError, Hydrator, Receipt, Response};
+use crate::aws_api::{AwsApi, LedgerState};
+use crate::deliver::parts::group_id;
+use crate::failure::OnFailureRecord;
+use crate::storm::LedgerError;
+use crate::trigger::FailureInput;
+
+/// How long a delivered failure is remembered: past the longest an event
+/// source mapping, SNS or SQS keeps retrying (SQS keeps a message 14 days).
+const DELIVERED_SECONDS: u64 = 15 * 24 * 3600;
+
+fn epoch_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl<A: AwsApi> Hydrator<A> {
+    /// Hydrates and sends one failure of an SQS message: `None` when the
+    /// table says it was delivered already, which acknowledges the message.
+    pub(super) async fn deliver_once(
+        &self,
+        record: OnFailureRecord,
+        deadline: Option<Instant>,
+    ) -> Result<Option<Receipt>, HydrateError> {
+        let Some(table) = self.settings.idempotency_table.as_deref() else {
+            let document = self.hydrate(record, deadline).await?;
+            return self.deliver(&document).await.map(Some);
+        };
+        let id = group_id(&record.batch);
+        let now = epoch_seconds();
+        let expires = now.saturating_add(self.settings.in_progress_seconds);
+        let begun = self.aws.begin(table, &id, now, expires).await;
+        match begun.map_err(LedgerError::from)? {
+            None => {}
+            Some(LedgerState::Delivered) => {
+                tracing::info!(group_id = %id, "already delivered; acknowledged without reading");
+                return Ok(None);
+            }
+            Some(LedgerState::InProgress) => return Err(LedgerError::InProgress.into()),
+        }
+        let document = self.hydrate(record, deadline).await?;
+        let receipt = self.deliver(&document).await?;
+        let kept = now.saturating_add(DELIVERED_SECONDS);
+        if let Err(failure) = self.aws.delivered(table, &id, kept).await {
+            // The document is in the queue: failing the message would send it
+            // again. Left in progress, a duplicate is held off until it expires.
+            tracing::warn!(group_id = %id, error = %failure.message, "could not mark a failure delivered");
+        }
+        Ok(Some(receipt))
+    }
+
+    /// A whole invocation in DLQ mode with the table on: each failure
+    /// record at most once, an S3 object's as before (its record is known
+    /// only once fetched). Any failure fails the invocation, as without the
+    /// table; failures delivered already are left out of the report.
+    pub(super) async fn deliver_whole_once(
+        &self,
+        inputs: Vec<FailureInput>,
+        deadline: Option<Instant>,
+    ) -> Result<Response, HydrateError> {
+        let delivered = futures_util::stream::iter(inputs)
+            .map(|input| async move {
+                match input {
+                    FailureInput::Record(record) => self.deliver_once(record, deadline).await,
+                    FailureInput::S3Object(object) => {
+                        let document = self.hydrate_s3_object(&object, deadline).await?;
+                        self.deliver(&document).await.map(Some)
+                    }
+                }
+            })
+            .buffered(self.settings.max_concurrency)
+            .map_err(super::log_failure)
+            .try_filter_map(|receipt| std::future::ready(Ok(receipt)))
+            .try_collect()
+            .await?;
+        Ok(Response::Delivered(DeliveryReport { delivered }))
+    }
+}

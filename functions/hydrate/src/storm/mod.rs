@@ -1,0 +1,269 @@
+//! Failure storms: many failures of the same shards in one invocation cost
+//! a handful of reads, and no two reads of a shard run at once.
+//!
+//! Before an invocation's failures are hydrated, they are grouped into runs
+//! ([`plan`]). The first failure of a run to be hydrated reads the whole run
+//! once, through the real shard, into memory; then every failure of the run
+//! is read by the ordinary range reader against a [`RecordedShard`] that
+//! answers from that memory and falls back to the real shard for anything
+//! outside it. A coalesced failure's document is therefore the one reading
+//! it alone gives, apart from `hydration`'s call counts and duration: the
+//! calls counted are those really made, the run's own read counted in the
+//! document of the failure that made it.
+//!
+//! Every read of a shard holds that shard's lock and waits its turn on the
+//! shard's read budget ([`pacing`]).
+
+mod ledger;
+mod pacing;
+mod plan;
+mod recorded;
+#[cfg(test)]
+mod tests;
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use tokio::time::Instant;
+
+use crate::error::HydrateError;
+use crate::failure::{BatchInfo, OnFailureRecord};
+use crate::read::{read_range, RangeRead, ReadError, ReadLimits, ShardRange, StreamShard};
+use crate::trigger::{FailureInput, QueueMessage};
+pub use ledger::LedgerError;
+use pacing::{Pace, Paced};
+pub use plan::RunBounds;
+use plan::{FailureKey, RunPlan};
+use recorded::{in_order, RecordedShard};
+
+/// The default read budget: two `GetRecords` a second a shard, of the five
+/// a shard allows, so the consumer keeps the larger share.
+pub const DEFAULT_READS_PER_SHARD_PER_SECOND: u32 = 2;
+
+/// A shard whose records a run can hold and hand out again.
+pub trait Recordable: StreamShard<Record: Clone + Send + Sync + 'static> {}
+
+impl<S: StreamShard<Record: Clone + Send + Sync + 'static>> Recordable for S {}
+
+/// One shard's lock and read budget.
+#[derive(Debug, Default)]
+struct ShardSlot {
+    lock: tokio::sync::Mutex<()>,
+    pace: Pace,
+}
+
+/// A run's records once read: `None` when the run read failed, and its
+/// failures are then read alone. Type-erased so one plan serves both kinds
+/// of stream; the reader's record type is the only one ever stored.
+type Recorded = Option<Arc<dyn Any + Send + Sync>>;
+
+struct Run {
+    plan: RunPlan,
+    recorded: tokio::sync::OnceCell<Recorded>,
+}
+
+/// What lives across invocations: shard slots, and the runs of the
+/// invocations under way.
+pub struct Storm {
+    reads_per_second: u32,
+    bounds: RunBounds,
+    shards: Mutex<HashMap<(String, String), Weak<ShardSlot>>>,
+    runs: Mutex<HashMap<FailureKey, Arc<Run>>>,
+}
+
+/// The runs one invocation planned; dropped when the invocation ends, which
+/// forgets them.
+pub struct Planned<'a> {
+    storm: &'a Storm,
+    keys: Vec<FailureKey>,
+}
+
+impl Drop for Planned<'_> {
+    fn drop(&mut self) {
+        let mut runs = lock(&self.storm.runs);
+        for key in &self.keys {
+            runs.remove(key);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A poisoned map is still consistent: entries are inserted and removed whole.
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn key_of(stream_arn: &str, range: &ShardRange) -> FailureKey {
+    FailureKey {
+        stream_arn: stream_arn.to_owned(),
+        shard_id: range.shard_id.clone(),
+        start: range.start.clone(),
+        end: range.end.clone(),
+    }
+}
+
+impl Storm {
+    pub fn new(reads_per_second: u32, bounds: RunBounds) -> Self {
+        Self {
+            reads_per_second,
+            bounds,
+            shards: Mutex::new(HashMap::new()),
+            runs: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Plans the runs of one invocation's failures. A failure another
+    /// invocation under way already planned keeps that plan.
+    pub fn plan<'r>(&self, records: impl IntoIterator<Item = &'r OnFailureRecord>) -> Planned<'_> {
+        let failures: Vec<(FailureKey, u32)> = records
+            .into_iter()
+            .map(|record| {
+                let batch = &record.batch;
+                let key = FailureKey {
+                    stream_arn: batch.stream_arn.as_str().to_owned(),
+                    shard_id: batch.shard_id.clone(),
+                    start: batch.start.clone(),
+                    end: batch.end.clone(),
+                };
+                (key, batch.batch_size)
+            })
+            .collect();
+        self.plan_failures(&failures)
+    }
+
+    fn plan_failures(&self, failures: &[(FailureKey, u32)]) -> Planned<'_> {
+        let mut keys = Vec::new();
+        let mut runs = lock(&self.runs);
+        for plan in plan::runs(failures, self.bounds) {
+            let run = Arc::new(Run {
+                recorded: tokio::sync::OnceCell::new(),
+                plan,
+            });
+            for key in &run.plan.failures {
+                if !runs.contains_key(key) {
+                    runs.insert(key.clone(), run.clone());
+                    keys.push(key.clone());
+                }
+            }
+        }
+        Planned { storm: self, keys }
+    }
+
+    /// The shard's slot, made when no read of it is under way. The map
+    /// holds only shards being read: a slot lives while a read holds it.
+    fn slot(&self, stream_arn: &str, shard_id: &str) -> Arc<ShardSlot> {
+        let mut shards = lock(&self.shards);
+        let key = (stream_arn.to_owned(), shard_id.to_owned());
+        if let Some(slot) = shards.get(&key).and_then(Weak::upgrade) {
+            return slot;
+        }
+        shards.retain(|_, slot| slot.strong_count() > 0);
+        let slot = Arc::new(ShardSlot::default());
+        shards.insert(key, Arc::downgrade(&slot));
+        slot
+    }
+
+    /// Reads `range` of `shard` as [`read_range`] does, holding the shard's
+    /// lock, within its read budget, and from its run's records when it is
+    /// part of a run.
+    pub async fn read<S: Recordable>(
+        &self,
+        shard: &S,
+        stream_arn: &str,
+        range: &ShardRange,
+        limits: ReadLimits,
+        deadline: Option<Instant>,
+    ) -> Result<RangeRead<S::Record>, ReadError> {
+        let slot = self.slot(stream_arn, &range.shard_id);
+        let _held = slot.lock.lock().await;
+        let paced = Paced {
+            inner: shard,
+            pace: &slot.pace,
+            per_second: self.reads_per_second,
+        };
+        // Taken out, not looked up: once every failure of a run has been
+        // served, nothing holds the run's records any more.
+        let run = lock(&self.runs).remove(&key_of(stream_arn, range));
+        let Some(run) = run else {
+            return read_range(&paced, range, limits, deadline).await;
+        };
+        let mut run_read = None;
+        let recorded = run
+            .recorded
+            .get_or_init(|| async {
+                let limits = ReadLimits {
+                    max_bytes: self.bounds.max_bytes,
+                    ..limits
+                };
+                let read = read_range(&paced, &run.plan.range, limits, deadline).await;
+                let read = read.ok()?;
+                let calls = (
+                    read.shard_iterator_calls,
+                    read.get_records_calls,
+                    read.throttled_calls,
+                );
+                run_read = Some(calls);
+                let records: Vec<S::Record> = read.records;
+                in_order::<S>(&records).then(|| Arc::new(records) as Arc<dyn Any + Send + Sync>)
+            })
+            .await;
+        let (iterator_calls, records_calls, throttled) = run_read.unwrap_or_default();
+        let records = recorded
+            .as_ref()
+            .and_then(|r| r.downcast_ref::<Vec<S::Record>>());
+        let mut read = match records {
+            Some(records) => {
+                let served = RecordedShard::new(&paced, records);
+                let mut read = read_range(&served, range, limits, deadline).await?;
+                (read.shard_iterator_calls, read.get_records_calls) = served.real_calls();
+                read
+            }
+            None => read_range(&paced, range, limits, deadline).await?,
+        };
+        read.shard_iterator_calls += iterator_calls;
+        read.get_records_calls += records_calls;
+        read.throttled_calls += throttled;
+        Ok(read)
+    }
+}
+
+impl Storm {
+    /// Reads a failure's batch as [`Storm::read`] does, its error naming
+    /// the stream and shard.
+    pub async fn read_batch<S: Recordable>(
+        &self,
+        shard: &S,
+        batch: &BatchInfo,
+        limits: ReadLimits,
+        deadline: Option<Instant>,
+    ) -> Result<RangeRead<S::Record>, HydrateError> {
+        let range = ShardRange {
+            shard_id: batch.shard_id.clone(),
+            start: batch.start.clone(),
+            end: batch.end.clone(),
+            expected: batch.batch_size,
+        };
+        let stream = batch.stream_arn.as_str();
+        (self.read(shard, stream, &range, limits, deadline).await).map_err(|error| {
+            HydrateError::Read {
+                stream: stream.into(),
+                shard: batch.shard_id.clone(),
+                error,
+            }
+        })
+    }
+
+    /// Plans the runs of an invocation's failure records (S3 objects, whose
+    /// records are known only once fetched, are read alone).
+    pub fn plan_inputs(&self, inputs: &[FailureInput]) -> Planned<'_> {
+        self.plan(inputs.iter().filter_map(|input| match input {
+            FailureInput::Record(record) => Some(record),
+            FailureInput::S3Object(_) => None,
+        }))
+    }
+
+    /// Plans the runs of an SQS event's failure records.
+    pub fn plan_messages(&self, messages: &[QueueMessage]) -> Planned<'_> {
+        self.plan(messages.iter().filter_map(|m| m.content.as_ref().ok()))
+    }
+}
