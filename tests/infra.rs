@@ -3,7 +3,7 @@
 //! a wildcard, keys only through the service that uses them; only this
 //! account (or the roles named) may publish to the topic; the topic and the
 //! queues are encrypted with the template's key; logs are JSON; every
-//! path of a failure ends in a queue; and the dashboard and alarms read the
+//! path of a failure ends in a queue; a storm is batched, capped and paced; and the dashboard and alarms read the
 //! metrics the function writes; cfn-lint and `sam validate --lint` pass.
 
 use std::process::Command;
@@ -154,6 +154,19 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             "sqs:SendMessage",
             json!({"Fn::GetAtt": ["HydratorFailures", "Arn"]}),
         ),
+        // The SQS trigger of the on-failure queue: what Lambda's poller needs.
+        (
+            "sqs:ReceiveMessage",
+            json!({"Fn::GetAtt": ["OnFailureQueue", "Arn"]}),
+        ),
+        (
+            "sqs:DeleteMessage",
+            json!({"Fn::GetAtt": ["OnFailureQueue", "Arn"]}),
+        ),
+        (
+            "sqs:GetQueueAttributes",
+            json!({"Fn::GetAtt": ["OnFailureQueue", "Arn"]}),
+        ),
         (
             "firehose:PutRecordBatch",
             json!({"Fn::Sub": "arn:${AWS::Partition}:firehose:${AWS::Region}:${AWS::AccountId}:deliverystream/${ArchiveFirehoseStreamName}"}),
@@ -171,13 +184,18 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             "kms:GenerateDataKey",
             json!({"Fn::GetAtt": ["HydratorKey", "Arn"]}),
         ),
-        // The idempotency table: one conditional put, one read, its own table only.
+        // The idempotency table: conditional puts, a read, the release of a
+        // failed hydration's mark; its own table only.
         (
             "dynamodb:PutItem",
             json!({"Fn::GetAtt": ["Idempotency", "Arn"]}),
         ),
         (
             "dynamodb:GetItem",
+            json!({"Fn::GetAtt": ["Idempotency", "Arn"]}),
+        ),
+        (
+            "dynamodb:DeleteItem",
             json!({"Fn::GetAtt": ["Idempotency", "Arn"]}),
         ),
     ];
@@ -329,11 +347,14 @@ fn the_topic_and_every_queue_are_encrypted_with_the_templates_rotating_key() {
         }
     }
     encrypted.sort();
-    assert_eq!(encrypted, ["Dlq", "HydratorFailures", "OnFailureTopic"]);
+    assert_eq!(
+        encrypted,
+        ["Dlq", "HydratorFailures", "OnFailureQueue", "OnFailureTopic"]
+    );
 
     // The key policy: the account administers the key and IAM policies grant
     // its use; SNS may use it for this account's topics (the subscription's
-    // redrive into the encrypted failure queue). Nobody else.
+    // deliveries into the encrypted queues). Nobody else.
     let statements = open_statements(&hydrator_key["Properties"]["KeyPolicy"]);
     let root = json!({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"});
     assert_eq!(statements.len(), 2, "{statements:?}");
@@ -493,33 +514,63 @@ fn every_function_of_both_templates_logs_json_into_its_own_group() {
 #[test]
 fn every_failure_of_the_hydrator_ends_in_a_queue() {
     let template = template("infra/template.yaml");
-    let function = &template["Resources"]["Hydrator"];
+    let resources = &template["Resources"];
+    let function = &resources["Hydrator"];
     let properties = &function["Properties"];
     let failures = json!({"Fn::GetAtt": ["HydratorFailures", "Arn"]});
+    let topic = json!({"Ref": "OnFailureTopic"});
+    // S3 notifications are asynchronous: retried, then kept.
     let invoke = &properties["EventInvokeConfig"];
     assert_eq!(
         invoke["DestinationConfig"]["OnFailure"],
         json!({"Type": "SQS", "Destination": failures})
     );
     assert!(invoke["MaximumRetryAttempts"].as_u64().unwrap() <= 2);
-    let subscription = &properties["Events"]["OnFailureRecords"];
-    assert_eq!(subscription["Type"], "SNS");
+
+    // The topic delivers raw records to the on-failure queue, or, when it
+    // cannot, to the failure queue.
+    let subscriptions = of_type(&template, "AWS::SNS::Subscription");
+    assert_eq!(subscriptions.len(), 1, "one way out of the topic");
+    let subscription = &subscriptions[0].1["Properties"];
+    assert_eq!(subscription["TopicArn"], topic);
+    assert_eq!(subscription["Protocol"], "sqs");
     assert_eq!(
-        subscription["Properties"]["Topic"],
-        json!({"Ref": "OnFailureTopic"})
+        subscription["Endpoint"],
+        json!({"Fn::GetAtt": ["OnFailureQueue", "Arn"]})
+    );
+    assert_eq!(subscription["RawMessageDelivery"], true);
+    assert_eq!(subscription["RedrivePolicy"]["deadLetterTargetArn"], failures);
+
+    // The queue feeds the function; a record failed five times moves, raw,
+    // to the failure queue.
+    let queue = &resources["OnFailureQueue"]["Properties"];
+    assert_eq!(queue["RedrivePolicy"]["deadLetterTargetArn"], failures);
+    assert_eq!(queue["RedrivePolicy"]["maxReceiveCount"], 5);
+    assert_eq!(queue["MessageRetentionPeriod"], 1_209_600);
+    let events = properties["Events"].as_object().unwrap();
+    assert_eq!(events.len(), 1, "the queue is the function's one trigger");
+    let trigger = &events["OnFailureRecords"];
+    assert_eq!(trigger["Type"], "SQS");
+    assert_eq!(
+        trigger["Properties"]["Queue"],
+        json!({"Fn::GetAtt": ["OnFailureQueue", "Arn"]})
     );
     assert_eq!(
-        subscription["Properties"]["RedrivePolicy"]["deadLetterTargetArn"],
-        failures
+        trigger["Properties"]["FunctionResponseTypes"],
+        json!(["ReportBatchItemFailures"]),
+        "only the messages the function names are retried"
     );
-    // SNS may write to that queue, for that topic only.
-    let queue_policy = &template["Resources"]["HydratorFailuresPolicy"]["Properties"]
-        ["PolicyDocument"]["Statement"][0];
-    assert_eq!(queue_policy["Principal"]["Service"], "sns.amazonaws.com");
-    assert_eq!(
-        queue_policy["Condition"]["ArnEquals"]["aws:SourceArn"],
-        json!({"Ref": "OnFailureTopic"})
-    );
+
+    // SNS may write to both queues, for that topic only.
+    for policy in ["HydratorFailuresPolicy", "OnFailureQueuePolicy"] {
+        let statement = &resources[policy]["Properties"]["PolicyDocument"]["Statement"][0];
+        assert_eq!(statement["Principal"]["Service"], "sns.amazonaws.com", "{policy}");
+        assert_eq!(actions(statement), ["sqs:SendMessage"], "{policy}");
+        assert_eq!(
+            statement["Condition"]["ArnEquals"]["aws:SourceArn"], topic,
+            "{policy}"
+        );
+    }
     // Documents go to the DLQ the function sends to.
     assert_eq!(
         properties["Environment"]["Variables"]["DLQ_QUEUE_URL"],
@@ -536,6 +587,88 @@ fn every_failure_of_the_hydrator_ends_in_a_queue() {
         );
     }
     assert!(template["Resources"]["HydratorLogs"]["Properties"]["RetentionInDays"].is_object());
+}
+
+/// A storm's failures reach the function in batches, as few processes at a
+/// time as the parameters say, each within its read budget; each failure is
+/// delivered once through the table.
+#[test]
+fn a_storm_is_batched_capped_paced_and_delivered_once() {
+    let template = template("infra/template.yaml");
+    let parameters = &template["Parameters"];
+    let function = &template["Resources"]["Hydrator"]["Properties"];
+    let trigger = &function["Events"]["OnFailureRecords"]["Properties"];
+    assert_eq!(trigger["BatchSize"], json!({"Ref": "QueueBatchSize"}));
+    assert_eq!(
+        trigger["MaximumBatchingWindowInSeconds"],
+        json!({"Ref": "QueueBatchingWindowSeconds"})
+    );
+    assert_eq!(
+        trigger["ScalingConfig"]["MaximumConcurrency"],
+        json!({"Ref": "QueueMaximumConcurrency"})
+    );
+    assert_eq!(
+        function["ReservedConcurrentExecutions"],
+        json!({"Fn::If": ["HasReservedConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]})
+    );
+    let variables = &function["Environment"]["Variables"];
+    assert_eq!(
+        variables["READS_PER_SHARD_PER_SECOND"],
+        json!({"Ref": "ReadsPerShardPerSecond"})
+    );
+    assert_eq!(
+        variables["IDEMPOTENCY_TABLE"],
+        json!({"Fn::If": ["CreateIdempotencyTable", {"Ref": "Idempotency"}, {"Ref": "AWS::NoValue"}]})
+    );
+
+    // Safe defaults: large batches gathered for a few seconds (a batch over
+    // 10 needs a window), SQS's least concurrency, two reads a second a
+    // shard, the table on; the limits are the services' own.
+    let default = |name: &str| parameters[name]["Default"].clone();
+    assert_eq!(default("QueueBatchSize"), 100);
+    assert_eq!(parameters["QueueBatchSize"]["MaxValue"], 10_000);
+    assert_eq!(default("QueueBatchingWindowSeconds"), 5);
+    assert_eq!(parameters["QueueBatchingWindowSeconds"]["MinValue"], 1);
+    assert_eq!(parameters["QueueBatchingWindowSeconds"]["MaxValue"], 300);
+    assert_eq!(default("QueueMaximumConcurrency"), 2);
+    assert_eq!(parameters["QueueMaximumConcurrency"]["MinValue"], 2);
+    assert_eq!(default("ReadsPerShardPerSecond"), 2);
+    assert_eq!(parameters["ReadsPerShardPerSecond"]["MaxValue"], 5);
+    assert_eq!(default("IdempotencyTable"), "true");
+
+    // The queue hides a message six times the function's timeout, whatever
+    // timeout is chosen (Lambda refuses a trigger whose queue hides a
+    // message for less than the timeout).
+    assert_eq!(
+        template["Resources"]["OnFailureQueue"]["Properties"]["VisibilityTimeout"],
+        json!({"Fn::FindInMap": ["QueueVisibility", {"Ref": "Timeout"}, "Seconds"]})
+    );
+    let timeouts = parameters["Timeout"]["AllowedValues"].as_array().unwrap();
+    assert!(timeouts.contains(&default("Timeout")));
+    let visibility = template["Mappings"]["QueueVisibility"].as_object().unwrap();
+    assert_eq!(visibility.len(), timeouts.len());
+    for timeout in timeouts {
+        let seconds = timeout.as_u64().unwrap();
+        assert!(seconds <= 900, "Lambda's longest timeout");
+        assert_eq!(
+            visibility[&seconds.to_string()]["Seconds"],
+            seconds * 6,
+            "Timeout {seconds}"
+        );
+    }
+
+    // The table: keyed by the failure's id, items removed by TTL, encrypted.
+    let table = &template["Resources"]["Idempotency"]["Properties"];
+    assert_eq!(
+        table["KeySchema"],
+        json!([{"AttributeName": "id", "KeyType": "HASH"}])
+    );
+    assert_eq!(
+        table["TimeToLiveSpecification"],
+        json!({"AttributeName": "expires", "Enabled": true})
+    );
+    assert_eq!(table["SSESpecification"]["SSEEnabled"], true);
+    assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
 }
 
 #[test]

@@ -114,6 +114,8 @@ impl Pipeline {
             .topic_arn(&topic_arn)
             .protocol("sqs")
             .endpoint(failures_queue_arn)
+            // As the template subscribes its on-failure queue: each body is the record.
+            .attributes("RawMessageDelivery", "true")
             .send()
             .await
             .expect("subscribe the queue to the topic");
