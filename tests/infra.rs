@@ -349,7 +349,12 @@ fn the_topic_and_every_queue_are_encrypted_with_the_templates_rotating_key() {
     encrypted.sort();
     assert_eq!(
         encrypted,
-        ["Dlq", "HydratorFailures", "OnFailureQueue", "OnFailureTopic"]
+        [
+            "Dlq",
+            "HydratorFailures",
+            "OnFailureQueue",
+            "OnFailureTopic"
+        ]
     );
 
     // The key policy: the account administers the key and IAM policies grant
@@ -539,7 +544,10 @@ fn every_failure_of_the_hydrator_ends_in_a_queue() {
         json!({"Fn::GetAtt": ["OnFailureQueue", "Arn"]})
     );
     assert_eq!(subscription["RawMessageDelivery"], true);
-    assert_eq!(subscription["RedrivePolicy"]["deadLetterTargetArn"], failures);
+    assert_eq!(
+        subscription["RedrivePolicy"]["deadLetterTargetArn"],
+        failures
+    );
 
     // The queue feeds the function; a record failed five times moves, raw,
     // to the failure queue.
@@ -564,7 +572,10 @@ fn every_failure_of_the_hydrator_ends_in_a_queue() {
     // SNS may write to both queues, for that topic only.
     for policy in ["HydratorFailuresPolicy", "OnFailureQueuePolicy"] {
         let statement = &resources[policy]["Properties"]["PolicyDocument"]["Statement"][0];
-        assert_eq!(statement["Principal"]["Service"], "sns.amazonaws.com", "{policy}");
+        assert_eq!(
+            statement["Principal"]["Service"], "sns.amazonaws.com",
+            "{policy}"
+        );
         assert_eq!(actions(statement), ["sqs:SendMessage"], "{policy}");
         assert_eq!(
             statement["Condition"]["ArnEquals"]["aws:SourceArn"], topic,
