@@ -254,3 +254,50 @@ async fn two_processes_racing_on_one_failure_send_one_document() {
     );
     assert_eq!(hydrator_tests::queue::drain_all(&dlq).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_failed_delivery_releases_its_mark_and_the_retry_sends_one_document() {
+    use hydrator_tests::failure::{sns_notification, sqs_event};
+    use hydrator_tests::queue::{create_queue, drain_all, sqs_client};
+    let (stream, written) = TestStream::with_orders("storm-release", 10).await;
+    let failure = kinesis_failure(&stream.arn, &written[0], &written[9], 10);
+    let table = hydrator_tests::table::ledger_table().await;
+    let to = |dlq: &str| Settings {
+        dlq_queue_url: Some(dlq.to_owned()),
+        idempotency_table: Some(table.clone()),
+        ..settings(1_000)
+    };
+    let event = sqs_event(&[sns_notification(&failure)]).to_string();
+    // A deleted queue refuses the first delivery for good.
+    let deleted = create_queue("storm-release-deleted").await;
+    let delete = sqs_client().delete_queue().queue_url(&deleted).send().await;
+    delete.expect("delete the queue");
+    let refused = Hydrator::new(sdk_config(), to(&deleted));
+    assert_eq!(failed(refused.handle(&event).await.unwrap()), ["msg-0"]);
+    let ledger = hydrator_tests::emulator::dynamodb_client();
+    let items = || {
+        ledger
+            .scan()
+            .table_name(&table)
+            .consistent_read(true)
+            .send()
+    };
+    let left = items()
+        .await
+        .expect("scan the ledger")
+        .items
+        .unwrap_or_default();
+    assert!(left.is_empty(), "the mark is released: {left:?}");
+    // SQS retries the message at once; the queue works again.
+    let dlq = create_queue("storm-release-dlq").await;
+    let retried = Hydrator::new(sdk_config(), to(&dlq)).handle(&event).await;
+    assert!(failed(retried.unwrap()).is_empty(), "not told to wait");
+    assert_eq!(drain_all(&dlq).await.len(), 1, "one document");
+    let marked = items()
+        .await
+        .expect("scan the ledger")
+        .items
+        .unwrap_or_default();
+    assert_eq!(marked.len(), 1);
+    assert_eq!(marked[0]["state"], AttributeValue::S("delivered".into()));
+}

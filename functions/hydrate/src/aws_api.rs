@@ -126,6 +126,10 @@ pub trait Ledger {
 
     /// Marks `id` delivered, kept until `expires`.
     async fn delivered(&self, table: &str, id: &str, expires: u64) -> Result<(), CallFailure>;
+
+    /// Deletes `id` if it is still the mark `begin` wrote: in progress until
+    /// `expires`. A mark taken over or delivered since is left, and is no error.
+    async fn release(&self, table: &str, id: &str, expires: u64) -> Result<(), CallFailure>;
 }
 
 /// Everything a hydrator needs.

@@ -1,7 +1,8 @@
 //! Delivery at most once a failure, when an idempotency table is set: a
 //! failure is begun in the table before it is read, and marked delivered
-//! once sent. What is left to duplicate is a crash, or a failed mark,
-//! between the send and the mark (see docs/storms.md).
+//! once sent, or released (deleted) when it could not be. What is left to
+//! duplicate is a crash, or a failed mark, between the send and the mark
+//! (see docs/storms.md).
 
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::time::Instant;
@@ -47,8 +48,21 @@ impl<A: AwsApi> Hydrator<A> {
             }
             Some(LedgerState::InProgress) => return Err(LedgerError::InProgress.into()),
         }
-        let document = self.hydrate(record, deadline).await?;
-        let receipt = self.deliver(&document).await?;
+        let sent = async {
+            let document = self.hydrate(record, deadline).await?;
+            self.deliver(&document).await
+        };
+        let receipt = match sent.await {
+            Ok(receipt) => receipt,
+            Err(error) => {
+                // Not delivered: free it for a retry now, not when the mark
+                // expires. Parts already sent go again either way.
+                if let Err(failure) = self.aws.release(table, &id, expires).await {
+                    tracing::warn!(group_id = %id, class = ?failure.class, code = ?failure.code, "could not release a failure; its retries wait for the mark to expire");
+                }
+                return Err(error);
+            }
+        };
         let kept = now.saturating_add(DELIVERED_SECONDS);
         if let Err(failure) = self.aws.delivered(table, &id, kept).await {
             // The document is in the queue: failing the message would send it

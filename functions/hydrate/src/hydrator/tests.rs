@@ -171,6 +171,9 @@ struct FakeAws {
     refuse_puts: bool,
     /// The idempotency table: a state and an expiry by id.
     ledger: Mutex<HashMap<String, (LedgerState, u64)>>,
+    refuse_release: bool,
+    /// Run as each `SendMessageBatch` call begins: what others do meanwhile.
+    on_send: fn(&FakeAws),
 }
 
 impl Default for FakeAws {
@@ -191,6 +194,8 @@ impl Default for FakeAws {
             written: Mutex::default(),
             refuse_puts: false,
             ledger: Mutex::default(),
+            refuse_release: false,
+            on_send: |_| {},
         }
     }
 }
@@ -222,6 +227,7 @@ impl Queue for FakeAws {
         entries: Vec<SendMessageBatchRequestEntry>,
     ) -> Result<SendMessageBatchOutput, CallFailure> {
         assert_eq!(queue_url, QUEUE_URL);
+        (self.on_send)(self);
         self.queue_calls.lock().unwrap().push(entries.clone());
         if let Some(failure) = self.queue_call_failures.lock().unwrap().pop_front() {
             return Err(failure);
@@ -829,11 +835,45 @@ impl Ledger for FakeAws {
         ledger.insert(id.to_owned(), (LedgerState::Delivered, expires));
         Ok(())
     }
+
+    async fn release(&self, _table: &str, id: &str, expires: u64) -> Result<(), CallFailure> {
+        if self.refuse_release {
+            return Err(CallFailure {
+                class: ErrorClass::Transient,
+                code: Some("InternalServerError".into()),
+                message: "try again".into(),
+            });
+        }
+        let mut ledger = self.ledger.lock().unwrap();
+        // DynamoDB's condition: `#state = :in_progress AND #expires = :expires`.
+        if ledger.get(id) == Some(&(LedgerState::InProgress, expires)) {
+            ledger.remove(id);
+        }
+        Ok(())
+    }
 }
 
 fn with_ledger(mut settings: Settings) -> Settings {
     settings.idempotency_table = Some("hydrator-ledger".into());
     settings
+}
+
+/// The idempotency table's id of the failure in an SQS message.
+fn ledger_id(message: &Value) -> String {
+    let payload = sqs(&[("m", message.clone())]);
+    let batch = crate::trigger::parse(payload.to_string().as_bytes()).unwrap();
+    let crate::trigger::Invocation::Queue(messages) = batch else {
+        panic!("an SQS event")
+    };
+    crate::deliver::parts::group_id(&messages[0].content.as_ref().unwrap().batch)
+}
+
+fn refused_for_good() -> CallFailure {
+    CallFailure {
+        class: ErrorClass::Permanent,
+        code: Some("AccessDenied".into()),
+        message: "not allowed".into(),
+    }
 }
 
 fn failed_ids(response: Response) -> Vec<String> {
@@ -897,11 +937,7 @@ async fn two_invocations_racing_on_one_failure_send_it_once_and_the_loser_is_ret
 async fn a_failure_left_in_progress_by_a_crash_is_taken_over_once_it_expires() {
     let hydrator = Hydrator::with_aws(FakeAws::default(), with_ledger(to_dlq(settings())));
     let payload = sqs(&[("m-1", kinesis_failure(0, 4))]);
-    let batch = crate::trigger::parse(payload.to_string().as_bytes()).unwrap();
-    let crate::trigger::Invocation::Queue(messages) = batch else {
-        panic!("an SQS event")
-    };
-    let id = crate::deliver::parts::group_id(&messages[0].content.as_ref().unwrap().batch);
+    let id = ledger_id(&kinesis_failure(0, 4));
     hydrator
         .aws
         .ledger
@@ -939,4 +975,87 @@ async fn with_the_table_an_sns_failure_delivered_again_is_acknowledged_unsent() 
     };
     assert!(again.delivered.is_empty(), "nothing sent the second time");
     assert_eq!(hydrator.aws.queue_calls.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_delivery_releases_its_mark_and_the_retry_goes_ahead_at_once() {
+    let aws = FakeAws::default();
+    aws.queue_call_failures
+        .lock()
+        .unwrap()
+        .push_back(refused_for_good());
+    let hydrator = Hydrator::with_aws(aws, with_ledger(to_dlq(settings())));
+    let payload = sqs(&[("m-1", kinesis_failure(0, 4))]);
+    let id = ledger_id(&kinesis_failure(0, 4));
+    assert_eq!(
+        failed_ids(handle(&hydrator, &payload).await.unwrap()),
+        ["m-1"]
+    );
+    assert!(
+        !hydrator.aws.ledger.lock().unwrap().contains_key(&id),
+        "the mark is released"
+    );
+    let reads = hydrator.aws.stream_calls.lock().unwrap().len();
+    // SQS retries the message: read and sent, not told to wait.
+    assert!(failed_ids(handle(&hydrator, &payload).await.unwrap()).is_empty());
+    assert!(hydrator.aws.stream_calls.lock().unwrap().len() > reads);
+    assert_eq!(hydrator.aws.queue_calls.lock().unwrap().len(), 2);
+    assert_eq!(delivered(&hydrator.aws).len(), 1);
+    assert_eq!(
+        hydrator.aws.ledger.lock().unwrap()[&id].0,
+        LedgerState::Delivered
+    );
+}
+
+#[tokio::test]
+async fn a_failed_delivery_leaves_a_mark_another_invocation_took_over() {
+    let aws = FakeAws {
+        // While this one sends, its mark expires and another invocation
+        // takes the failure over, with a later expiry; then the send fails.
+        on_send: |aws| {
+            for mark in aws.ledger.lock().unwrap().values_mut() {
+                *mark = (LedgerState::InProgress, u64::MAX);
+            }
+            aws.queue_call_failures
+                .lock()
+                .unwrap()
+                .push_back(refused_for_good());
+        },
+        ..FakeAws::default()
+    };
+    let hydrator = Hydrator::with_aws(aws, with_ledger(to_dlq(settings())));
+    let payload = sqs(&[("m-1", kinesis_failure(0, 4))]);
+    let id = ledger_id(&kinesis_failure(0, 4));
+    assert_eq!(
+        failed_ids(handle(&hydrator, &payload).await.unwrap()),
+        ["m-1"]
+    );
+    assert_eq!(
+        hydrator.aws.ledger.lock().unwrap().get(&id),
+        Some(&(LedgerState::InProgress, u64::MAX)),
+        "the new owner's mark stays"
+    );
+}
+
+#[tokio::test]
+async fn a_release_that_fails_keeps_the_delivery_error() {
+    let aws = FakeAws {
+        refuse_release: true,
+        ..FakeAws::default()
+    };
+    aws.queue_call_failures
+        .lock()
+        .unwrap()
+        .push_back(refused_for_good());
+    let hydrator = Hydrator::with_aws(aws, with_ledger(to_dlq(settings())));
+    let error = handle(&hydrator, &sns(&[kinesis_failure(0, 4)]))
+        .await
+        .unwrap_err();
+    assert_eq!(error.class(), "Delivery.Send");
+    let id = ledger_id(&kinesis_failure(0, 4));
+    assert_eq!(
+        hydrator.aws.ledger.lock().unwrap()[&id].0,
+        LedgerState::InProgress,
+        "left to expire"
+    );
 }

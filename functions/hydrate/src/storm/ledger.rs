@@ -1,6 +1,7 @@
 //! The idempotency table on DynamoDB: one item a failure, keyed by its
 //! stable id, `in_progress` with an expiry while it is hydrated and sent,
-//! then `delivered` until the table's TTL removes it.
+//! then `delivered` until the table's TTL removes it; deleted instead when
+//! its hydration or delivery fails, so that a retry need not wait.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -97,5 +98,33 @@ impl Ledger for Clients {
             .await
             .map_err(|e| CallFailure::of(&e))?;
         Ok(())
+    }
+
+    async fn release(&self, table: &str, id: &str, expires: u64) -> Result<(), CallFailure> {
+        // The expiry identifies our mark: one taken over after it expired
+        // has a later one, and is its new owner's to delete.
+        let delete = self
+            .dynamodb()
+            .delete_item()
+            .table_name(table)
+            .key("id", AttributeValue::S(id.to_owned()))
+            .condition_expression("#state = :in_progress AND #expires = :expires")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#expires", "expires")
+            .expression_attribute_values(":in_progress", AttributeValue::S(IN_PROGRESS.into()))
+            .expression_attribute_values(":expires", AttributeValue::N(expires.to_string()))
+            .send()
+            .await;
+        match delete {
+            Ok(_) => Ok(()),
+            // Not ours any more (taken over, delivered, or gone): nothing to release.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(CallFailure::of(&e)),
+        }
     }
 }
