@@ -977,13 +977,9 @@ async fn with_the_table_an_sns_failure_delivered_again_is_acknowledged_unsent() 
     assert_eq!(hydrator.aws.queue_calls.lock().unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn a_failed_delivery_releases_its_mark_and_the_retry_goes_ahead_at_once() {
-    let aws = FakeAws::default();
-    aws.queue_call_failures
-        .lock()
-        .unwrap()
-        .push_back(refused_for_good());
+/// One SQS message of a failure whose delivery fails with the table on:
+/// the hydrator, the payload to retry with, and the failure's ledger id.
+async fn one_failed_sqs_delivery(aws: FakeAws) -> (Hydrator<FakeAws>, Value, String) {
     let hydrator = Hydrator::with_aws(aws, with_ledger(to_dlq(settings())));
     let payload = sqs(&[("m-1", kinesis_failure(0, 4))]);
     let id = ledger_id(&kinesis_failure(0, 4));
@@ -991,6 +987,17 @@ async fn a_failed_delivery_releases_its_mark_and_the_retry_goes_ahead_at_once() 
         failed_ids(handle(&hydrator, &payload).await.unwrap()),
         ["m-1"]
     );
+    (hydrator, payload, id)
+}
+
+#[tokio::test]
+async fn a_failed_delivery_releases_its_mark_and_the_retry_goes_ahead_at_once() {
+    let aws = FakeAws::default();
+    aws.queue_call_failures
+        .lock()
+        .unwrap()
+        .push_back(refused_for_good());
+    let (hydrator, payload, id) = one_failed_sqs_delivery(aws).await;
     assert!(
         !hydrator.aws.ledger.lock().unwrap().contains_key(&id),
         "the mark is released"
@@ -1023,13 +1030,7 @@ async fn a_failed_delivery_leaves_a_mark_another_invocation_took_over() {
         },
         ..FakeAws::default()
     };
-    let hydrator = Hydrator::with_aws(aws, with_ledger(to_dlq(settings())));
-    let payload = sqs(&[("m-1", kinesis_failure(0, 4))]);
-    let id = ledger_id(&kinesis_failure(0, 4));
-    assert_eq!(
-        failed_ids(handle(&hydrator, &payload).await.unwrap()),
-        ["m-1"]
-    );
+    let (hydrator, _, id) = one_failed_sqs_delivery(aws).await;
     assert_eq!(
         hydrator.aws.ledger.lock().unwrap().get(&id),
         Some(&(LedgerState::InProgress, u64::MAX)),
