@@ -103,21 +103,28 @@ impl<A: AwsApi> Hydrator<A> {
         deadline: Option<Instant>,
     ) -> Result<Response, HydrateError> {
         let _runs = self.storm.plan_inputs(&inputs);
+        let inputs = Storm::in_run_order(inputs, FailureInput::batch);
         if self.settings.dlq_queue_url.is_some() && self.settings.idempotency_table.is_some() {
             return self.deliver_whole_once(inputs, deadline).await;
         }
         let documents = futures_util::stream::iter(inputs)
-            .map(|input| self.document_from(input, deadline))
+            .map(|(index, input)| async move {
+                let document = self.document_from(input, deadline).await?;
+                Ok((index, document))
+            })
             .buffered(self.settings.max_concurrency)
             .map_err(log_failure);
         if self.settings.dlq_queue_url.is_some() {
             let delivered = documents
-                .and_then(|document| async move { self.deliver(&document).await })
+                .and_then(
+                    |(index, document)| async move { Ok((index, self.deliver(&document).await?)) },
+                )
                 .try_collect()
                 .await?;
+            let delivered = in_input_order(delivered);
             return Ok(Response::Delivered(DeliveryReport { delivered }));
         }
-        let mut documents: Vec<HydratedDocument> = documents.try_collect().await?;
+        let mut documents = in_input_order(documents.try_collect().await?);
         for document in &documents {
             self.archive(document).await;
             self.metrics.returned(&self.aws, document).await;
@@ -158,8 +165,9 @@ impl<A: AwsApi> Hydrator<A> {
         deadline: Option<Instant>,
     ) -> BatchResponse {
         let _runs = self.storm.plan_messages(&messages);
+        let messages = Storm::in_run_order(messages, QueueMessage::batch);
         let failures = futures_util::stream::iter(messages)
-            .map(|message| async move {
+            .map(|(index, message)| async move {
                 let outcome = async {
                     let record = message.content?;
                     if self.settings.dlq_queue_url.is_none() {
@@ -175,9 +183,10 @@ impl<A: AwsApi> Hydrator<A> {
                         let message_id = Some(message.message_id.as_str())
                             .filter(|id| crate::fault::is_identifier(id, 1, 128));
                         tracing::error!(class = %error.class(), error = %error, message_index = message.index, message_id, "SQS message failed");
-                        Some(ItemFailure {
+                        let failure = ItemFailure {
                             item_identifier: message.message_id,
-                        })
+                        };
+                        Some((index, failure))
                     }
                 }
             })
@@ -186,7 +195,7 @@ impl<A: AwsApi> Hydrator<A> {
             .collect()
             .await;
         BatchResponse {
-            batch_item_failures: failures,
+            batch_item_failures: in_input_order(failures),
         }
     }
 
@@ -341,6 +350,13 @@ fn reading_deadline(deadline: Instant) -> Instant {
     let left = deadline.saturating_duration_since(Instant::now());
     let reserve = (left / 5).clamp(Duration::from_secs(1), Duration::from_secs(10));
     deadline.checked_sub(reserve).unwrap_or(deadline)
+}
+
+/// Answers made in run order ([`Storm::in_run_order`]), put back in the
+/// order of the invocation's input.
+fn in_input_order<T>(mut answers: Vec<(usize, T)>) -> Vec<T> {
+    answers.sort_by_key(|(index, _)| *index);
+    answers.into_iter().map(|(_, answer)| answer).collect()
 }
 
 fn log_failure(error: HydrateError) -> HydrateError {

@@ -78,24 +78,26 @@ impl<A: AwsApi> Hydrator<A> {
     /// table; failures delivered already are left out of the report.
     pub(super) async fn deliver_whole_once(
         &self,
-        inputs: Vec<FailureInput>,
+        inputs: Vec<(usize, FailureInput)>,
         deadline: Option<Instant>,
     ) -> Result<Response, HydrateError> {
         let delivered = futures_util::stream::iter(inputs)
-            .map(|input| async move {
-                match input {
-                    FailureInput::Record(record) => self.deliver_once(record, deadline).await,
+            .map(|(index, input)| async move {
+                let receipt = match input {
+                    FailureInput::Record(record) => self.deliver_once(record, deadline).await?,
                     FailureInput::S3Object(object) => {
                         let document = self.hydrate_s3_object(&object, deadline).await?;
-                        self.deliver(&document).await.map(Some)
+                        Some(self.deliver(&document).await?)
                     }
-                }
+                };
+                Ok(receipt.map(|receipt| (index, receipt)))
             })
             .buffered(self.settings.max_concurrency)
             .map_err(super::log_failure)
             .try_filter_map(|receipt| std::future::ready(Ok(receipt)))
             .try_collect()
             .await?;
+        let delivered = super::in_input_order(delivered);
         Ok(Response::Delivered(DeliveryReport { delivered }))
     }
 }

@@ -33,6 +33,8 @@ const KINESIS_ARN: &str = "arn:aws:kinesis:us-east-2:123456789012:stream/orders"
 const TABLE_STREAM_ARN: &str =
     "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-11-02T08:41:17.905";
 const SHARD: &str = "shardId-000000000001";
+/// Shards holding the same records as `SHARD`, for invocations over several.
+const SIBLING_SHARDS: [&str; 2] = ["shardId-000000000002", "shardId-000000000003"];
 const QUEUE_URL: &str = "https://sqs.us-east-2.amazonaws.com/123456789012/orders-dlq";
 
 /// The `n`th sequence number of a shard: 56 digits, as Kinesis gives them.
@@ -205,7 +207,7 @@ impl Streams for FakeAws {
     type DynamoDb<'a> = MemoryShard<'a, aws_sdk_dynamodbstreams::types::Record>;
 
     fn kinesis_shard<'a>(&'a self, _: &str, arn: &'a str, shard: &'a str) -> Self::Kinesis<'a> {
-        let known = arn == KINESIS_ARN && shard == SHARD;
+        let known = arn == KINESIS_ARN && (shard == SHARD || SIBLING_SHARDS.contains(&shard));
         MemoryShard {
             records: if known { &self.kinesis } else { &[] },
             calls: &self.stream_calls,
@@ -506,6 +508,67 @@ async fn a_dynamodb_failure_comes_back_in_the_shape_lambda_delivers() {
         .collect();
     assert_eq!(keys, ["order-51", "order-52", "order-53", "order-54"]);
     assert_eq!(json[0]["eventSourceARN"], TABLE_STREAM_ARN);
+}
+
+/// Failures of three shards, interleaved as a storm's arrive, three a shard.
+fn interleaved_failures() -> Vec<Value> {
+    let mut failures = Vec::new();
+    for (first, last) in [(0, 2), (3, 5), (6, 9)] {
+        for shard in [SHARD, SIBLING_SHARDS[0], SIBLING_SHARDS[1]] {
+            let mut failure = kinesis_failure(first, last);
+            failure["KinesisBatchInfo"]["shardId"] = json!(shard);
+            failures.push(failure);
+        }
+    }
+    failures
+}
+
+#[tokio::test]
+async fn runs_are_served_one_after_another_whatever_shards_the_input_interleaves() {
+    let mut settings = to_dlq(settings());
+    settings.max_concurrency = 1;
+    let hydrator = Hydrator::with_aws(FakeAws::default(), settings);
+    let failures = interleaved_failures();
+    let messages: Vec<(String, Value)> = failures
+        .iter()
+        .enumerate()
+        .map(|(i, failure)| (format!("m-{i}"), failure.clone()))
+        .collect();
+    let messages: Vec<(&str, Value)> = messages
+        .iter()
+        .map(|(id, failure)| (id.as_str(), failure.clone()))
+        .collect();
+    assert!(failed_ids(handle(&hydrator, &sqs(&messages)).await.unwrap()).is_empty());
+    // One run a shard, each read once; hydrated in the input's order, all
+    // three would be held together.
+    assert_eq!(hydrator.storm.peak_held_runs(), 1);
+    let documents = delivered(&hydrator.aws);
+    assert_eq!(documents.len(), 9);
+    assert!(documents
+        .iter()
+        .all(|d| d.hydration.status == Status::Complete));
+}
+
+#[tokio::test]
+async fn answers_keep_the_inputs_order_though_failures_are_hydrated_by_run() {
+    let hydrator = Hydrator::with_aws(FakeAws::default(), settings());
+    let failures = interleaved_failures();
+    let Response::Many(documents) = handle(&hydrator, &sns(&failures)).await.unwrap() else {
+        panic!("one document a failure")
+    };
+    let ranges: Vec<(&str, &str)> = documents
+        .iter()
+        .map(|d| (d.batch.shard_id.as_str(), d.batch.start.as_str()))
+        .collect();
+    let expected: Vec<(&str, &str)> = failures
+        .iter()
+        .map(|f| {
+            let batch = &f["KinesisBatchInfo"];
+            let shard = batch["shardId"].as_str().unwrap();
+            (shard, batch["startSequenceNumber"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(ranges, expected);
 }
 
 #[tokio::test]

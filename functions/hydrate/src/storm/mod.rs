@@ -22,7 +22,9 @@ mod recorded;
 mod tests;
 
 use std::any::Any;
+use std::cmp::Ordering as Order;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 
 use tokio::time::Instant;
@@ -56,7 +58,73 @@ struct ShardSlot {
 /// A run's records once read: `None` when the run read failed, and its
 /// failures are then read alone. Type-erased so one plan serves both kinds
 /// of stream; the reader's record type is the only one ever stored.
-type Recorded = Option<Arc<dyn Any + Send + Sync>>;
+type Recorded = Option<(Arc<dyn Any + Send + Sync>, HeldRun)>;
+
+/// The runs whose records this process holds, and their bytes: one budget
+/// ([`RunBounds::held_bytes`]) however many runs the invocations plan.
+#[derive(Debug, Default)]
+struct HeldRuns {
+    bytes: AtomicUsize,
+    runs: AtomicUsize,
+    peak_runs: AtomicUsize,
+}
+
+impl HeldRuns {
+    /// Takes up to `bounds.max_bytes` of what is left of the process's
+    /// budget for one run read; `None` when too little is left.
+    fn reserve(self: &Arc<Self>, bounds: &RunBounds) -> Option<HeldRun> {
+        let mut now = self.bytes.load(Ordering::SeqCst);
+        let granted = loop {
+            let grant = bounds.held_bytes.saturating_sub(now).min(bounds.max_bytes);
+            if grant < bounds.min_run_bytes.max(1) {
+                return None;
+            }
+            match self
+                .bytes
+                .compare_exchange(now, now + grant, Ordering::SeqCst, Ordering::SeqCst)
+            {
+                Ok(_) => break grant,
+                Err(actual) => now = actual,
+            }
+        };
+        let runs = self.runs.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak_runs.fetch_max(runs, Ordering::SeqCst);
+        Some(HeldRun {
+            held: self.clone(),
+            bytes: granted,
+        })
+    }
+}
+
+/// One run's share of the budget, given back when its records are dropped.
+struct HeldRun {
+    held: Arc<HeldRuns>,
+    bytes: usize,
+}
+
+impl HeldRun {
+    /// Counts what the run really keeps: usually less than it was granted,
+    /// and more only by a first record larger than the grant (always kept).
+    fn settle(&mut self, bytes: usize) {
+        if bytes < self.bytes {
+            self.held
+                .bytes
+                .fetch_sub(self.bytes - bytes, Ordering::SeqCst);
+        } else {
+            self.held
+                .bytes
+                .fetch_add(bytes - self.bytes, Ordering::SeqCst);
+        }
+        self.bytes = bytes;
+    }
+}
+
+impl Drop for HeldRun {
+    fn drop(&mut self) {
+        self.held.bytes.fetch_sub(self.bytes, Ordering::SeqCst);
+        self.held.runs.fetch_sub(1, Ordering::SeqCst);
+    }
+}
 
 struct Run {
     plan: RunPlan,
@@ -70,6 +138,7 @@ pub struct Storm {
     bounds: RunBounds,
     shards: Mutex<HashMap<(String, String), Weak<ShardSlot>>>,
     runs: Mutex<HashMap<FailureKey, Arc<Run>>>,
+    held: Arc<HeldRuns>,
 }
 
 /// The runs one invocation planned; dropped when the invocation ends, which
@@ -109,7 +178,20 @@ impl Storm {
             bounds,
             shards: Mutex::new(HashMap::new()),
             runs: Mutex::new(HashMap::new()),
+            held: Arc::default(),
         }
+    }
+
+    /// The most runs whose records this process has held at once.
+    #[cfg(test)]
+    pub fn peak_held_runs(&self) -> usize {
+        self.held.peak_runs.load(Ordering::SeqCst)
+    }
+
+    /// The record bytes the runs held now keep.
+    #[cfg(test)]
+    pub fn held_bytes(&self) -> usize {
+        self.held.bytes.load(Ordering::SeqCst)
     }
 
     /// Plans the runs of one invocation's failures. A failure another
@@ -191,8 +273,10 @@ impl Storm {
         let recorded = run
             .recorded
             .get_or_init(|| async {
+                // No budget left: the run's failures are read alone.
+                let mut held = self.held.reserve(&self.bounds)?;
                 let limits = ReadLimits {
-                    max_bytes: self.bounds.max_bytes,
+                    max_bytes: held.bytes,
                     ..limits
                 };
                 let read = read_range(&paced, &run.plan.range, limits, deadline).await;
@@ -204,13 +288,17 @@ impl Storm {
                 );
                 run_read = Some(calls);
                 let records: Vec<S::Record> = read.records;
-                in_order::<S>(&records).then(|| Arc::new(records) as Arc<dyn Any + Send + Sync>)
+                held.settle(records.iter().map(S::size_of).sum());
+                in_order::<S>(&records).then(|| {
+                    let records = Arc::new(records) as Arc<dyn Any + Send + Sync>;
+                    (records, held)
+                })
             })
             .await;
         let (iterator_calls, records_calls, throttled) = run_read.unwrap_or_default();
         let records = recorded
             .as_ref()
-            .and_then(|r| r.downcast_ref::<Vec<S::Record>>());
+            .and_then(|(r, _)| r.downcast_ref::<Vec<S::Record>>());
         let mut read = match records {
             Some(records) => {
                 let served = RecordedShard::new(&paced, records);
@@ -251,6 +339,31 @@ impl Storm {
                 error,
             }
         })
+    }
+
+    /// Puts an invocation's items in the order to hydrate them: each run's
+    /// failures one after another (by stream, shard and start), so that a
+    /// run's records are held only while its own failures are served, and
+    /// the runs held at once are bounded by the failures hydrated at once,
+    /// not by how many shards the input interleaves. Items without a batch
+    /// (an S3 object, a malformed message) come last; each keeps its index,
+    /// to give the answers back in the input's order.
+    pub fn in_run_order<T>(
+        items: Vec<T>,
+        batch: impl Fn(&T) -> Option<&BatchInfo>,
+    ) -> Vec<(usize, T)> {
+        let mut indexed: Vec<(usize, T)> = items.into_iter().enumerate().collect();
+        indexed.sort_by(|(_, a), (_, b)| match (batch(a), batch(b)) {
+            (Some(a), Some(b)) => (a.stream_arn.as_str(), &a.shard_id, &a.start).cmp(&(
+                b.stream_arn.as_str(),
+                &b.shard_id,
+                &b.start,
+            )),
+            (Some(_), None) => Order::Less,
+            (None, Some(_)) => Order::Greater,
+            (None, None) => Order::Equal,
+        });
+        indexed
     }
 
     /// Plans the runs of an invocation's failure records (S3 objects, whose

@@ -18,8 +18,14 @@ pub struct RunBounds {
     pub max_records: u32,
     /// Records allowed for what lies between failures of a run.
     pub gap_records: u32,
-    /// Record bytes the run read keeps at most.
+    /// Record bytes one run read keeps at most.
     pub max_bytes: usize,
+    /// Record bytes all the runs a process holds keep at most: a run that
+    /// finds less than `min_run_bytes` of it left is not read as a run, and
+    /// its failures are read alone.
+    pub held_bytes: usize,
+    /// The least of that budget worth reading a run into.
+    pub min_run_bytes: usize,
     /// Failures one run serves at most.
     pub max_failures: usize,
 }
@@ -30,7 +36,9 @@ impl Default for RunBounds {
             // One Kinesis page.
             max_records: 10_000,
             gap_records: 100,
-            max_bytes: 32 * 1024 * 1024,
+            max_bytes: 8 * 1024 * 1024,
+            held_bytes: 32 * 1024 * 1024,
+            min_run_bytes: 1024 * 1024,
             max_failures: 1_000,
         }
     }

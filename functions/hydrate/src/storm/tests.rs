@@ -25,6 +25,8 @@ struct Case {
     /// written, so some point past the tip), a shift of the start or end off
     /// the record, and how much its batch size is off.
     failures: Vec<(usize, usize, bool, bool, i8)>,
+    /// What runs may hold: per run, in all, and the least worth a run.
+    bounds: RunBounds,
 }
 
 fn shard(case: &Case) -> MemoryShard {
@@ -99,15 +101,28 @@ fn case() -> impl Strategy<Value = Case> {
                 ),
                 2..10,
             ),
+            prop_oneof![
+                2 => Just(RunBounds::default()),
+                // Records here are 56 bytes: runs cut short, or not read at all.
+                1 => (0usize..3_000, 0usize..5_000, 0usize..500).prop_map(
+                    |(max_bytes, held_bytes, min_run_bytes)| RunBounds {
+                        max_bytes,
+                        held_bytes,
+                        min_run_bytes,
+                        ..RunBounds::default()
+                    }
+                ),
+            ],
         )
             .prop_map(
-                |(count, trim_horizon, closed, page_cuts, faults, failures)| Case {
+                |(count, trim_horizon, closed, page_cuts, faults, failures, bounds)| Case {
                     count,
                     trim_horizon,
                     closed,
                     page_cuts,
                     faults,
                     failures,
+                    bounds,
                 },
             )
     })
@@ -125,9 +140,9 @@ proptest! {
             .map(|range| block_on(read_range(&shard(&case), range, limits, None)))
             .map(|read| read.map(|r| (r.records, r.gaps, r.unavailable)))
             .collect();
-        let storm = Storm::new(5, RunBounds::default());
+        let storm = Storm::new(5, case.bounds);
         let keys: Vec<_> = ranges.iter().map(key).collect();
-        let _planned = storm.plan_failures(&keys);
+        let planned = storm.plan_failures(&keys);
         let shared = shard(&case);
         let coalesced: Vec<_> = ranges
             .iter()
@@ -135,6 +150,8 @@ proptest! {
             .map(|read| read.map(|r| (r.records, r.gaps, r.unavailable)))
             .collect();
         prop_assert_eq!(coalesced, alone);
+        drop(planned);
+        prop_assert_eq!(storm.held_bytes(), 0, "every run's bytes given back");
     }
 }
 
@@ -252,4 +269,61 @@ fn reads_of_one_shard_take_turns() {
     });
     assert_eq!(shard.most.load(Ordering::SeqCst), 1);
     assert_eq!(*shard.inner.calls.borrow(), 8, "unplanned, each read alone");
+}
+
+#[test]
+fn the_runs_a_process_holds_share_one_byte_budget() {
+    // Records of 56 bytes: each shard's run of 5 failures keeps 2,800.
+    let bounds = RunBounds {
+        max_bytes: 10_000,
+        held_bytes: 4_000,
+        min_run_bytes: 1_500,
+        ..RunBounds::default()
+    };
+    let storm = Storm::new(100, bounds);
+    let (a, b) = (
+        MemoryShard::new(kinesis_numbers(100)),
+        MemoryShard::new(kinesis_numbers(100)),
+    );
+    let numbers = a.records.clone();
+    let ranges = |shard_id: &str| -> Vec<ShardRange> {
+        (0..5)
+            .map(|i| ShardRange {
+                shard_id: shard_id.into(),
+                start: SequenceNumber::parse(&numbers[i * 10]).unwrap(),
+                end: SequenceNumber::parse(&numbers[i * 10 + 9]).unwrap(),
+                expected: 10,
+            })
+            .collect()
+    };
+    let (of_a, of_b) = (ranges("shardId-a"), ranges("shardId-b"));
+    let keys: Vec<_> = of_a.iter().chain(&of_b).map(key).collect();
+    let planned = storm.plan_failures(&keys);
+    // Interleaved, as an input in the wrong order would have it.
+    for (in_a, in_b) in of_a.iter().zip(&of_b) {
+        for (shard, range) in [(&a, in_a), (&b, in_b)] {
+            let read =
+                block_on(storm.read(shard, ARN, range, ReadLimits::default(), None)).unwrap();
+            assert_eq!(read.records.len(), 10);
+            assert!(storm.held_bytes() <= bounds.held_bytes);
+        }
+    }
+    // A's run took the budget; B's failures, with too little left, were read alone.
+    assert_eq!(a.iterators.borrow().len(), 1);
+    assert_eq!(b.iterators.borrow().len(), 5);
+    assert_eq!(storm.peak_held_runs(), 1);
+    assert_eq!(
+        storm.held_bytes(),
+        0,
+        "A's run let go once its failures were served"
+    );
+    drop(planned);
+
+    // With A's run gone, the budget serves the next run.
+    let planned = storm.plan_failures(&of_b.iter().map(key).collect::<Vec<_>>());
+    for range in &of_b {
+        block_on(storm.read(&b, ARN, range, ReadLimits::default(), None)).unwrap();
+    }
+    assert_eq!(b.iterators.borrow().len(), 6);
+    drop(planned);
 }

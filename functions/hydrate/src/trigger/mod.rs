@@ -20,7 +20,7 @@ mod tests;
 
 use serde_json::Value;
 
-use crate::failure::{OnFailureRecord, RecordError};
+use crate::failure::{BatchInfo, OnFailureRecord, RecordError};
 use crate::fault::{FieldFault, JsonFault};
 
 pub use s3::S3ObjectRef;
@@ -42,6 +42,23 @@ pub enum FailureInput {
     Record(OnFailureRecord),
     /// An object written by an S3 on-failure destination, to be fetched.
     S3Object(S3ObjectRef),
+}
+
+impl FailureInput {
+    /// The failed batch, when known before anything is fetched.
+    pub fn batch(&self) -> Option<&BatchInfo> {
+        match self {
+            FailureInput::Record(record) => Some(&record.batch),
+            FailureInput::S3Object(_) => None,
+        }
+    }
+}
+
+impl QueueMessage {
+    /// The failed batch, when the message held a valid record.
+    pub fn batch(&self) -> Option<&BatchInfo> {
+        self.content.as_ref().ok().map(|record| &record.batch)
+    }
 }
 
 /// One SQS message: its id, for the partial batch response, and what it held.
