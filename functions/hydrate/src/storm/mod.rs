@@ -13,6 +13,12 @@
 //!
 //! Every read of a shard holds that shard's lock and waits its turn on the
 //! shard's read budget ([`pacing`]).
+//!
+//! Memory: an invocation hydrates its failures run by run
+//! ([`Storm::in_run_order`]), so a run's records are let go before the
+//! next run is read, and the runs a process holds share one byte budget
+//! ([`RunBounds::held_bytes`]): what the input claims or interleaves never
+//! decides how much is held.
 
 mod ledger;
 mod pacing;
