@@ -203,16 +203,16 @@ async fn memory(shards: usize, bootstrap: Option<&str>) {
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str, default: usize| {
+    let flag = |name: &str| {
         args.iter()
             .position(|a| a == name)
             .and_then(|i| args.get(i + 1))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(default)
     };
-    let failures = flag("--failures", 500);
-    let batch = flag("--sqs-batch", 100);
-    let shards = flag("--shards", 24);
+    let number =
+        |name: &str, default: usize| flag(name).and_then(|n| n.parse().ok()).unwrap_or(default);
+    let failures = number("--failures", 500);
+    let batch = number("--sqs-batch", 100);
+    let shards = number("--shards", 24);
     let stream = TestStream::create(
         &hydrator_tests::emulator::kinesis_client(),
         "storm-bench",
@@ -278,9 +278,5 @@ async fn main() {
         "one document a failure with the table on"
     );
     println!("every document byte-exact against what was written");
-    let bootstrap = args
-        .iter()
-        .position(|a| a == "--bootstrap")
-        .and_then(|i| args.get(i + 1));
-    memory(shards, bootstrap.map(String::as_str)).await;
+    memory(shards, flag("--bootstrap").map(String::as_str)).await;
 }
