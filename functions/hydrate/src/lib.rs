@@ -1,77 +1,64 @@
 //! hydrator: turns the metadata-only on-failure records of Kinesis and
 //! DynamoDB stream event source mappings into complete, replayable documents.
 //!
-//! The flow, one private module a step (the layout, in order):
-//! - `trigger`: an invocation payload (SNS, SQS or S3 event, bare record) in, on-failure records out.
-//! - `failure_object`: an S3 on-failure destination's object: the record and the payload it saved.
-//! - `failure`: the on-failure record, validated: stream ARN (`stream_arn`), shard, sequence range, batch size.
-//! - `read`: the exact sequence range read back from its shard, every gap named, within bounds.
-//! - `document`: the version 1 document whose `Records` replay into the failed consumer, and its read side.
-//! - `clients`: one Kinesis or DynamoDB Streams client per region (`regions`), from the stream's ARN;
-//!   the real side of `aws_api`, the small traits the hydrator reaches AWS through.
-//! - `deliver`: documents out to the SQS dead-letter queue and the archive, through `batch_send`.
-//! - `hydrator`: ties them together for one invocation, answering with a `response` or an `error`.
+//! The folders, in the order the data flows through them:
+//! - `input`: an invocation payload in (SNS, SQS or S3 event, bare record, an
+//!   S3 on-failure object); on-failure records out, every field validated.
+//! - `read`: the exact sequence range read back from its shard, every gap
+//!   named, within bounds; `read::coalesce` serves a storm of failures of one
+//!   shard from one paced read.
+//! - `kinds`: what differs between stream kinds, one folder a kind
+//!   (`kinesis`, `dynamodb`): the shard read and Lambda's event shape.
+//! - `document`: the version 1 document (records, gaps, status), split into
+//!   parts and read back and joined again, with one type for both directions.
+//! - `deliver`: documents out: the SQS dead-letter queue (offload to S3 for a
+//!   body too large) and the Firehose archive.
+//! - `hydrator`: one invocation, from payload to answer: the orchestration,
+//!   delivery once a failure, its settings, its error and its response.
 //!
-//! Beside the flow: `fault` (input errors that cannot quote input), `aws_error`
-//! (one classification of AWS errors), `kpl` (KPL aggregated records taken
-//! apart, for the tool), `logging` (JSON lines), `metrics` (one
-//! embedded-metric-format line a document), `raw_payload`
-//! (the payload's bytes, past the runtime's parse), `storm` (failure storms:
-//! coalesced reads, one read of a shard at a time, a read budget, the
-//! idempotency table). The modules are private;
-//! what the binary, the tool, the tests and the fuzzer use is re-exported
-//! below. `main.rs` only wires it to the runtime.
+//! Beside the flow: `aws` (every trait AWS is reached through, the real
+//! clients, one classification of AWS errors, batched sends, backoff, the
+//! idempotency table), `observe` (JSON logs, one metrics line a document),
+//! `kpl` (KPL aggregated records taken apart, for the tool).
+//! The modules are private; what the binary, the tool, the tests and the
+//! fuzzer use is re-exported below. `main.rs` only wires it to the runtime.
 
-mod aws_api;
-mod aws_error;
-mod backoff;
-mod batch_send;
-mod bounded_object;
-mod clients;
+mod aws;
 mod deliver;
 mod document;
-mod error;
-mod failure;
-mod failure_object;
-mod fault;
 mod hydrator;
+mod input;
+mod kinds;
 mod kpl;
-mod logging;
-mod metrics;
-mod raw_payload;
+mod observe;
 mod read;
-mod regions;
-mod response;
-mod sequence;
-mod settings;
-mod storm;
-mod stream_arn;
-mod trigger;
 
 // What the binary, the tool, the tests and the fuzzer use; the rest stays inside.
-pub use aws_error::ErrorClass;
-pub use backoff::Backoff;
-pub use batch_send::{batches, send_all, BatchApi, CallFailure, EntryAnswer, EntryFailure, Sent};
-pub use bounded_object::{ObjectError, ObjectReader};
+pub use aws::backoff::Backoff;
+pub use aws::batch_send::{
+    batches, send_all, BatchApi, CallFailure, EntryAnswer, EntryFailure, Sent,
+};
+pub use aws::bounded_object::{ObjectError, ObjectReader};
+pub use aws::error::ErrorClass;
 pub use deliver::{Offload, S3Pointer};
 pub use document::{join, Document, JoinError};
-pub use error::HydrateError;
-pub use failure::{OnFailureRecord, RecordError};
-pub use failure_object::FailureObject;
-pub use hydrator::Hydrator;
+pub use hydrator::settings::Settings;
+pub use hydrator::{HydrateError, Hydrator, Response};
+pub use input::failure::{OnFailureRecord, RecordError};
+pub use input::failure_object::FailureObject;
+pub use input::raw_payload::{RawPayload, RawPayloadLayer};
+pub use input::sequence::{compare_decimal, SequenceNumber};
+pub use input::stream_arn::{ArnError, StreamArn, StreamKind};
+pub use input::trigger::{
+    parse as parse_invocation, FailureInput, InputError, Invocation, QueueMessage,
+};
 pub use kpl::{deaggregate, Kpl, KplError, UserRecord, MAGIC as KPL_MAGIC};
-pub use logging::init as init_logging;
-pub use metrics::{
+pub use observe::logging::init as init_logging;
+pub use observe::metrics::{
     line_for as metrics_line, names as metric_names, Counts as MetricCounts,
     Dimension as MetricDimension, MetricsSettings,
 };
-pub use raw_payload::{RawPayload, RawPayloadLayer};
 pub use read::ReadLimits;
-pub use response::Response;
-pub use sequence::{compare_decimal, SequenceNumber};
-pub use settings::Settings;
-pub use stream_arn::{ArnError, StreamArn, StreamKind};
-pub use trigger::{parse as parse_invocation, FailureInput, InputError, Invocation, QueueMessage};
 
 /// Loads the SDK configuration from the environment. Per-service endpoint
 /// variables such as `AWS_ENDPOINT_URL_KINESIS` take precedence over

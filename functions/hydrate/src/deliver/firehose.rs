@@ -10,10 +10,10 @@
 use aws_sdk_firehose::primitives::Blob;
 use aws_sdk_firehose::types::Record;
 
-use super::parts::{self, Part};
-use crate::aws_api::DeliveryStream;
-use crate::backoff::Backoff;
-use crate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
+use crate::aws::backoff::Backoff;
+use crate::aws::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
+use crate::aws::DeliveryStream;
+use crate::document::parts::{self, Part};
 use crate::document::HydratedDocument;
 
 /// A record's limit, less the newline that ends it.

@@ -6,12 +6,11 @@
 //! - [`offload`]: a body too large for the queue kept in S3, with a pointer.
 //! - [`firehose`]: the optional long-term archive, with `PutRecordBatch`.
 //!
-//! Both send through [`crate::batch_send`]: in batches, resending only what
+//! Both send through [`crate::aws::batch_send`]: in batches, resending only what
 //! failed with an error worth retrying.
 
 pub mod firehose;
 pub mod offload;
-pub mod parts;
 pub mod sqs;
 
 pub use firehose::{Archive, Archived};

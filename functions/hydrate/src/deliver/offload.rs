@@ -13,7 +13,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::parts::PartInfo;
+use crate::document::parts::PartInfo;
 
 /// Where offloaded bodies go.
 #[derive(Debug, Clone, PartialEq, Eq)]

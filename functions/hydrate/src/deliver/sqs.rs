@@ -16,10 +16,10 @@ use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use sha2::{Digest, Sha256};
 
 use super::offload::{Offload, S3Pointer, SIZE_ATTRIBUTE};
-use super::parts::{self, hex, Oversized, Part, PartInfo, SplitError};
-use crate::aws_api::{ObjectWriter, Queue};
-use crate::backoff::Backoff;
-use crate::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
+use crate::aws::backoff::Backoff;
+use crate::aws::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
+use crate::aws::{ObjectWriter, Queue};
+use crate::document::parts::{self, hex, Oversized, Part, PartInfo, SplitError};
 use crate::document::{HydratedDocument, Hydration, Status};
 
 #[derive(Debug, thiserror::Error)]

@@ -5,8 +5,7 @@
 //! document, or `{"Records": [...]}` cut from it, replays as it is. The schema
 //! is `functions/hydrate/schema/hydrated-document.v1.json`.
 
-pub mod dynamodb;
-pub mod kinesis;
+pub mod parts;
 mod wire;
 
 use base64::display::Base64Display;
@@ -14,22 +13,29 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::failure::BatchInfo;
+use crate::input::failure::BatchInfo;
 use crate::read::Gap;
 
-pub use dynamodb::{DynamoDbBatchContext, DynamoDbEventRecord};
-pub use kinesis::{KinesisBatchContext, KinesisEventRecord};
 pub use wire::{join, Document, JoinError};
 
 pub const VERSION: &str = "1";
 
 /// What every record of one batch shares, for one kind of stream: it turns
-/// the records a shard gives into the records Lambda delivered.
+/// the records a shard gives into the records Lambda delivered. Each kind
+/// implements it in its own folder (`crate::kinds`).
 pub trait BatchContext {
     /// A record as the stream service gives it.
     type Record;
 
-    fn event_records(&self, records: Vec<Self::Record>) -> EventRecords;
+    /// One record in the shape Lambda delivered it in, written out at once,
+    /// so that the service's copy of its data is let go record by record.
+    /// Fails only for a record this build cannot write faithfully.
+    fn event_record(&self, record: Self::Record) -> Result<RawRecord, serde_json::Error>;
+
+    fn event_records(&self, records: Vec<Self::Record>) -> Result<EventRecords, serde_json::Error> {
+        let records = records.into_iter().map(|r| self.event_record(r));
+        Ok(EventRecords(records.collect::<Result<_, _>>()?))
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -50,64 +56,64 @@ pub struct HydratedDocument {
     pub records: EventRecords,
 }
 
-/// The records of one batch, in the event shape of their source.
-#[derive(Debug, Serialize)]
-#[serde(untagged)]
-pub enum EventRecords {
-    Kinesis(Vec<KinesisEventRecord>),
-    DynamoDb(Vec<DynamoDbEventRecord>),
-    /// Records exactly as Lambda delivered them, taken from a payload it
-    /// saved (an S3 on-failure destination's object).
-    Delivered(Vec<Box<RawValue>>),
-}
+/// The records of one batch, each in the event shape of its source and
+/// already written as JSON: the pieces delivery packs into messages, and the
+/// document's `Records` array.
+#[derive(Debug, Default)]
+pub struct EventRecords(pub Vec<RawRecord>);
 
 impl EventRecords {
+    /// Records exactly as Lambda delivered them, taken from a payload it
+    /// saved (an S3 on-failure destination's object).
+    pub fn delivered(records: Vec<Box<RawValue>>) -> Self {
+        EventRecords(
+            records
+                .into_iter()
+                .map(|json| RawRecord {
+                    sequence_number: sequence_number_of(&json).unwrap_or_default(),
+                    json,
+                })
+                .collect(),
+        )
+    }
+
     pub fn len(&self) -> usize {
-        match self {
-            EventRecords::Kinesis(records) => records.len(),
-            EventRecords::DynamoDb(records) => records.len(),
-            EventRecords::Delivered(records) => records.len(),
-        }
+        self.0.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.0.is_empty()
     }
 
-    /// Each record serialized on its own, with its sequence number, in order:
-    /// the pieces delivery packs into messages.
-    pub fn to_raw(&self) -> Result<Vec<RawRecord>, serde_json::Error> {
-        fn raw<T: Serialize>(
-            records: &[T],
-            sequence_number: impl Fn(&T) -> Option<String>,
-        ) -> Result<Vec<RawRecord>, serde_json::Error> {
-            records
-                .iter()
-                .map(|record| {
-                    Ok(RawRecord {
-                        json: serde_json::value::to_raw_value(record)?,
-                        sequence_number: sequence_number(record).unwrap_or_default(),
-                    })
-                })
-                .collect()
-        }
-        match self {
-            EventRecords::Kinesis(records) => {
-                raw(records, |r| Some(r.kinesis.sequence_number.clone()))
-            }
-            EventRecords::DynamoDb(records) => {
-                raw(records, |r| Some(r.dynamodb.sequence_number.clone()))
-            }
-            EventRecords::Delivered(records) => raw(records, |r| sequence_number_of(r)),
-        }
+    pub fn iter(&self) -> std::slice::Iter<'_, RawRecord> {
+        self.0.iter()
+    }
+}
+
+impl Serialize for EventRecords {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|record| &record.json))
     }
 }
 
 /// One record as JSON text, with the sequence number that places it.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct RawRecord {
     pub json: Box<RawValue>,
     pub sequence_number: String,
+}
+
+impl RawRecord {
+    /// `record` written as JSON.
+    pub fn of<T: Serialize>(
+        record: &T,
+        sequence_number: String,
+    ) -> Result<Self, serde_json::Error> {
+        Ok(RawRecord {
+            json: serde_json::value::to_raw_value(record)?,
+            sequence_number,
+        })
+    }
 }
 
 /// `kinesis.sequenceNumber` or `dynamodb.SequenceNumber` of a record in

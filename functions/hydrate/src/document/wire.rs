@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::{HydratedDocument, Hydration};
-use crate::deliver::parts::PartInfo;
+use crate::document::parts::PartInfo;
 
 /// A version 1 document, whole or one part of one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ impl HydratedDocument {
             failure: self.failure.clone(),
             hydration: self.hydration.clone(),
             part: None,
-            records: self.records.to_raw()?.into_iter().map(|r| r.json).collect(),
+            records: self.records.iter().map(|r| r.json.clone()).collect(),
         })
     }
 }

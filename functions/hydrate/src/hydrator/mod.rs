@@ -7,11 +7,14 @@
 //! an OnSuccess destination, a delivery report, or an SQS partial batch
 //! response.
 //!
-//! AWS is reached through [`crate::aws_api`]'s traits: [`Clients`] in the
+//! AWS is reached through [`crate::aws`]'s traits: [`Clients`] in the
 //! function, stand-ins in the offline tests (`tests.rs`).
 
+mod error;
 mod once;
+mod response;
 mod s3;
+pub mod settings;
 #[cfg(test)]
 mod tests;
 
@@ -24,21 +27,23 @@ use aws_config::SdkConfig;
 use futures_util::{StreamExt, TryStreamExt};
 use tracing::Instrument;
 
-use crate::aws_api::AwsApi;
-use crate::clients::Clients;
+use crate::aws::clients::Clients;
+use crate::aws::AwsApi;
 use crate::deliver::{Archive, Archived, DeliveryError, DlqWriter};
 use crate::document::{
-    BatchContext, DynamoDbBatchContext, EventRecords, HydratedDocument, Hydration,
-    KinesisBatchContext, Origin, Status, VERSION,
+    BatchContext, EventRecords, HydratedDocument, Hydration, Origin, Status, VERSION,
 };
-pub use crate::error::HydrateError;
-use crate::failure::{OnFailureRecord, StreamKind};
-use crate::metrics::Metrics;
-use crate::read::{ReadSummary, StreamShard};
-pub use crate::response::{BatchResponse, DeliveryReport, ItemFailure, Receipt, Response};
-use crate::settings::Settings;
-use crate::storm::{RunBounds, Storm};
-use crate::trigger::{self, FailureInput, Invocation, QueueMessage};
+use crate::hydrator::settings::Settings;
+use crate::input::failure::{OnFailureRecord, StreamKind};
+use crate::input::trigger::{self, FailureInput, Invocation, QueueMessage};
+use crate::kinds::dynamodb::DynamoDb;
+use crate::kinds::kinesis::Kinesis;
+use crate::kinds::Kind;
+use crate::observe::metrics::Metrics;
+use crate::read::coalesce::{RunBounds, Storm};
+use crate::read::ReadSummary;
+pub use error::HydrateError;
+pub use response::{BatchResponse, DeliveryReport, ItemFailure, Receipt, Response};
 
 pub struct Hydrator<A = Clients> {
     aws: A,
@@ -181,7 +186,7 @@ impl<A: AwsApi> Hydrator<A> {
                     Err(error) => {
                         // The message id is input: logged only when it is a plain identifier.
                         let message_id = Some(message.message_id.as_str())
-                            .filter(|id| crate::fault::is_identifier(id, 1, 128));
+                            .filter(|id| crate::input::fault::is_identifier(id, 1, 128));
                         tracing::error!(class = %error.class(), error = %error, message_index = message.index, message_id, "SQS message failed");
                         let failure = ItemFailure {
                             item_identifier: message.message_id,
@@ -290,47 +295,39 @@ impl<A: AwsApi> Hydrator<A> {
         deadline: Option<Instant>,
     ) -> Result<HydratedDocument, HydrateError> {
         let started = Instant::now();
-        let batch = &record.batch;
-        let region = batch.stream_arn.region.as_str();
-        let stream_arn: Arc<str> = Arc::from(batch.stream_arn.as_str());
-        let shard_id = batch.shard_id.as_str();
+        // The one place a kind is chosen; everything after is written once.
         let (read, records) = match record.kind() {
-            StreamKind::Kinesis => {
-                let context = KinesisBatchContext {
-                    shard_id: batch.shard_id.clone(),
-                    invoke_identity_arn: self.invoke_identity_arn(&record),
-                    aws_region: Arc::from(region),
-                    event_source_arn: stream_arn.clone(),
-                };
-                let shard = self.aws.kinesis_shard(region, &stream_arn, shard_id);
-                self.read(&shard, &context, &record, deadline).await?
-            }
-            StreamKind::DynamoDb => {
-                let context = DynamoDbBatchContext {
-                    aws_region: Arc::from(region),
-                    event_source_arn: stream_arn.clone(),
-                };
-                let shard = self.aws.dynamodb_shard(region, &stream_arn, shard_id);
-                self.read(&shard, &context, &record, deadline).await?
-            }
+            StreamKind::Kinesis => self.read::<Kinesis>(&record, deadline).await?,
+            StreamKind::DynamoDb => self.read::<DynamoDb>(&record, deadline).await?,
         };
         Ok(document(record, read, records, Origin::Stream, started))
     }
 
-    /// Reads the failure's range from either kind of shard, and turns each
+    /// Reads the failure's range from a shard of kind `K`, and turns each
     /// record into the shape Lambda delivered it in.
-    async fn read<S: StreamShard<Record: Clone + Send + Sync + 'static>>(
+    async fn read<K: Kind>(
         &self,
-        shard: &S,
-        context: &impl BatchContext<Record = S::Record>,
         record: &OnFailureRecord,
         deadline: Option<Instant>,
     ) -> Result<(ReadSummary, EventRecords), HydrateError> {
+        let batch = &record.batch;
+        let stream_arn: Arc<str> = Arc::from(batch.stream_arn.as_str());
+        let region = batch.stream_arn.region.as_str();
+        let context = K::context(batch, self.invoke_identity_arn(record));
+        let shard = K::shard(&self.aws, region, &stream_arn, &batch.shard_id);
         let read = (self.storm)
-            .read_batch(shard, &record.batch, self.settings.read_limits, deadline)
-            .await?;
+            .read_batch(&shard, batch, self.settings.read_limits, deadline)
+            .await
+            .map_err(|error| HydrateError::Read {
+                stream: batch.stream_arn.as_str().into(),
+                shard: batch.shard_id.clone(),
+                error,
+            })?;
         let (read, records) = read.into_parts();
-        Ok((read, context.event_records(records)))
+        let records = context
+            .event_records(records)
+            .map_err(|e| HydrateError::Delivery(DeliveryError::Split(e.into())))?;
+        Ok((read, records))
     }
 
     fn invoke_identity_arn(&self, record: &OnFailureRecord) -> Arc<str> {

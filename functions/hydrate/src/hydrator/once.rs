@@ -8,11 +8,11 @@ use futures_util::{StreamExt, TryStreamExt};
 use tokio::time::Instant;
 
 use super::{DeliveryReport, HydrateError, Hydrator, Receipt, Response};
-use crate::aws_api::{AwsApi, LedgerState};
-use crate::deliver::parts::group_id;
-use crate::failure::OnFailureRecord;
-use crate::storm::LedgerError;
-use crate::trigger::FailureInput;
+use crate::aws::ledger::LedgerError;
+use crate::aws::{AwsApi, LedgerState};
+use crate::document::parts::group_id;
+use crate::input::failure::OnFailureRecord;
+use crate::input::trigger::FailureInput;
 
 /// How long a delivered failure is remembered: past the longest an event
 /// source mapping, SNS or SQS keeps retrying (SQS keeps a message 14 days).

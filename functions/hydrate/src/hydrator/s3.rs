@@ -8,14 +8,14 @@ use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use super::{document, Hydrator};
-use crate::aws_api::AwsApi;
-use crate::bounded_object::{read_within, ObjectError};
+use crate::aws::bounded_object::{read_within, ObjectError};
+use crate::aws::AwsApi;
 use crate::document::{sequence_number_of, EventRecords, HydratedDocument, Origin};
-use crate::error::HydrateError;
-use crate::failure::OnFailureRecord;
-use crate::failure_object::FailureObject;
+use crate::hydrator::error::HydrateError;
+use crate::input::failure::OnFailureRecord;
+use crate::input::failure_object::FailureObject;
+use crate::input::trigger::S3ObjectRef;
 use crate::read::{Gap, GapReason, ReadSummary};
-use crate::trigger::S3ObjectRef;
 
 impl<A: AwsApi> Hydrator<A> {
     /// Builds the document from an S3 on-failure destination's object: from
@@ -42,7 +42,7 @@ impl<A: AwsApi> Hydrator<A> {
                 Ok(document(
                     parsed.record,
                     read,
-                    EventRecords::Delivered(records),
+                    EventRecords::delivered(records),
                     Origin::S3Payload,
                     started,
                 ))
@@ -115,6 +115,6 @@ fn account_for_payload(record: &OnFailureRecord, records: &[Box<RawValue>]) -> R
 }
 
 fn sequence_order(a: &Option<String>, b: &Option<String>) -> Option<Ordering> {
-    let a = crate::sequence::SequenceNumber::parse(a.as_deref()?).ok()?;
+    let a = crate::input::sequence::SequenceNumber::parse(a.as_deref()?).ok()?;
     Some(a.cmp_str(b.as_deref()?))
 }

@@ -1,5 +1,5 @@
 //! The whole hydration, payload in and answer out, against stand-ins for
-//! AWS held in memory ([`crate::aws_api`]): every trigger shape, both stream
+//! AWS held in memory ([`crate::aws`]): every trigger shape, both stream
 //! kinds, the dead-letter queue's partial and permanent failures, the
 //! archive and the S3 path. Offline and in milliseconds; the same paths are
 //! tested over the wire against the emulators in `tests/`.
@@ -19,15 +19,17 @@ use bytes::Bytes;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::aws_api::{Begun, Ledger, LedgerState};
-use crate::aws_api::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue, Streams};
-use crate::aws_error::ErrorClass;
-use crate::backoff::Backoff;
-use crate::batch_send::CallFailure;
+use crate::aws::backoff::Backoff;
+use crate::aws::batch_send::CallFailure;
+use crate::aws::error::ErrorClass;
+use crate::aws::{Begun, Ledger, LedgerState};
+use crate::aws::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue};
 use crate::deliver::{Offload, S3Pointer};
 use crate::document::{join, Document};
+use crate::input::sequence::compare_decimal;
+use crate::kinds::Streams;
+use crate::read::StreamShard;
 use crate::read::{Page, StartingPosition, StreamError};
-use crate::sequence::compare_decimal;
 
 const KINESIS_ARN: &str = "arn:aws:kinesis:us-east-2:123456789012:stream/orders";
 const TABLE_STREAM_ARN: &str =
@@ -924,11 +926,11 @@ fn with_ledger(mut settings: Settings) -> Settings {
 /// The idempotency table's id of the failure in an SQS message.
 fn ledger_id(message: &Value) -> String {
     let payload = sqs(&[("m", message.clone())]);
-    let batch = crate::trigger::parse(payload.to_string().as_bytes()).unwrap();
-    let crate::trigger::Invocation::Queue(messages) = batch else {
+    let batch = crate::input::trigger::parse(payload.to_string().as_bytes()).unwrap();
+    let crate::input::trigger::Invocation::Queue(messages) = batch else {
         panic!("an SQS event")
     };
-    crate::deliver::parts::group_id(&messages[0].content.as_ref().unwrap().batch)
+    crate::document::parts::group_id(&messages[0].content.as_ref().unwrap().batch)
 }
 
 fn refused_for_good() -> CallFailure {

@@ -5,7 +5,7 @@
 use tokio::time::Instant;
 
 use super::{ReadError, StartingPosition, StreamError, StreamShard};
-use crate::backoff::Backoff;
+use crate::aws::backoff::Backoff;
 
 /// How the paging loop stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]

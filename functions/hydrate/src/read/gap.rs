@@ -3,7 +3,7 @@
 
 use super::caller::Stop;
 use super::{ShardRange, StreamShard};
-use crate::sequence::SequenceNumber;
+use crate::input::sequence::SequenceNumber;
 
 /// Why records of the range are not in the document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -8,11 +8,10 @@
 //! [`StreamShard`].
 
 mod caller;
-pub mod dynamodb;
+pub mod coalesce;
 mod gap;
-pub mod kinesis;
 mod state;
-mod stream_error;
+pub(crate) mod stream_error;
 
 pub use gap::{Gap, GapReason};
 pub use stream_error::StreamError;
@@ -21,8 +20,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::backoff::Backoff;
-use crate::sequence::SequenceNumber;
+use crate::aws::backoff::Backoff;
+use crate::input::sequence::SequenceNumber;
 use caller::{Caller, Interrupt, Stop};
 use gap::account_for_gaps;
 use state::ReadState;

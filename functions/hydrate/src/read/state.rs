@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use super::caller::{Caller, Interrupt, Stop};
 use super::{ReadError, ReadLimits, ShardRange, StartingPosition, StreamError, StreamShard};
-use crate::sequence::{self, SequenceNumber};
+use crate::input::sequence::{self, SequenceNumber};
 
 /// The number of records to ask for once the expected count has been read
 /// without reaching the end: one record tells whether the range ends here

@@ -8,7 +8,7 @@
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::aws_error::{self, ErrorClass};
+use crate::aws::error::{self as aws_error, ErrorClass};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StreamError {

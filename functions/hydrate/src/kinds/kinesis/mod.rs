@@ -1,0 +1,39 @@
+//! Kinesis Data Streams: a shard read with `GetShardIterator` and
+//! `GetRecords` (`shard.rs`), and its records in the shape Lambda gives a
+//! Kinesis consumer (`event.rs`).
+
+pub mod event;
+pub mod shard;
+
+use std::sync::Arc;
+
+use super::{Kind, Streams};
+use crate::input::failure::BatchInfo;
+use event::KinesisBatchContext;
+
+/// The Kinesis kind.
+pub struct Kinesis;
+
+impl Kind for Kinesis {
+    type Record = aws_sdk_kinesis::types::Record;
+    type Context = KinesisBatchContext;
+    type Shard<'a, S: Streams + 'a> = S::Kinesis<'a>;
+
+    fn shard<'a, S: Streams>(
+        streams: &'a S,
+        region: &str,
+        stream_arn: &'a str,
+        shard_id: &'a str,
+    ) -> Self::Shard<'a, S> {
+        streams.kinesis_shard(region, stream_arn, shard_id)
+    }
+
+    fn context(batch: &BatchInfo, invoke_identity_arn: Arc<str>) -> KinesisBatchContext {
+        KinesisBatchContext {
+            shard_id: batch.shard_id.clone(),
+            invoke_identity_arn,
+            aws_region: Arc::from(batch.stream_arn.region.as_str()),
+            event_source_arn: Arc::from(batch.stream_arn.as_str()),
+        }
+    }
+}
