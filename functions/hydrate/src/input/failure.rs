@@ -84,6 +84,8 @@ pub enum RecordError {
     EmptyShardId,
     #[error("the shard id ({0} bytes) is not 1 to 128 characters of [A-Za-z0-9_.-]")]
     InvalidShardId(usize),
+    #[error("the record's context is malformed: {0}")]
+    MalformedContext(FieldFault),
     #[error("the object's payload is not an event with Records: {0}")]
     MalformedPayload(PayloadFault),
 }
@@ -116,6 +118,7 @@ impl RecordError {
             RecordError::BatchSizeOutOfRange(_) => "BatchSizeOutOfRange",
             RecordError::EmptyShardId => "EmptyShardId",
             RecordError::InvalidShardId(_) => "InvalidShardId",
+            RecordError::MalformedContext(_) => "MalformedContext",
             RecordError::MalformedPayload(_) => "MalformedPayload",
         }
     }
@@ -141,13 +144,30 @@ impl OnFailureRecord {
                 (Some(_), Some(_)) => return Err(RecordError::AmbiguousBatchInfo),
             };
         let batch = validate(info, info_name, expected_kind)?;
-        let consumer_arn = consumer(unique("requestContext")?, "functionArn")
-            .or_else(|| consumer(unique("context").ok().flatten(), "partnerResourceArn"));
+        let request_context = context(unique("requestContext")?, "requestContext")?;
+        let pipe_context = context(unique("context")?, "context")?;
+        let consumer_arn = consumer(request_context, "functionArn")
+            .or_else(|| consumer(pipe_context, "partnerResourceArn"));
         Ok(Self {
             raw,
             batch,
             consumer_arn,
         })
+    }
+}
+
+/// The record's context, which is copied into the document with the record:
+/// an object when present (`requestContext` from an event source mapping,
+/// `context` from a Pipe), or the record is not one AWS wrote.
+fn context<'a>(
+    value: Option<&'a RawValue>,
+    path: &'static str,
+) -> Result<Option<&'a RawValue>, RecordError> {
+    match value {
+        Some(raw) if !raw.get().trim_start().starts_with('{') => Err(
+            RecordError::MalformedContext(FieldFault::not(path, "an object")),
+        ),
+        other => Ok(other),
     }
 }
 
@@ -276,6 +296,31 @@ mod tests {
             record.consumer_arn.as_deref(),
             Some("arn:aws:pipes:eu-west-2:123456789123:pipe/my-pipe")
         );
+    }
+
+    /// The context is copied into the document with the record, so one that
+    /// is not an object marks a record AWS did not write, as a bad batch does.
+    #[test]
+    fn a_context_that_is_not_an_object_is_refused() {
+        let batch = r#""KinesisBatchInfo": {"shardId": "shardId-000000000000", "startSequenceNumber": "1",
+            "endSequenceNumber": "4", "batchSize": 1, "streamArn": "arn:aws:kinesis:us-east-1:123456789012:stream/s"}"#;
+        for (key, value) in [
+            ("requestContext", r#""a string""#),
+            ("requestContext", "[1]"),
+            ("requestContext", "null"),
+            ("requestContext", "7"),
+            ("context", r#""a string""#),
+        ] {
+            let text = format!(r#"{{"{key}": {value}, {batch}}}"#);
+            let error = OnFailureRecord::parse(&text).unwrap_err();
+            assert_eq!(error.class(), "MalformedContext", "{key}: {value}");
+            assert_eq!(
+                error.to_string(),
+                format!("the record's context is malformed: `{key}` is not an object")
+            );
+        }
+        let fine = format!(r#"{{"requestContext": {{}}, {batch}}}"#);
+        assert!(OnFailureRecord::parse(&fine).is_ok());
     }
 
     fn with_batch(batch: &str) -> String {
