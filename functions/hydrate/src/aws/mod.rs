@@ -104,14 +104,3 @@ pub trait Ledger {
     /// `expires`. A mark taken over or delivered since is left, and is no error.
     async fn release(&self, table: &str, id: &str, expires: u64) -> Result<(), CallFailure>;
 }
-
-/// Everything a hydrator needs.
-pub trait AwsApi:
-    crate::kinds::Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter + Ledger
-{
-}
-
-impl<T: crate::kinds::Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter + Ledger> AwsApi
-    for T
-{
-}

@@ -28,7 +28,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use tracing::Instrument;
 
 use crate::aws::clients::Clients;
-use crate::aws::AwsApi;
+use crate::aws::{DeliveryStream, Ledger, ObjectStore, ObjectWriter, Queue};
 use crate::deliver::{Archive, Archived, DeliveryError, DlqWriter};
 use crate::document::{
     BatchContext, EventRecords, HydratedDocument, Hydration, Origin, Status, VERSION,
@@ -38,12 +38,18 @@ use crate::input::failure::{OnFailureRecord, StreamKind};
 use crate::input::trigger::{self, FailureInput, Invocation, QueueMessage};
 use crate::kinds::dynamodb::DynamoDb;
 use crate::kinds::kinesis::Kinesis;
-use crate::kinds::Kind;
+use crate::kinds::{Kind, Streams};
 use crate::observe::metrics::Metrics;
 use crate::read::coalesce::{RunBounds, Storm};
 use crate::read::ReadSummary;
 pub use error::HydrateError;
 pub use response::{BatchResponse, DeliveryReport, ItemFailure, Receipt, Response};
+
+/// Everything a hydrator reaches AWS through: [`Clients`] in the function,
+/// AWS held in memory in the offline tests.
+pub trait AwsApi: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter + Ledger {}
+
+impl<T: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter + Ledger> AwsApi for T {}
 
 pub struct Hydrator<A = Clients> {
     aws: A,

@@ -7,9 +7,10 @@
 use futures_util::{StreamExt, TryStreamExt};
 use tokio::time::Instant;
 
+use super::AwsApi;
 use super::{DeliveryReport, HydrateError, Hydrator, Receipt, Response};
 use crate::aws::ledger::LedgerError;
-use crate::aws::{AwsApi, LedgerState};
+use crate::aws::LedgerState;
 use crate::document::parts::group_id;
 use crate::input::failure::OnFailureRecord;
 use crate::input::trigger::FailureInput;

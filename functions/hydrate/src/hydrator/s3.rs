@@ -7,9 +7,9 @@ use std::cmp::Ordering;
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
+use super::AwsApi;
 use super::{document, Hydrator};
 use crate::aws::bounded_object::{read_within, ObjectError};
-use crate::aws::AwsApi;
 use crate::document::{sequence_number_of, EventRecords, HydratedDocument, Origin};
 use crate::hydrator::error::HydrateError;
 use crate::input::failure::OnFailureRecord;
