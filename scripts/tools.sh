@@ -3,6 +3,7 @@
 #   .tools/node  kinesis-mock (npm kinesis-local), run with node
 #   .tools/venv  cargo-lambda, moto server, Powertools for AWS Lambda (Python) parser
 #   .tools/sam   cfn-lint and the SAM CLI, for the templates in infra/
+#   .tools/checkov  checkov, the security scanner of those templates
 #   .tools/clients  producer libraries the tests drive (the KPL aggregator aws-kinesis-agg)
 #   infra/cdk/node_modules  the CDK construct's packages (aws-cdk-lib, cdk-nag, typescript), from its lock file
 #   /usr/bin/chromium  Debian's chromium (apt-get), for the report page test
@@ -52,6 +53,7 @@ python_venv() {
 
 python_venv "$venv" "$root/tests/emulators/requirements.txt" "Python tools"
 python_venv "$sam_venv" "$root/tests/emulators/requirements-infra.txt" "cfn-lint and the SAM CLI"
+python_venv "$tools/checkov" "$root/tests/emulators/requirements-checkov.txt" "checkov"
 python_venv "$tools/clients" "$root/tests/emulators/requirements-clients.txt" "producer client libraries"
 
 # Debian's chromium, headless, for the test that opens `hydrator dlq report`'s

@@ -2,7 +2,8 @@
 //! as CloudFormation reads it: the S3 on-failure path (S3 may invoke the
 //! function for that bucket of this account alone, the bucket the template
 //! creates notifies it, SSE-KMS objects can be decrypted through S3 only).
-//! `tests/infra.rs` holds the rest of the template's properties.
+//! checkov finds nothing it is not told why to skip, and the environment is
+//! encrypted. `tests/infra.rs` holds the rest of the template's properties.
 
 use std::process::Command;
 
@@ -177,4 +178,67 @@ fn the_failure_bucket_is_an_output_consumers_grant_themselves_writing_to() {
     let output = &template["Outputs"]["FailureBucketArn"];
     assert_eq!(output["Condition"], "HasFailureBucket");
     assert_eq!(output["Value"], failure_bucket_arn());
+}
+
+/// checkov's findings on both templates: none failed, and every check the
+/// templates skip says why in the template itself. Offline (`--skip-download`).
+#[test]
+fn checkov_fails_nothing_and_every_skip_has_a_reason() {
+    let root = hydrator_tests::workspace_root();
+    let output = Command::new(root.join(".tools/checkov/bin/checkov"))
+        .args([
+            "--skip-download",
+            "--framework",
+            "cloudformation",
+            "-o",
+            "json",
+            "-f",
+            "infra/template.yaml",
+            "-f",
+            "infra/demo/template.yaml",
+        ])
+        .current_dir(&root)
+        .output()
+        .expect("run checkov (scripts/tools.sh installs it into .tools/checkov)");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "checkov's JSON report ({e}): {}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let summary = &report["summary"];
+    assert_eq!(summary["parsing_errors"], 0, "{summary}");
+    let failed: Vec<String> = report["results"]["failed_checks"]
+        .as_array()
+        .expect("failed checks")
+        .iter()
+        .map(|check| format!("{} on {}", check["check_id"], check["resource"]))
+        .collect();
+    assert!(failed.is_empty(), "checkov failed: {failed:#?}");
+    assert!(
+        summary["passed"].as_u64().unwrap_or(0) > 30,
+        "checkov checked the templates: {summary}"
+    );
+    let skipped = report["results"]["skipped_checks"].as_array().unwrap();
+    for check in skipped {
+        let reason = check["check_result"]["suppress_comment"]
+            .as_str()
+            .unwrap_or("");
+        assert!(
+            reason.len() > 40,
+            "{} on {} is skipped without a reason",
+            check["check_id"],
+            check["resource"]
+        );
+    }
+    assert_eq!(output.status.code(), Some(0), "checkov's exit status");
+}
+
+#[test]
+fn the_functions_environment_is_encrypted_with_the_templates_key() {
+    let template = template();
+    assert_eq!(
+        template["Resources"]["Hydrator"]["Properties"]["KmsKeyArn"],
+        json!({"Fn::GetAtt": ["HydratorKey", "Arn"]})
+    );
 }
