@@ -32,15 +32,15 @@ say "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 say "infra: cfn-lint and sam validate --lint"
-cfn-lint infra/template.yaml infra/demo/template.yaml
+cfn-lint infra/template.yaml infra/demo/template.yaml infra/examples/*.yaml
 sam validate --lint -t infra/template.yaml
 sam validate --lint -t infra/demo/template.yaml
 
 # Offline: --skip-download keeps checkov from fetching its guidelines. Every
 # check the templates skip says why in the resource's Metadata.
-say "infra: checkov on both templates"
+say "infra: checkov on the templates and the example"
 "$tools/checkov/bin/checkov" --skip-download --quiet --compact --framework cloudformation \
-  -f infra/template.yaml -f infra/demo/template.yaml
+  -f infra/template.yaml -f infra/demo/template.yaml -f infra/examples/wire-existing-consumer.yaml
 
 say "infra/cdk: build, tests (aws-cdk-lib assertions, cdk-nag) and cdk synth, offline"
 (cd infra/cdk && npm run --silent build && npm test --silent && npm run --silent synth)
