@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, unit and property tests, the
 # over-the-wire tests against the emulators (started here if not running),
-# the release Lambda build, and the deployment templates (lint, validate,
-# sam build). `.ci/run` calls this.
+# the release Lambda build, the deployment templates (lint, validate,
+# sam build) and the CDK construct (build, tests, synth). `.ci/run` calls this.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$root"
@@ -32,9 +32,18 @@ say "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 say "infra: cfn-lint and sam validate --lint"
-cfn-lint infra/template.yaml infra/demo/template.yaml
+cfn-lint infra/template.yaml infra/demo/template.yaml infra/examples/*.yaml
 sam validate --lint -t infra/template.yaml
 sam validate --lint -t infra/demo/template.yaml
+
+# Offline: --skip-download keeps checkov from fetching its guidelines. Every
+# check the templates skip says why in the resource's Metadata.
+say "infra: checkov on the templates and the example"
+"$tools/checkov/bin/checkov" --skip-download --quiet --compact --framework cloudformation \
+  -f infra/template.yaml -f infra/demo/template.yaml -f infra/examples/wire-existing-consumer.yaml
+
+say "infra/cdk: build, tests (aws-cdk-lib assertions, cdk-nag) and cdk synth, offline"
+(cd infra/cdk && npm run --silent build && npm test --silent && npm run --silent synth)
 
 # This machine has no aarch64 Rust target, so the build here is x86_64;
 # arm64 stays the template's default for deployment.

@@ -3,7 +3,9 @@
 #   .tools/node  kinesis-mock (npm kinesis-local), run with node
 #   .tools/venv  cargo-lambda, moto server, Powertools for AWS Lambda (Python) parser
 #   .tools/sam   cfn-lint and the SAM CLI, for the templates in infra/
+#   .tools/checkov  checkov, the security scanner of those templates
 #   .tools/clients  producer libraries the tests drive (the KPL aggregator aws-kinesis-agg)
+#   infra/cdk/node_modules  the CDK construct's packages (aws-cdk-lib, cdk-nag, typescript), from its lock file
 #   /usr/bin/chromium  Debian's chromium (apt-get), for the report page test
 # Idempotent: a stamp of the pin files skips work that is already done.
 set -euo pipefail
@@ -26,6 +28,16 @@ if [ "$(cat "$node_dir/.stamp" 2>/dev/null)" != "$node_stamp" ]; then
   echo "$node_stamp" > "$node_dir/.stamp"
 fi
 
+# The CDK construct's packages, exactly as its package-lock.json pins them.
+cdk_dir="$root/infra/cdk"
+cdk_stamp=$(stamp_of "$cdk_dir/package.json" "$cdk_dir/package-lock.json")
+if [ "$(cat "$cdk_dir/node_modules/.stamp" 2>/dev/null)" != "$cdk_stamp" ]; then
+  say "installing the CDK construct's packages into infra/cdk/node_modules"
+  (cd "$cdk_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  test -f "$cdk_dir/node_modules/aws-cdk-lib/package.json"
+  echo "$cdk_stamp" > "$cdk_dir/node_modules/.stamp"
+fi
+
 # A venv at DIR holding the pins of REQUIREMENTS, built again only when they change.
 python_venv() {
   local dir=$1 requirements=$2 what=$3 stamp
@@ -41,6 +53,7 @@ python_venv() {
 
 python_venv "$venv" "$root/tests/emulators/requirements.txt" "Python tools"
 python_venv "$sam_venv" "$root/tests/emulators/requirements-infra.txt" "cfn-lint and the SAM CLI"
+python_venv "$tools/checkov" "$root/tests/emulators/requirements-checkov.txt" "checkov"
 python_venv "$tools/clients" "$root/tests/emulators/requirements-clients.txt" "producer client libraries"
 
 # Debian's chromium, headless, for the test that opens `hydrator dlq report`'s

@@ -175,6 +175,10 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             "s3:GetObject",
             json!({"Fn::Sub": "arn:${AWS::Partition}:s3:::${FailureBucketName}/*"}),
         ),
+        (
+            "kms:Decrypt",
+            json!({"Fn::If": ["HasFailureBucketKey", {"Ref": "FailureBucketKmsKeyArn"}, {"Fn::GetAtt": ["HydratorKey", "Arn"]}]}),
+        ),
         // Offloaded bodies: written under the prefix only, encrypted through S3.
         (
             "s3:PutObject",
@@ -233,6 +237,7 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             "CreateOffloadBucket",
             "HasArchive",
             "HasFailureBucket",
+            "DecryptFailureObjects",
             "CreateIdempotencyTable"
         ]
     );
@@ -432,6 +437,10 @@ fn the_hydrator_uses_keys_only_through_the_service_and_describes_only_kinesis_su
             ),
             (
                 json!({"Fn::GetAtt": ["HydratorKey", "Arn"]}).to_string(),
+                json!({"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"})
+            ),
+            (
+                json!({"Fn::If": ["HasFailureBucketKey", {"Ref": "FailureBucketKmsKeyArn"}, {"Fn::GetAtt": ["HydratorKey", "Arn"]}]}).to_string(),
                 json!({"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"})
             ),
             (

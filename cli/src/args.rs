@@ -114,6 +114,17 @@ pub enum Command {
     ///
     /// Example: hydrator show failures/orders.shardId-000000000000.4968.json
     Show(ShowArgs),
+    /// Check how a consumer is wired to the hydrator, and say what to fix.
+    ///
+    /// Reads the consumer's Kinesis and DynamoDB stream mappings, their streams, the
+    /// hydrator's topic and key, and both roles' policies; prints one finding a line
+    /// with its fix: on-failure destination not the hydrator's topic, retries for ever,
+    /// no bisection, too little of the stream's retention left when a batch fails over,
+    /// a consumer role that may not publish, a stream the hydrator may not read. Exits
+    /// with 2 on any finding. Changes nothing.
+    ///
+    /// Example: hydrator doctor --function orders-consumer --topic-arn $TOPIC --hydrator-role-arn $ROLE
+    Doctor(crate::doctor::DoctorArgs),
 }
 
 #[derive(Debug, Args)]

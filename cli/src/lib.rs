@@ -13,6 +13,7 @@
 //! - [`gather`]: the documents `dlq stats` and `dlq report` read, from the queue or a folder.
 //! - [`stats`]: `dlq stats`: counts, the oldest and newest failure, a chart over time.
 //! - [`html_report`]: `dlq report`: one self-contained HTML page for an incident review.
+//! - [`doctor`]: `doctor`: how a consumer is wired to the hydrator, and what to fix.
 //!
 //! Exit codes: 0 when everything asked for was done, 1 when the command
 //! could not run (bad arguments, unreadable files, unreachable service), 2
@@ -21,6 +22,7 @@
 pub mod args;
 pub mod assemble;
 pub mod dlq;
+pub mod doctor;
 mod drain_report;
 pub mod file_names;
 pub mod gather;

@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
             redrive::run(sdk, args, format, hydrate::Backoff::default()).await
         }
         Command::Show(args) => show::run(args, format),
+        Command::Doctor(args) => hydrator_cli::doctor::run(&sdk, args, format).await,
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
