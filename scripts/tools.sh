@@ -57,7 +57,7 @@ python_venv "$tools/checkov" "$root/tests/emulators/requirements-checkov.txt" "c
 python_venv "$tools/clients" "$root/tests/emulators/requirements-clients.txt" "producer client libraries"
 
 # Debian's chromium, headless, for the test that opens `hydrator dlq report`'s
-# page (tests/report_page.rs). Root without a terminal in CI: no prompts.
+# page (tests/tool/report_page.rs). Root without a terminal in CI: no prompts.
 if [ ! -x /usr/bin/chromium ]; then
   say "installing chromium (apt-get)"
   as_root=""

@@ -7,31 +7,17 @@
 //! the role's grants is the template's, the outputs are exported, the
 //! CloudFormation example wires a mapping through them, `samconfig.toml` and
 //! the manifest's `cargo lambda deploy` settings are read as written.
-//! `tests/infra.rs` holds the rest of the template's properties.
+//! `tests/project/infra.rs` holds the rest of the template's properties.
 
 use std::process::Command;
 
 use serde_json::{json, Value};
 
+use super::template::template as decoded;
+
 /// The template as JSON, decoded by cfn-lint's parser (in `.tools/sam`).
 fn template() -> Value {
     decoded("infra/template.yaml")
-}
-
-/// A template of the repository as JSON, decoded by cfn-lint's parser.
-fn decoded(path: &str) -> Value {
-    let root = hydrator_tests::workspace_root();
-    let output = Command::new(root.join(".tools/sam/bin/python"))
-        .arg(root.join("tests/infra/template_json.py"))
-        .arg(root.join(path))
-        .output()
-        .expect("run the template decoder (scripts/tools.sh installs cfn-lint)");
-    assert!(
-        output.status.success(),
-        "{path} does not parse: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).expect("JSON")
 }
 
 /// Runs a program of `.tools/`, from `dir`, and fails the test unless it succeeds.
