@@ -70,6 +70,20 @@ pub enum Command {
     /// PATH is a file or a folder. A folder replays its *.event.json files (what
     /// `dlq drain` writes), or else all its *.json files. Each file is a document or a
     /// `{"Records": [...]}` event; only its Records are sent, as the consumer's event.
+    /// An event over the 6 MB a synchronous Invoke takes is sent in consecutive
+    /// chunks, in order, each with its own row.
+    ///
+    /// The answer is read as Lambda reads it with ReportBatchItemFailures: a function
+    /// error fails the event; {"batchItemFailures": [{"itemIdentifier": SEQ}]} fails
+    /// the records named (listed by sequence number); an item that is empty, null, or
+    /// not a record of the event, or an answer that is not a batch response, fails the
+    /// whole event. No answer, null, {} and an empty list are success. --failed-to DIR
+    /// saves what still fails as DIR/NAME.event.json, so the next replay sends only that.
+    ///
+    /// Throttling, 5xx answers, timeouts and dropped connections are retried with
+    /// backoff, --max-attempts calls in all; a chunk still not invoked is reported
+    /// failed and the run goes on. Each chunk is invoked at least once, and a call
+    /// that timed out may have run: the consumer may see a record twice.
     ///
     /// Example (on AWS):   hydrator replay failures/ --to-function orders-consumer
     /// Example (locally):  cargo lambda watch   (in the consumer's project), then
@@ -289,6 +303,16 @@ pub struct ReplayArgs {
     /// Where `cargo lambda watch` takes invocations.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9000")]
     pub local_endpoint: String,
+    /// Save the records that still fail, one event a file, for the next replay.
+    #[arg(long, value_name = "DIR")]
+    pub failed_to: Option<PathBuf>,
+    /// Calls per chunk, the first included, while Lambda throttles, answers 5xx,
+    /// times out or drops the connection.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// How long one call may take before it counts as timed out.
+    #[arg(long, value_name = "SECONDS", default_value_t = 910, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
