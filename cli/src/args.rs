@@ -45,6 +45,9 @@ pub struct Global {
     pub region: Option<String>,
 }
 
+/// How much of one record's data is shown unless `--max-bytes` says otherwise.
+pub const DEFAULT_MAX_BYTES: usize = 4096;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     Human,
@@ -135,7 +138,7 @@ pub struct ShowArgs {
     /// A saved document (`dlq drain`, `hydrate --out`) or event.
     pub file: PathBuf,
     /// Show at most this many bytes of each record's data.
-    #[arg(long, default_value_t = crate::show::DEFAULT_MAX_BYTES)]
+    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
     pub max_bytes: usize,
 }
 

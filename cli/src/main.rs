@@ -5,9 +5,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use hydrator_cli::args::{Cli, Command, DlqCommand};
-use hydrator_cli::{
-    dlq, html_report, hydrate_file, redrive, replay, sdk_config, show, stats, Outcome,
-};
+use hydrator_cli::commands::{dlq, hydrate, redrive, replay, report, show, stats};
+use hydrator_cli::sources::queue::DlqClients;
+use hydrator_cli::{sdk_config, Outcome};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -15,18 +15,18 @@ async fn main() -> ExitCode {
     let format = cli.global.output;
     let sdk = sdk_config(&cli.global).await;
     let result = match &cli.command {
-        Command::Hydrate(args) => hydrate_file::run(sdk, args, format).await,
+        Command::Hydrate(args) => hydrate::run(sdk, args, format).await,
         Command::Dlq(DlqCommand::List(args)) => {
-            dlq::list(&dlq::DlqClients::new(&sdk), args, format).await
+            dlq::list(&DlqClients::new(&sdk), args, format).await
         }
         Command::Dlq(DlqCommand::Drain(args)) => {
-            dlq::drain(&dlq::DlqClients::new(&sdk), args, format).await
+            dlq::drain(&DlqClients::new(&sdk), args, format).await
         }
         Command::Dlq(DlqCommand::Stats(args)) => stats::run(&sdk, args, format).await,
-        Command::Dlq(DlqCommand::Report(args)) => html_report::run(&sdk, args, format).await,
+        Command::Dlq(DlqCommand::Report(args)) => report::run(&sdk, args, format).await,
         Command::Replay(args) => replay::run(sdk, args, format).await,
         Command::Redrive(args) => {
-            redrive::run(sdk, args, format, hydrate::Backoff::default()).await
+            redrive::run(sdk, args, format, ::hydrate::Backoff::default()).await
         }
         Command::Show(args) => show::run(args, format),
     };
