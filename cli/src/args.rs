@@ -22,8 +22,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         hydrator dlq drain --queue-url $DLQ --to failures/ --delete\n\n\
         Endpoints and credentials come from the usual AWS environment (AWS_PROFILE, \
         AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_KINESIS, ...).\n\n\
-        Exit status: 0 when everything was done; 1 when the command could not run; \
-        2 when it ran but some items were not done (its report lists them)."
+        Exit status: 0 when everything was done; 1 when the command could not run \
+        (unreadable files, unreachable service); 2 when it ran but some items were not \
+        done (its report lists them); 64 when the command line is wrong (a usage error)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -43,6 +44,21 @@ pub struct Global {
     /// The AWS region; by default the environment's.
     #[arg(long, global = true)]
     pub region: Option<String>,
+    /// The named profile (credentials, region) from the shared AWS config files.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+}
+
+/// Where a command that writes elsewhere (`replay --to-function`, `redrive
+/// --to-stream`) finds its target, when not where it reads from.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetAccount {
+    /// The named profile for the target (by default --profile's).
+    #[arg(long, value_name = "NAME")]
+    pub to_profile: Option<String>,
+    /// The target's region (by default --region's, or the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub to_region: Option<String>,
 }
 
 /// How much of one record's data is shown unless `--max-bytes` says otherwise.
@@ -208,10 +224,11 @@ pub struct SourceArgs {
     /// A folder `dlq drain` saved into; read instead of the queue.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
-    /// The dead-letter queue (unless --from is given).
+    /// The dead-letter queue, by URL or name (unless --from is given).
     #[arg(
         long,
-        value_name = "URL",
+        visible_alias = "queue",
+        value_name = "URL|NAME",
         env = "DLQ_QUEUE_URL",
         required_unless_present = "from"
     )]
@@ -245,10 +262,15 @@ pub struct ReportArgs {
     pub max_records: u32,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct QueueArgs {
-    /// The dead-letter queue.
-    #[arg(long, value_name = "URL", env = "DLQ_QUEUE_URL")]
+    /// The dead-letter queue: its URL, or its name (looked up with GetQueueUrl).
+    #[arg(
+        long,
+        visible_alias = "queue",
+        value_name = "URL|NAME",
+        env = "DLQ_QUEUE_URL"
+    )]
     pub queue_url: String,
     #[command(flatten)]
     pub receive: ReceiveArgs,
@@ -294,6 +316,9 @@ pub struct DrainArgs {
     /// Also show every record, KPL aggregates taken apart, as `hydrator show` does.
     #[arg(long)]
     pub records: bool,
+    /// Report what would be saved and deleted; write no file, delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -316,6 +341,11 @@ pub struct ReplayArgs {
     /// How long one call may take before it counts as timed out.
     #[arg(long, value_name = "SECONDS", default_value_t = 910, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    /// Report the events and chunks that would be sent; invoke nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub target: TargetAccount,
 }
 
 #[derive(Debug, Args)]
@@ -337,6 +367,11 @@ pub struct RedriveArgs {
     /// Do not keep each partition key's order: fewer calls when many records share a key.
     #[arg(long)]
     pub unordered: bool,
+    /// Report the records and calls that would be sent; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub target: TargetAccount,
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ use crate::output::file_names::Names;
 use crate::output::records::dlq_report;
 use crate::output::report::FailureSummary;
 use crate::sources::assemble::{assemble, Assembled, Message};
-use crate::sources::queue::{delete, in_stream_order, look, receive_all, release, DlqClients};
+use crate::sources::queue::{
+    delete, in_stream_order, look, receive_all, release, resolve, DlqClients,
+};
 use crate::Outcome;
 
 /// Shows what the queue holds and leaves it as it was.
@@ -43,9 +45,12 @@ pub async fn drain(
     format: Format,
 ) -> anyhow::Result<Outcome> {
     let sqs = &clients.sqs;
-    std::fs::create_dir_all(&args.to)
-        .with_context(|| format!("cannot create {}", args.to.display()))?;
-    let (messages, offloaded) = receive_all(clients, &args.queue, format).await?;
+    let queue = resolve(sqs, &args.queue).await?;
+    if !args.dry_run {
+        std::fs::create_dir_all(&args.to)
+            .with_context(|| format!("cannot create {}", args.to.display()))?;
+    }
+    let (messages, offloaded) = receive_all(clients, &queue, format).await?;
     let count = messages.len();
     let mut assembled = assemble(messages);
     in_stream_order(&mut assembled);
@@ -54,7 +59,9 @@ pub async fn drain(
     // Everything is written before anything is deleted, and only what was
     // written is deleted: a failure whose files could not be written is
     // reported and stays in the queue, and the drain goes on.
-    save_all(&args.to, &assembled, &mut report);
+    if !args.dry_run {
+        save_all(&args.to, &assembled, &mut report);
+    }
 
     // Only whole failures that were saved are deleted: the missing parts of
     // an incomplete one may still be in flight, a body that is not a
@@ -79,8 +86,8 @@ pub async fn drain(
                 .flat_map(|(f, _)| f.messages.iter().cloned()),
         )
         .collect();
-    if args.delete {
-        let failed = delete(sqs, &args.queue.queue_url, &saved).await;
+    if args.delete && !args.dry_run {
+        let failed = delete(sqs, &queue.queue_url, &saved).await;
         for (failure, row) in assembled.failures.iter().zip(&mut report.failures) {
             row.deleted = row.error.is_none()
                 && failure
@@ -99,7 +106,10 @@ pub async fn drain(
     } else {
         keep.extend(saved);
     }
-    release(sqs, &args.queue.queue_url, &keep).await;
+    release(sqs, &queue.queue_url, &keep).await;
+    if args.dry_run {
+        eprintln!("dry run: no file written, no message deleted, every message visible again");
+    }
 
     dlq_report(&report, &assembled, format, args.records)?;
     let done = report.failures.iter().all(|f| f.error.is_none())

@@ -40,6 +40,28 @@ impl DlqClients {
     }
 }
 
+/// The queue as `args` names it: a URL as it is, a name looked up with
+/// `GetQueueUrl` (in the configured account and region).
+pub async fn resolve(sqs: &aws_sdk_sqs::Client, args: &QueueArgs) -> anyhow::Result<QueueArgs> {
+    let given = &args.queue_url;
+    if given.starts_with("https://") || given.starts_with("http://") {
+        return Ok(args.clone());
+    }
+    let output = sqs
+        .get_queue_url()
+        .queue_name(given)
+        .send()
+        .await
+        .with_context(|| format!("cannot find the queue named {given}"))?;
+    let url = output
+        .queue_url
+        .with_context(|| format!("GetQueueUrl gave no URL for {given}"))?;
+    Ok(QueueArgs {
+        queue_url: url,
+        receive: args.receive,
+    })
+}
+
 /// Everything in the queue, put together in stream order, and the queue left
 /// as it was: the messages received, and the failures they make.
 pub async fn look(
@@ -47,6 +69,7 @@ pub async fn look(
     args: &QueueArgs,
     format: Format,
 ) -> anyhow::Result<(usize, Assembled)> {
+    let args = &resolve(&clients.sqs, args).await?;
     let (messages, _) = receive_all(clients, args, format).await?;
     let count = messages.len();
     let mut assembled = assemble(messages.clone());

@@ -88,6 +88,9 @@ pub async fn run(
     let target = Target::parse(&args.to_stream)?;
     let events = saved::load_all(&args.path)?;
     let entries = entries(&events, args.deaggregate)?;
+    if args.dry_run {
+        return dry_run(&entries, &target, format);
+    }
     let client = aws_sdk_kinesis::Client::from_conf(client_config(&sdk, &target).build());
 
     let progress = report::progress(entries.len() as u64, format, "redriving");
@@ -134,6 +137,28 @@ pub async fn run(
     } else {
         Outcome::Incomplete
     })
+}
+
+/// What a redrive would send, sent nowhere.
+fn dry_run(entries: &[Entry], target: &Target, format: Format) -> anyhow::Result<Outcome> {
+    let bytes: usize = entries.iter().map(Entry::size).sum();
+    let calls = batches(entries).len();
+    if format == Format::Json {
+        report::print_json(&serde_json::json!({
+            "stream": target.name(),
+            "dryRun": true,
+            "records": entries.len(),
+            "bytes": bytes,
+            "fewestCalls": calls,
+        }))?;
+    } else {
+        println!(
+            "dry run: {} record(s), {bytes} bytes, in {calls} call(s) at the fewest, would go to {}; nothing written",
+            entries.len(),
+            target.shown()
+        );
+    }
+    Ok(Outcome::Done)
 }
 
 fn print_human(results: &[RecordResult], written: usize, target: &Target, calls: u32) {

@@ -66,6 +66,9 @@ pub async fn run(
     format: Format,
 ) -> anyhow::Result<Outcome> {
     let events = saved::load_all(&args.path)?;
+    if args.dry_run {
+        return dry_run(&events, &args.to_function, format);
+    }
     if let Some(dir) = &args.failed_to {
         outcome::refuse_overwriting(dir, &events)?;
     }
@@ -131,6 +134,54 @@ pub async fn run(
     } else {
         Outcome::Incomplete
     })
+}
+
+/// The chunks a replay would send, invoked nowhere.
+fn dry_run(
+    events: &[saved::SavedEvent],
+    function: &str,
+    format: Format,
+) -> anyhow::Result<Outcome> {
+    let mut rows = Vec::new();
+    for event in events {
+        let chunks = chunks::chunks(&event.records, MAX_INVOKE_PAYLOAD);
+        for (index, chunk) in chunks.iter().enumerate() {
+            rows.push(serde_json::json!({
+                "file": event.path,
+                "chunk": index + 1,
+                "chunks": chunks.len(),
+                "records": chunk.records.len(),
+                "bytes": chunk.payload.len(),
+                "sendable": !chunk.too_large(MAX_INVOKE_PAYLOAD),
+            }));
+        }
+    }
+    if format == Format::Json {
+        report::print_json(&serde_json::json!({
+            "function": function,
+            "dryRun": true,
+            "events": rows,
+        }))?;
+    } else {
+        let cells: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                ["file", "chunk", "records", "bytes"]
+                    .iter()
+                    .map(|k| r[k].to_string().trim_matches('"').to_owned())
+                    .collect()
+            })
+            .collect();
+        print!(
+            "{}",
+            report::table(&["EVENT", "CHUNK", "RECORDS", "BYTES"], &cells)
+        );
+        println!(
+            "dry run: {} invocation(s) of {function} would be made; none was",
+            rows.len()
+        );
+    }
+    Ok(Outcome::Done)
 }
 
 #[cfg(test)]

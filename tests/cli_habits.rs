@@ -1,0 +1,215 @@
+//! The `hydrator` tool's AWS CLI habits against the emulators: a usage error
+//! has an exit code of its own, queues are found by name, `--profile` reads
+//! the shared config file, and `--dry-run` on drain, redrive and replay
+//! changes nothing (queue depth, stream contents and invocations checked
+//! before and after).
+
+use hydrate::{Hydrator, Settings};
+use hydrator_tests::cli::hydrator;
+use hydrator_tests::emulator::{moto_endpoint, sdk_config};
+use hydrator_tests::failure::{kinesis_failure, sns_event};
+use hydrator_tests::invoke_api::{InvokeApi, CONSUMER};
+use hydrator_tests::queue::{create_queue, queue_depth};
+use hydrator_tests::runtime_api::workspace_binary;
+use hydrator_tests::stream::{unique_suffix, TestStream};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("hydrator-habits-{name}-{}", unique_suffix()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A DLQ holding the document of one 5-record failure; its URL and name.
+async fn dlq_with_one_failure() -> (String, String, TestStream) {
+    let (stream, written) = TestStream::with_orders("habits", 5).await;
+    let dlq = create_queue("habits-dlq").await;
+    let function = Hydrator::new(
+        sdk_config(),
+        Settings {
+            dlq_queue_url: Some(dlq.clone()),
+            ..Settings::default()
+        },
+    );
+    function
+        .handle(sns_event(&kinesis_failure(&stream.arn, &written[0], &written[4], 5)).to_string())
+        .await
+        .expect("delivered");
+    assert_eq!(queue_depth(&dlq).await, 1);
+    let name = dlq.rsplit('/').next().unwrap().to_owned();
+    (dlq, name, stream)
+}
+
+#[tokio::test]
+async fn a_usage_error_exits_64_and_help_exits_0() {
+    let missing = hydrator(&["replay", "failures/"], &[]).await;
+    assert_eq!(missing.code, Some(64), "{missing:?}");
+    let out_of_range = hydrator(
+        &["dlq", "list", "--queue-url", "q", "--wait-seconds", "21"],
+        &[],
+    )
+    .await;
+    assert_eq!(out_of_range.code, Some(64), "{out_of_range:?}");
+    let help = hydrator(&["--help"], &[]).await;
+    assert_eq!(help.code, Some(0), "{help:?}");
+    // --help wraps to the terminal: compare words, not lines.
+    let words = help.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("64 when the command line is wrong"),
+        "{words}"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_drain_by_queue_name_changes_nothing_and_the_real_one_deletes() {
+    let (dlq, name, _stream) = dlq_with_one_failure().await;
+    let dir = temp_dir("drain").join("failures");
+    let to = dir.to_str().unwrap();
+    let args = [
+        "--output", "json", "dlq", "drain", "--queue", &name, "--to", to,
+    ];
+    let wait = ["--wait-seconds", "1", "--delete"];
+
+    let dry = hydrator(&[&args[..], &wait, &["--dry-run"]].concat(), &[]).await;
+    assert_eq!(dry.code, Some(0), "{dry:?}");
+    assert_eq!(dry.report()["failures"][0]["records"], 5);
+    assert_eq!(dry.report()["failures"][0]["deleted"], false);
+    assert_eq!(queue_depth(&dlq).await, 1, "nothing deleted, visible again");
+    assert!(!dir.exists(), "no file written");
+
+    let real = hydrator(&[&args[..], &wait].concat(), &[]).await;
+    assert_eq!(real.code, Some(0), "{real:?}");
+    assert_eq!(real.report()["failures"][0]["deleted"], true);
+    assert_eq!(queue_depth(&dlq).await, 0);
+    assert!(
+        dir.read_dir().unwrap().count() >= 2,
+        "document and event saved"
+    );
+}
+
+#[tokio::test]
+async fn a_queue_name_that_does_not_exist_is_an_error_not_an_empty_queue() {
+    let run = hydrator(
+        &[
+            "dlq",
+            "list",
+            "--queue",
+            &format!("no-such-queue-{}", unique_suffix()),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert!(
+        run.stderr.contains("cannot find the queue named"),
+        "{run:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_profile_named_on_the_command_line_is_the_one_used() {
+    let (dlq, name, _stream) = dlq_with_one_failure().await;
+    let dir = temp_dir("profile");
+    let config = dir.join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile emulators]\nregion = us-east-1\nendpoint_url = {}\n\
+             aws_access_key_id = test\naws_secret_access_key = test\n",
+            moto_endpoint()
+        ),
+    )
+    .unwrap();
+    // Nothing but the profile says where moto is or how to sign.
+    let output = tokio::process::Command::new(workspace_binary("hydrator"))
+        .args(["--profile", "emulators", "--output", "json", "dlq", "list"])
+        .args(["--queue", &name, "--wait-seconds", "1"])
+        .env("AWS_CONFIG_FILE", &config)
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_KINESIS")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env_remove("DLQ_QUEUE_URL")
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["failures"][0]["records"], 5, "{report}");
+    assert_eq!(queue_depth(&dlq).await, 1);
+}
+
+#[tokio::test]
+async fn dry_runs_of_redrive_and_replay_write_and_invoke_nothing() {
+    let (dlq, _name, stream) = dlq_with_one_failure().await;
+    let dir = temp_dir("dry");
+    let saved = dir.join("failures");
+    let drained = hydrator(
+        &[
+            "dlq",
+            "drain",
+            "--queue-url",
+            &dlq,
+            "--to",
+            saved.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(drained.code, Some(0), "{drained:?}");
+    let before = stream.read(0, None).await.len();
+
+    let redrive = hydrator(
+        &["--output", "json", "redrive", saved.to_str().unwrap()],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        redrive.code,
+        Some(64),
+        "--to-stream is required: {redrive:?}"
+    );
+    let redrive = hydrator(
+        &[
+            "--output",
+            "json",
+            "redrive",
+            saved.to_str().unwrap(),
+            "--to-stream",
+            &stream.arn,
+            "--dry-run",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(redrive.code, Some(0), "{redrive:?}");
+    assert_eq!(redrive.report()["records"], 5);
+    assert_eq!(stream.read(0, None).await.len(), before, "nothing written");
+
+    let api = InvokeApi::start(&[], &[], &dir).await;
+    let target = format!("local:{CONSUMER}");
+    let replay = hydrator(
+        &[
+            "--output",
+            "json",
+            "replay",
+            saved.to_str().unwrap(),
+            "--to-function",
+            &target,
+            "--local-endpoint",
+            &api.endpoint,
+            "--dry-run",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(replay.code, Some(0), "{replay:?}");
+    assert_eq!(replay.report()["events"][0]["records"], 5);
+    assert!(api.requests().is_empty(), "nothing invoked");
+    assert_eq!(queue_depth(&dlq).await, 1);
+}
