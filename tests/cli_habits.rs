@@ -1,7 +1,7 @@
 //! The `hydrator` tool's AWS CLI habits against the emulators: a usage error
 //! has an exit code of its own, queues are found by name, `--profile` reads
-//! the shared config file, and `--dry-run` on drain, redrive and replay
-//! changes nothing (queue depth, stream contents and invocations checked
+//! the shared config file, `--dry-run` on drain, redrive and replay
+//! changes nothing, and the filters take only the failures they name (queue depth, stream contents and invocations checked
 //! before and after).
 
 use hydrate::{Hydrator, Settings};
@@ -212,4 +212,151 @@ async fn dry_runs_of_redrive_and_replay_write_and_invoke_nothing() {
     assert_eq!(replay.report()["events"][0]["records"], 5);
     assert!(api.requests().is_empty(), "nothing invoked");
     assert_eq!(queue_depth(&dlq).await, 1);
+}
+
+#[tokio::test]
+async fn filters_take_one_streams_failures_and_leave_the_others_in_the_queue() {
+    let dlq = create_queue("habits-filter").await;
+    let function = Hydrator::new(
+        sdk_config(),
+        Settings {
+            dlq_queue_url: Some(dlq.clone()),
+            ..Settings::default()
+        },
+    );
+    let (kept, kept_written) = TestStream::with_orders("habits-kept", 3).await;
+    let (taken, taken_written) = TestStream::with_orders("habits-taken", 4).await;
+    for (stream, written) in [(&kept, &kept_written), (&taken, &taken_written)] {
+        let last = written.len() - 1;
+        let failure = kinesis_failure(&stream.arn, &written[0], &written[last], last + 1);
+        function
+            .handle(sns_event(&failure).to_string())
+            .await
+            .expect("delivered");
+    }
+    assert_eq!(queue_depth(&dlq).await, 2);
+
+    let listed = hydrator(
+        &[
+            "--output",
+            "json",
+            "dlq",
+            "list",
+            "--queue-url",
+            &dlq,
+            "--wait-seconds",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(
+        listed.report()["failures"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let listed = hydrator(
+        &[
+            "--output",
+            "json",
+            "dlq",
+            "list",
+            "--queue-url",
+            &dlq,
+            "--wait-seconds",
+            "1",
+            "--stream",
+            &taken.name,
+            "--status",
+            "complete",
+            "--since",
+            "2000-01-01T00:00:00Z",
+        ],
+        &[],
+    )
+    .await;
+    let failures = listed.report()["failures"].as_array().cloned().unwrap();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0]["records"], 4);
+    let none = hydrator(
+        &[
+            "--output",
+            "json",
+            "dlq",
+            "list",
+            "--queue-url",
+            &dlq,
+            "--wait-seconds",
+            "1",
+            "--until",
+            "2000-01-01T00:00:00Z",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(none.report()["failures"].as_array().map(Vec::len), Some(0));
+
+    let dir = temp_dir("filter").join("failures");
+    let drained = hydrator(
+        &[
+            "--output",
+            "json",
+            "dlq",
+            "drain",
+            "--queue-url",
+            &dlq,
+            "--wait-seconds",
+            "1",
+            "--to",
+            dir.to_str().unwrap(),
+            "--delete",
+            "--stream",
+            &taken.arn,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(drained.code, Some(0), "{drained:?}");
+    assert_eq!(
+        queue_depth(&dlq).await,
+        1,
+        "the other stream's failure stays"
+    );
+
+    // Everything drained now; replay and redrive take only what the filter names.
+    let all = hydrator(
+        &[
+            "dlq",
+            "drain",
+            "--queue-url",
+            &dlq,
+            "--wait-seconds",
+            "1",
+            "--to",
+            dir.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(all.code, Some(0), "{all:?}");
+    let redrive = hydrator(
+        &[
+            "--output",
+            "json",
+            "redrive",
+            dir.to_str().unwrap(),
+            "--to-stream",
+            &taken.arn,
+            "--dry-run",
+            "--stream",
+            &kept.name,
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(redrive.code, Some(0), "{redrive:?}");
+    assert_eq!(
+        redrive.report()["records"],
+        3,
+        "only the kept stream's 3 records"
+    );
 }

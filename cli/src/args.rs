@@ -49,6 +49,34 @@ pub struct Global {
     pub profile: Option<String>,
 }
 
+/// Which failures a command takes; all of them unless a filter is given.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// Only failures of this stream (its name or ARN).
+    #[arg(long, value_name = "NAME|ARN")]
+    pub stream: Option<String>,
+    /// Only failures of this shard.
+    #[arg(long, value_name = "SHARD_ID")]
+    pub shard: Option<String>,
+    /// Only failures whose document is `complete` or `partial`.
+    #[arg(long, value_parser = ["complete", "partial"])]
+    pub status: Option<String>,
+    /// Only failures the consumer gave up on at or after this time (RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = rfc3339)]
+    pub since: Option<std::time::SystemTime>,
+    /// Only failures the consumer gave up on before this time (RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = rfc3339)]
+    pub until: Option<std::time::SystemTime>,
+}
+
+/// `2026-11-21T06:12:09Z`, as `failure.timestamp` is written.
+fn rfc3339(text: &str) -> Result<std::time::SystemTime, String> {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let time = DateTime::from_str(text, Format::DateTime)
+        .map_err(|_| "not an RFC 3339 time such as 2026-11-21T06:12:09Z".to_owned())?;
+    std::time::SystemTime::try_from(time).map_err(|_| "a time out of range".to_owned())
+}
+
 /// Where a command that writes elsewhere (`replay --to-function`, `redrive
 /// --to-stream`) finds its target, when not where it reads from.
 #[derive(Debug, Clone, Default, Args)]
@@ -235,6 +263,8 @@ pub struct SourceArgs {
     pub queue_url: Option<String>,
     #[command(flatten)]
     pub receive: ReceiveArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 impl SourceArgs {
@@ -294,6 +324,8 @@ pub struct ReceiveArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub queue: QueueArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Also show every record, KPL aggregates taken apart, as `hydrator show` does.
     #[arg(long)]
     pub records: bool,
@@ -303,6 +335,8 @@ pub struct ListArgs {
 pub struct DrainArgs {
     #[command(flatten)]
     pub queue: QueueArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// The folder to save into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub to: PathBuf,
@@ -345,6 +379,8 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub dry_run: bool,
     #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
     pub target: TargetAccount,
 }
 
@@ -370,6 +406,8 @@ pub struct RedriveArgs {
     /// Report the records and calls that would be sent; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     #[command(flatten)]
     pub target: TargetAccount,
 }

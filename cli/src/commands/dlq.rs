@@ -32,7 +32,10 @@ pub async fn list(
     args: &ListArgs,
     format: Format,
 ) -> anyhow::Result<Outcome> {
-    let (count, assembled) = look(clients, &args.queue, format).await?;
+    let (count, mut assembled) = look(clients, &args.queue, format).await?;
+    assembled
+        .failures
+        .retain(|f| args.filter.matches(&f.document));
     let report = report_of(count, &assembled, SystemTime::now());
     dlq_report(&report, &assembled, format, args.records)?;
     Ok(Outcome::Done)
@@ -54,6 +57,11 @@ pub async fn drain(
     let count = messages.len();
     let mut assembled = assemble(messages);
     in_stream_order(&mut assembled);
+    // Failures the filters pass over are neither saved nor deleted.
+    let (taken, passed_over): (Vec<_>, Vec<_>) = std::mem::take(&mut assembled.failures)
+        .into_iter()
+        .partition(|f| args.filter.matches(&f.document));
+    assembled.failures = taken;
     let mut report = report_of(count, &assembled, SystemTime::now());
 
     // Everything is written before anything is deleted, and only what was
@@ -80,6 +88,7 @@ pub async fn drain(
         .iter()
         .flat_map(|i| i.parts.values().flatten().cloned())
         .chain(assembled.unrecognized.iter().cloned())
+        .chain(passed_over.iter().flat_map(|f| f.messages.iter().cloned()))
         .chain(
             unsaved
                 .into_iter()

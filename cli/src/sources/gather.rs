@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::args::{Format, SourceArgs};
+use crate::args::{FilterArgs, Format, SourceArgs};
 use crate::sources::assemble::{assemble, Assembled, Message};
 use crate::sources::queue;
 
@@ -36,9 +36,34 @@ pub async fn gather(
     args: &SourceArgs,
     format: Format,
 ) -> anyhow::Result<Gathered> {
-    if let Some(dir) = &args.from {
-        return from_folder(dir, args.receive.max_messages);
+    let gathered = match &args.from {
+        Some(dir) => from_folder(dir, args.receive.max_messages)?,
+        None => from_queue(sdk, args, format).await?,
+    };
+    Ok(filtered(gathered, &args.filter))
+}
+
+/// Only the failures `filter` takes, each with its size.
+fn filtered(mut gathered: Gathered, filter: &FilterArgs) -> Gathered {
+    if !filter.is_set() {
+        return gathered;
     }
+    let failures = std::mem::take(&mut gathered.assembled.failures);
+    let sizes = std::mem::take(&mut gathered.sizes);
+    for (failure, size) in failures.into_iter().zip(sizes) {
+        if filter.matches(&failure.document) {
+            gathered.assembled.failures.push(failure);
+            gathered.sizes.push(size);
+        }
+    }
+    gathered
+}
+
+async fn from_queue(
+    sdk: &aws_config::SdkConfig,
+    args: &SourceArgs,
+    format: Format,
+) -> anyhow::Result<Gathered> {
     let queue = args
         .queue()
         .context("either --queue-url or --from is required")?;

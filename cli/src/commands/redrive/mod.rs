@@ -86,7 +86,11 @@ pub async fn run(
     backoff: Backoff,
 ) -> anyhow::Result<Outcome> {
     let target = Target::parse(&args.to_stream)?;
-    let events = saved::load_all(&args.path)?;
+    let mut events = saved::load_all(&args.path)?;
+    let left_out = args.filter.retain_saved(&mut events);
+    if !left_out.is_empty() {
+        eprintln!("{} file(s) left out by the filters", left_out.len());
+    }
     let entries = entries(&events, args.deaggregate)?;
     if args.dry_run {
         return dry_run(&entries, &target, format);

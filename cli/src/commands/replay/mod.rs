@@ -65,7 +65,11 @@ pub async fn run(
     args: &ReplayArgs,
     format: Format,
 ) -> anyhow::Result<Outcome> {
-    let events = saved::load_all(&args.path)?;
+    let mut events = saved::load_all(&args.path)?;
+    let left_out = args.filter.retain_saved(&mut events);
+    if !left_out.is_empty() {
+        eprintln!("{} file(s) left out by the filters", left_out.len());
+    }
     if args.dry_run {
         return dry_run(&events, &args.to_function, format);
     }
