@@ -360,3 +360,124 @@ async fn filters_take_one_streams_failures_and_leave_the_others_in_the_queue() {
         "only the kept stream's 3 records"
     );
 }
+
+#[tokio::test]
+async fn the_hydrators_failures_are_listed_and_retried_each_where_it_belongs() {
+    let failures = create_queue("habits-hydrator-failures").await;
+    let on_failure = create_queue("habits-on-failure").await;
+    let record = std::fs::read_to_string(
+        hydrator_tests::workspace_root().join("events/kinesis-failure-direct.json"),
+    )
+    .unwrap();
+    let s3_destination = serde_json::json!({
+        "version": "1.0",
+        "timestamp": "2026-11-21T06:12:09.114Z",
+        "requestContext": {"requestId": "r", "functionArn": "arn:aws:lambda:us-east-1:000000000000:function:hydrator",
+            "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+        "requestPayload": hydrator_tests::failure::s3_event("on-failure-bucket", "aws/lambda/x.json"),
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorType": "Hydrate.Read", "errorMessage": "..."}
+    });
+    let sqs = hydrator_tests::queue::sqs_client();
+    for body in [
+        record,
+        "{\"not\": \"a record\"}".to_owned(),
+        s3_destination.to_string(),
+    ] {
+        sqs.send_message()
+            .queue_url(&failures)
+            .message_body(body)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let listed = hydrator(
+        &[
+            "--output",
+            "json",
+            "failures",
+            "list",
+            "--queue-url",
+            &failures,
+            "--wait-seconds",
+            "1",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(listed.code, Some(0), "{listed:?}");
+    let mut kinds: Vec<(String, String)> = listed.report()["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["kind"].as_str().unwrap().to_owned(),
+                m["retry"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            ("on-failure record".to_owned(), "to-queue".to_owned()),
+            ("s3 notification".to_owned(), "invoke".to_owned()),
+            ("unreadable".to_owned(), "no".to_owned()),
+        ]
+    );
+    assert_eq!(queue_depth(&failures).await, 3);
+
+    let retry = |extra: &'static [&'static str]| {
+        let mut args = vec![
+            "--output",
+            "json",
+            "failures",
+            "retry",
+            "--wait-seconds",
+            "1",
+        ];
+        args.extend([
+            "--queue-url",
+            failures.as_str(),
+            "--to-queue",
+            on_failure.as_str(),
+        ]);
+        args.extend(extra);
+        args.into_iter().map(str::to_owned).collect::<Vec<String>>()
+    };
+    let dry: Vec<String> = retry(&["--dry-run"]);
+    let dry = hydrator(&dry.iter().map(String::as_str).collect::<Vec<_>>(), &[]).await;
+    assert_eq!(dry.code, Some(2), "one message would be kept: {dry:?}");
+    assert_eq!(
+        (queue_depth(&failures).await, queue_depth(&on_failure).await),
+        (3, 0),
+        "a dry run moves nothing"
+    );
+
+    let dir = temp_dir("failures");
+    let api = InvokeApi::start(&[], &[], &dir).await;
+    let real: Vec<String> = retry(&["--to-function", CONSUMER]);
+    let real = hydrator(
+        &real.iter().map(String::as_str).collect::<Vec<_>>(),
+        &[("AWS_ENDPOINT_URL_LAMBDA", api.endpoint.clone())],
+    )
+    .await;
+    assert_eq!(real.code, Some(2), "{real:?}");
+    assert_eq!(
+        queue_depth(&on_failure).await,
+        1,
+        "the record is back in the on-failure queue"
+    );
+    assert_eq!(
+        queue_depth(&failures).await,
+        1,
+        "only the unreadable message is kept"
+    );
+    assert_eq!(
+        api.requests().len(),
+        1,
+        "the S3 notification went to the function"
+    );
+}

@@ -175,6 +175,76 @@ pub enum Command {
     ///
     /// Example: hydrator show failures/orders.shardId-000000000000.4968.json
     Show(ShowArgs),
+    /// The hydrator's own failures (the HydratorFailures queue): list them, retry them.
+    #[command(subcommand)]
+    Failures(FailuresCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FailuresCommand {
+    /// Show each message of the hydrator's failure queue, what it is and why it is
+    /// there; changes nothing.
+    ///
+    /// A raw on-failure record (moved there after five failed receives) is read with
+    /// the function's own input layer: one it takes now failed for a cause outside the
+    /// record (a permission, a full DLQ: the function's log says which); one it refuses
+    /// is named with the reason, by field and class. A failed S3 notification is
+    /// Lambda's destination record: its condition and error type are shown.
+    ///
+    /// Example: hydrator failures list --queue hydrator-HydratorFailures-1A2B3C
+    List(FailuresListArgs),
+    /// Hand the hydrator's failures on again once the cause is fixed: on-failure
+    /// records back to the on-failure queue, S3 notifications to the hydrator function
+    /// (an asynchronous Invoke, as S3 made it). Each message is deleted only once handed
+    /// on; one the hydrator would refuse again is kept and reported (exit 2).
+    ///
+    /// Example: hydrator failures retry --queue $FAILURES --to-queue $ON_FAILURE_QUEUE --to-function hydrator
+    Retry(FailuresRetryArgs),
+}
+
+/// The hydrator's failure queue.
+#[derive(Debug, Args)]
+pub struct FailuresQueue {
+    /// The HydratorFailures queue, by URL or name.
+    #[arg(
+        long = "queue-url",
+        visible_alias = "queue",
+        value_name = "URL|NAME",
+        env = "HYDRATOR_FAILURES_QUEUE_URL"
+    )]
+    pub queue_url: String,
+    #[command(flatten)]
+    pub receive: ReceiveArgs,
+}
+
+impl FailuresQueue {
+    pub fn queue_args(&self) -> QueueArgs {
+        QueueArgs {
+            queue_url: self.queue_url.clone(),
+            receive: self.receive,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct FailuresListArgs {
+    #[command(flatten)]
+    pub queue: FailuresQueue,
+}
+
+#[derive(Debug, Args)]
+pub struct FailuresRetryArgs {
+    #[command(flatten)]
+    pub queue: FailuresQueue,
+    /// The on-failure queue the hydrator reads (OnFailureQueue), by URL or name.
+    #[arg(long, value_name = "URL|NAME", env = "ON_FAILURE_QUEUE_URL")]
+    pub to_queue: String,
+    /// The hydrator function, for failed S3 notifications.
+    #[arg(long, value_name = "NAME")]
+    pub to_function: Option<String>,
+    /// Report what would be handed on; send, invoke and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -434,6 +504,8 @@ mod tests {
             &["replay"],
             &["redrive"],
             &["show"],
+            &["failures", "list"],
+            &["failures", "retry"],
         ] {
             let mut command = &mut cli;
             for name in path {

@@ -4,8 +4,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use hydrator_cli::args::{Cli, Command, DlqCommand};
-use hydrator_cli::commands::{dlq, hydrate, redrive, replay, report, show, stats};
+use hydrator_cli::args::{Cli, Command, DlqCommand, FailuresCommand};
+use hydrator_cli::commands::{dlq, failures, hydrate, redrive, replay, report, show, stats};
 use hydrator_cli::sources::queue::DlqClients;
 use hydrator_cli::{sdk_config, target_config, Outcome};
 
@@ -46,6 +46,12 @@ async fn main() -> ExitCode {
             redrive::run(target, args, format, ::hydrate::Backoff::default()).await
         }
         Command::Show(args) => show::run(args, format),
+        Command::Failures(FailuresCommand::List(args)) => {
+            failures::list(&DlqClients::new(&sdk), args, format).await
+        }
+        Command::Failures(FailuresCommand::Retry(args)) => {
+            failures::retry(&sdk, args, format).await
+        }
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 //! `drain`) taking its flags from [`crate::args`].
 
 pub mod dlq;
+pub mod failures;
 pub mod hydrate;
 pub mod redrive;
 pub mod replay;
