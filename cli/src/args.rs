@@ -322,7 +322,7 @@ pub struct SourceArgs {
     /// A folder `dlq drain` saved into; read instead of the queue.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
-    /// The dead-letter queue, by URL or name (unless --from is given).
+    /// The dead-letter queue, by URL or name, or s3://BUCKET/PREFIX (unless --from is given).
     #[arg(
         long,
         visible_alias = "queue",
@@ -364,7 +364,8 @@ pub struct ReportArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct QueueArgs {
-    /// The dead-letter queue: its URL, or its name (looked up with GetQueueUrl).
+    /// The dead-letter queue: its URL, or its name (looked up with GetQueueUrl); or
+    /// an S3 on-failure destination, s3://BUCKET/PREFIX.
     #[arg(
         long,
         visible_alias = "queue",

@@ -21,6 +21,7 @@ use crate::output::file_names::Names;
 use crate::output::records::dlq_report;
 use crate::output::report::FailureSummary;
 use crate::sources::assemble::{assemble, Assembled, Message};
+use crate::sources::bucket::{self, Location};
 use crate::sources::queue::{
     delete, in_stream_order, look, receive_all, release, resolve, DlqClients,
 };
@@ -53,9 +54,20 @@ pub async fn drain(
         std::fs::create_dir_all(&args.to)
             .with_context(|| format!("cannot create {}", args.to.display()))?;
     }
-    let (messages, offloaded) = receive_all(clients, &queue, format).await?;
+    let bucket = Location::parse(&queue.queue_url);
+    let (messages, offloaded) = match &bucket {
+        Some(location) => {
+            let max = queue.receive.max_messages;
+            let objects = bucket::receive_all(&clients.sdk, &clients.objects, location, max);
+            (objects.await?, Default::default())
+        }
+        None => receive_all(clients, &queue, format).await?,
+    };
     let count = messages.len();
-    let mut assembled = assemble(messages);
+    let mut assembled = match &bucket {
+        Some(_) => bucket::assemble(messages),
+        None => assemble(messages),
+    };
     in_stream_order(&mut assembled);
     // Failures the filters pass over are neither saved nor deleted.
     let (taken, passed_over): (Vec<_>, Vec<_>) = std::mem::take(&mut assembled.failures)
@@ -96,7 +108,10 @@ pub async fn drain(
         )
         .collect();
     if args.delete && !args.dry_run {
-        let failed = delete(sqs, &queue.queue_url, &saved).await;
+        let failed = match &bucket {
+            Some(location) => bucket::delete(&clients.objects, &location.bucket, &saved).await,
+            None => delete(sqs, &queue.queue_url, &saved).await,
+        };
         for (failure, row) in assembled.failures.iter().zip(&mut report.failures) {
             row.deleted = row.error.is_none()
                 && failure
@@ -115,7 +130,9 @@ pub async fn drain(
     } else {
         keep.extend(saved);
     }
-    release(sqs, &queue.queue_url, &keep).await;
+    if bucket.is_none() {
+        release(sqs, &queue.queue_url, &keep).await;
+    }
     if args.dry_run {
         eprintln!("dry run: no file written, no message deleted, every message visible again");
     }

@@ -4,6 +4,7 @@
 //! ([`saved`]), and either one for `dlq stats` and `dlq report` ([`gather`]).
 
 pub mod assemble;
+pub mod bucket;
 pub mod filter;
 pub mod gather;
 pub mod offloaded;

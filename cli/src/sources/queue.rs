@@ -17,6 +17,7 @@ use aws_sdk_sqs::types::{
 use hydrate::{ObjectReader, S3Pointer};
 
 use super::assemble::{assemble, Assembled, Message};
+use super::bucket::{self, Location};
 use super::offloaded;
 use crate::args::{Format, QueueArgs};
 use crate::output::report::{self, FailureSummary};
@@ -29,6 +30,8 @@ const SQS_BATCH: usize = 10;
 pub struct DlqClients {
     pub sqs: aws_sdk_sqs::Client,
     pub objects: ObjectReader,
+    /// For an S3 on-failure destination read in place of a queue.
+    pub sdk: aws_config::SdkConfig,
 }
 
 impl DlqClients {
@@ -36,6 +39,7 @@ impl DlqClients {
         Self {
             sqs: aws_sdk_sqs::Client::new(sdk),
             objects: ObjectReader::new(sdk),
+            sdk: sdk.clone(),
         }
     }
 }
@@ -44,7 +48,8 @@ impl DlqClients {
 /// `GetQueueUrl` (in the configured account and region).
 pub async fn resolve(sqs: &aws_sdk_sqs::Client, args: &QueueArgs) -> anyhow::Result<QueueArgs> {
     let given = &args.queue_url;
-    if given.starts_with("https://") || given.starts_with("http://") {
+    let url_or_bucket = ["https://", "http://", "s3://"];
+    if url_or_bucket.iter().any(|scheme| given.starts_with(scheme)) {
         return Ok(args.clone());
     }
     let output = sqs
@@ -70,6 +75,19 @@ pub async fn look(
     format: Format,
 ) -> anyhow::Result<(usize, Assembled)> {
     let args = &resolve(&clients.sqs, args).await?;
+    if let Some(location) = Location::parse(&args.queue_url) {
+        let messages = bucket::receive_all(
+            &clients.sdk,
+            &clients.objects,
+            &location,
+            args.receive.max_messages,
+        )
+        .await?;
+        let count = messages.len();
+        let mut assembled = bucket::assemble(messages);
+        in_stream_order(&mut assembled);
+        return Ok((count, assembled));
+    }
     let (messages, _) = receive_all(clients, args, format).await?;
     let count = messages.len();
     let mut assembled = assemble(messages.clone());
