@@ -1,8 +1,8 @@
 //! The S3 on-failure destination read as a dead-letter queue: objects in
 //! the key layout Lambda writes (`aws/lambda/<mapping>/<shard>/YYYY/MM/DD/
 //! <time>-<uuid>`), each the on-failure record with the batch under
-//! `payload` as an escaped JSON string, listed, counted, and drained by
-//! `hydrator` from `s3://bucket/prefix`; a dry run deletes nothing, and
+//! `payload` as an escaped JSON string, listed, replayed and redriven (dry
+//! runs), and drained by `hydrator` from `s3://bucket/prefix`; a dry run deletes nothing, and
 //! `--delete` removes each object only once its files are written.
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -104,6 +104,46 @@ async fn failures_in_an_s3_destination_are_listed_and_drained_and_deleted_only_w
         .collect();
     counts.sort();
     assert_eq!(counts, [3, 4]);
+
+    // Replay and redrive take the objects in place (dry runs: nothing sent).
+    let replay = hydrator(
+        &[
+            "--output",
+            "json",
+            "replay",
+            &location,
+            "--to-function",
+            "orders-consumer",
+            "--dry-run",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(replay.code, Some(0), "{replay:?}");
+    let mut chunks: Vec<u64> = replay.report()["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["records"].as_u64().unwrap())
+        .collect();
+    chunks.sort();
+    assert_eq!(chunks, [3, 4]);
+    let redrive = hydrator(
+        &[
+            "--output",
+            "json",
+            "redrive",
+            &location,
+            "--to-stream",
+            &stream.arn,
+            "--dry-run",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(redrive.code, Some(0), "{redrive:?}");
+    assert_eq!(redrive.report()["records"], 7);
+    assert_eq!(object_count(&bucket).await, 2);
 
     let saved = dir.join("saved");
     let drain = |dry_run: bool| {

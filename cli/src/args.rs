@@ -428,7 +428,8 @@ pub struct DrainArgs {
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// A saved document or event, or a folder of them.
+    /// A saved document or event, a folder of them, or an S3 on-failure destination
+    /// (s3://BUCKET/PREFIX).
     pub path: PathBuf,
     /// The function's name or ARN; `local` or `local:NAME` for `cargo lambda watch`.
     #[arg(long, value_name = "NAME|local[:NAME]")]
@@ -457,7 +458,8 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct RedriveArgs {
-    /// A saved document or event, or a folder of them (Kinesis records only).
+    /// A saved document or event, a folder of them, or an S3 on-failure destination
+    /// (s3://BUCKET/PREFIX); Kinesis records only.
     pub path: PathBuf,
     /// The stream to write to: its ARN (the region comes from it) or its name.
     #[arg(long, value_name = "ARN")]

@@ -13,7 +13,11 @@ use anyhow::Context;
 use hydrate::ObjectReader;
 use serde_json::{json, Map, Value};
 
+use std::path::PathBuf;
+
 use super::assemble::{Assembled, Failure, Message};
+use super::saved::{self, SavedEvent};
+use crate::args::FilterArgs;
 use crate::output::report::batch_info;
 
 /// The largest object read: a 6 MB batch, escaped twice, with room to spare.
@@ -152,6 +156,37 @@ fn document_of(body: &str) -> Option<Value> {
     );
     document.insert("Records".into(), Value::Array(records));
     Some(Value::Object(document))
+}
+
+/// The saved events `replay` and `redrive` take: from `s3://BUCKET/PREFIX`,
+/// each object's batch (named by its key); otherwise the file or folder on
+/// disk. Returns them with the files or keys the filters left out.
+pub async fn load_events(
+    sdk: &aws_config::SdkConfig,
+    path: &std::path::Path,
+    filter: &FilterArgs,
+) -> anyhow::Result<(Vec<SavedEvent>, Vec<PathBuf>)> {
+    let Some(location) = path.to_str().and_then(Location::parse) else {
+        let mut events = saved::load_all(path)?;
+        let left_out = filter.retain_saved(&mut events);
+        return Ok((events, left_out));
+    };
+    let objects = ObjectReader::new(sdk);
+    let messages = receive_all(sdk, &objects, &location, None).await?;
+    let mut events = Vec::new();
+    let mut left_out = Vec::new();
+    for message in messages {
+        let key = PathBuf::from(format!("s3://{}/{}", location.bucket, message.message_id));
+        match document_of(&message.body) {
+            Some(document) if filter.matches(&document) => {
+                let records = document["Records"].as_array().cloned().unwrap_or_default();
+                events.push(SavedEvent { path: key, records });
+            }
+            Some(_) => left_out.push(key),
+            None => anyhow::bail!("{} is not an on-failure object", key.display()),
+        }
+    }
+    Ok((events, left_out))
 }
 
 /// Deletes the objects of `messages`; the keys not deleted.

@@ -34,7 +34,7 @@ use serde::Serialize;
 
 use crate::args::{Format, RedriveArgs};
 use crate::output::report;
-use crate::sources::saved;
+use crate::sources::bucket;
 use crate::Outcome;
 pub use entries::{
     batches, entries, Entry, RedriveError, MAX_BYTES_PER_CALL, MAX_BYTES_PER_RECORD,
@@ -86,8 +86,7 @@ pub async fn run(
     backoff: Backoff,
 ) -> anyhow::Result<Outcome> {
     let target = Target::parse(&args.to_stream)?;
-    let mut events = saved::load_all(&args.path)?;
-    let left_out = args.filter.retain_saved(&mut events);
+    let (events, left_out) = bucket::load_events(&sdk, &args.path, &args.filter).await?;
     if !left_out.is_empty() {
         eprintln!("{} file(s) left out by the filters", left_out.len());
     }

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use crate::args::{Format, ReplayArgs};
 use crate::output::report;
+use crate::sources::bucket;
 use crate::sources::saved;
 use crate::Outcome;
 
@@ -65,8 +66,7 @@ pub async fn run(
     args: &ReplayArgs,
     format: Format,
 ) -> anyhow::Result<Outcome> {
-    let mut events = saved::load_all(&args.path)?;
-    let left_out = args.filter.retain_saved(&mut events);
+    let (events, left_out) = bucket::load_events(&sdk, &args.path, &args.filter).await?;
     if !left_out.is_empty() {
         eprintln!("{} file(s) left out by the filters", left_out.len());
     }
