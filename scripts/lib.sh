@@ -9,7 +9,7 @@ export PATH="$venv/bin:$PATH:$sam_venv/bin"
 export SAM_CLI_TELEMETRY=0
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+say() { printf '\033[1m==> [%4ds] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 
 # Starts the emulators unless they already run, and stops them on exit only
 # if this script started them; then points the SDK at them.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,8 +22,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
         hydrator dlq drain --queue-url $DLQ --to failures/ --delete\n\n\
         Endpoints and credentials come from the usual AWS environment (AWS_PROFILE, \
         AWS_REGION, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_KINESIS, ...).\n\n\
-        Exit status: 0 when everything was done; 1 when the command could not run; \
-        2 when it ran but some items were not done (its report lists them)."
+        Exit status: 0 when everything was done; 1 when the command could not run \
+        (unreadable files, unreachable service); 2 when it ran but some items were not \
+        done (its report lists them); 64 when the command line is wrong (a usage error)."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -43,7 +44,53 @@ pub struct Global {
     /// The AWS region; by default the environment's.
     #[arg(long, global = true)]
     pub region: Option<String>,
+    /// The named profile (credentials, region) from the shared AWS config files.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
 }
+
+/// Which failures a command takes; all of them unless a filter is given.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// Only failures of this stream (its name or ARN).
+    #[arg(long, value_name = "NAME|ARN")]
+    pub stream: Option<String>,
+    /// Only failures of this shard.
+    #[arg(long, value_name = "SHARD_ID")]
+    pub shard: Option<String>,
+    /// Only failures whose document is `complete` or `partial`.
+    #[arg(long, value_parser = ["complete", "partial"])]
+    pub status: Option<String>,
+    /// Only failures the consumer gave up on at or after this time (RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = rfc3339)]
+    pub since: Option<std::time::SystemTime>,
+    /// Only failures the consumer gave up on before this time (RFC 3339).
+    #[arg(long, value_name = "TIME", value_parser = rfc3339)]
+    pub until: Option<std::time::SystemTime>,
+}
+
+/// `2026-11-21T06:12:09Z`, as `failure.timestamp` is written.
+fn rfc3339(text: &str) -> Result<std::time::SystemTime, String> {
+    use aws_smithy_types::date_time::{DateTime, Format};
+    let time = DateTime::from_str(text, Format::DateTime)
+        .map_err(|_| "not an RFC 3339 time such as 2026-11-21T06:12:09Z".to_owned())?;
+    std::time::SystemTime::try_from(time).map_err(|_| "a time out of range".to_owned())
+}
+
+/// Where a command that writes elsewhere (`replay --to-function`, `redrive
+/// --to-stream`) finds its target, when not where it reads from.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetAccount {
+    /// The named profile for the target (by default --profile's).
+    #[arg(long, value_name = "NAME")]
+    pub to_profile: Option<String>,
+    /// The target's region (by default --region's, or the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub to_region: Option<String>,
+}
+
+/// How much of one record's data is shown unless `--max-bytes` says otherwise.
+pub const DEFAULT_MAX_BYTES: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -70,6 +117,20 @@ pub enum Command {
     /// PATH is a file or a folder. A folder replays its *.event.json files (what
     /// `dlq drain` writes), or else all its *.json files. Each file is a document or a
     /// `{"Records": [...]}` event; only its Records are sent, as the consumer's event.
+    /// An event over the 6 MB a synchronous Invoke takes is sent in consecutive
+    /// chunks, in order, each with its own row.
+    ///
+    /// The answer is read as Lambda reads it with ReportBatchItemFailures: a function
+    /// error fails the event; {"batchItemFailures": [{"itemIdentifier": SEQ}]} fails
+    /// the records named (listed by sequence number); an item that is empty, null, or
+    /// not a record of the event, or an answer that is not a batch response, fails the
+    /// whole event. No answer, null, {} and an empty list are success. --failed-to DIR
+    /// saves what still fails as DIR/NAME.event.json, so the next replay sends only that.
+    ///
+    /// Throttling, 5xx answers, timeouts and dropped connections are retried with
+    /// backoff, --max-attempts calls in all; a chunk still not invoked is reported
+    /// failed and the run goes on. Each chunk is invoked at least once, and a call
+    /// that timed out may have run: the consumer may see a record twice.
     ///
     /// Example (on AWS):   hydrator replay failures/ --to-function orders-consumer
     /// Example (locally):  cargo lambda watch   (in the consumer's project), then
@@ -114,6 +175,9 @@ pub enum Command {
     ///
     /// Example: hydrator show failures/orders.shardId-000000000000.4968.json
     Show(ShowArgs),
+    /// The hydrator's own failures (the HydratorFailures queue): list them, retry them.
+    #[command(subcommand)]
+    Failures(FailuresCommand),
     /// Check how a consumer is wired to the hydrator, and say what to fix.
     ///
     /// Reads the consumer's Kinesis and DynamoDB stream mappings, their streams, the
@@ -124,7 +188,74 @@ pub enum Command {
     /// with 2 on any finding. Changes nothing.
     ///
     /// Example: hydrator doctor --function orders-consumer --topic-arn $TOPIC --hydrator-role-arn $ROLE
-    Doctor(crate::doctor::DoctorArgs),
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FailuresCommand {
+    /// Show each message of the hydrator's failure queue, what it is and why it is
+    /// there; changes nothing.
+    ///
+    /// A raw on-failure record (moved there after five failed receives) is read with
+    /// the function's own input layer: one it takes now failed for a cause outside the
+    /// record (a permission, a full DLQ: the function's log says which); one it refuses
+    /// is named with the reason, by field and class. A failed S3 notification is
+    /// Lambda's destination record: its condition and error type are shown.
+    ///
+    /// Example: hydrator failures list --queue hydrator-HydratorFailures-1A2B3C
+    List(FailuresListArgs),
+    /// Hand the hydrator's failures on again once the cause is fixed: on-failure
+    /// records back to the on-failure queue, S3 notifications to the hydrator function
+    /// (an asynchronous Invoke, as S3 made it). Each message is deleted only once handed
+    /// on; one the hydrator would refuse again is kept and reported (exit 2).
+    ///
+    /// Example: hydrator failures retry --queue $FAILURES --to-queue $ON_FAILURE_QUEUE --to-function hydrator
+    Retry(FailuresRetryArgs),
+}
+
+/// The hydrator's failure queue.
+#[derive(Debug, Args)]
+pub struct FailuresQueue {
+    /// The HydratorFailures queue, by URL or name.
+    #[arg(
+        long = "queue-url",
+        visible_alias = "queue",
+        value_name = "URL|NAME",
+        env = "HYDRATOR_FAILURES_QUEUE_URL"
+    )]
+    pub queue_url: String,
+    #[command(flatten)]
+    pub receive: ReceiveArgs,
+}
+
+impl FailuresQueue {
+    pub fn queue_args(&self) -> QueueArgs {
+        QueueArgs {
+            queue_url: self.queue_url.clone(),
+            receive: self.receive,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct FailuresListArgs {
+    #[command(flatten)]
+    pub queue: FailuresQueue,
+}
+
+#[derive(Debug, Args)]
+pub struct FailuresRetryArgs {
+    #[command(flatten)]
+    pub queue: FailuresQueue,
+    /// The on-failure queue the hydrator reads (OnFailureQueue), by URL or name.
+    #[arg(long, value_name = "URL|NAME", env = "ON_FAILURE_QUEUE_URL")]
+    pub to_queue: String,
+    /// The hydrator function, for failed S3 notifications.
+    #[arg(long, value_name = "NAME")]
+    pub to_function: Option<String>,
+    /// Report what would be handed on; send, invoke and delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -132,7 +263,7 @@ pub struct ShowArgs {
     /// A saved document (`dlq drain`, `hydrate --out`) or event.
     pub file: PathBuf,
     /// Show at most this many bytes of each record's data.
-    #[arg(long, default_value_t = crate::show::DEFAULT_MAX_BYTES)]
+    #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]
     pub max_bytes: usize,
 }
 
@@ -202,16 +333,19 @@ pub struct SourceArgs {
     /// A folder `dlq drain` saved into; read instead of the queue.
     #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
-    /// The dead-letter queue (unless --from is given).
+    /// The dead-letter queue, by URL or name, or s3://BUCKET/PREFIX (unless --from is given).
     #[arg(
         long,
-        value_name = "URL",
+        visible_alias = "queue",
+        value_name = "URL|NAME",
         env = "DLQ_QUEUE_URL",
         required_unless_present = "from"
     )]
     pub queue_url: Option<String>,
     #[command(flatten)]
     pub receive: ReceiveArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 impl SourceArgs {
@@ -239,10 +373,16 @@ pub struct ReportArgs {
     pub max_records: u32,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct QueueArgs {
-    /// The dead-letter queue.
-    #[arg(long, value_name = "URL", env = "DLQ_QUEUE_URL")]
+    /// The dead-letter queue: its URL, or its name (looked up with GetQueueUrl); or
+    /// an S3 on-failure destination, s3://BUCKET/PREFIX.
+    #[arg(
+        long,
+        visible_alias = "queue",
+        value_name = "URL|NAME",
+        env = "DLQ_QUEUE_URL"
+    )]
     pub queue_url: String,
     #[command(flatten)]
     pub receive: ReceiveArgs,
@@ -266,6 +406,8 @@ pub struct ReceiveArgs {
 pub struct ListArgs {
     #[command(flatten)]
     pub queue: QueueArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Also show every record, KPL aggregates taken apart, as `hydrator show` does.
     #[arg(long)]
     pub records: bool,
@@ -275,6 +417,8 @@ pub struct ListArgs {
 pub struct DrainArgs {
     #[command(flatten)]
     pub queue: QueueArgs,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// The folder to save into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub to: PathBuf,
@@ -288,11 +432,15 @@ pub struct DrainArgs {
     /// Also show every record, KPL aggregates taken apart, as `hydrator show` does.
     #[arg(long)]
     pub records: bool,
+    /// Report what would be saved and deleted; write no file, delete nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// A saved document or event, or a folder of them.
+    /// A saved document or event, a folder of them, or an S3 on-failure destination
+    /// (s3://BUCKET/PREFIX).
     pub path: PathBuf,
     /// The function's name or ARN; `local` or `local:NAME` for `cargo lambda watch`.
     #[arg(long, value_name = "NAME|local[:NAME]")]
@@ -300,11 +448,29 @@ pub struct ReplayArgs {
     /// Where `cargo lambda watch` takes invocations.
     #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9000")]
     pub local_endpoint: String,
+    /// Save the records that still fail, one event a file, for the next replay.
+    #[arg(long, value_name = "DIR")]
+    pub failed_to: Option<PathBuf>,
+    /// Calls per chunk, the first included, while Lambda throttles, answers 5xx,
+    /// times out or drops the connection.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+    /// How long one call may take before it counts as timed out.
+    #[arg(long, value_name = "SECONDS", default_value_t = 910, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// Report the events and chunks that would be sent; invoke nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub target: TargetAccount,
 }
 
 #[derive(Debug, Args)]
 pub struct RedriveArgs {
-    /// A saved document or event, or a folder of them (Kinesis records only).
+    /// A saved document or event, a folder of them, or an S3 on-failure destination
+    /// (s3://BUCKET/PREFIX); Kinesis records only.
     pub path: PathBuf,
     /// The stream to write to: its ARN (the region comes from it) or its name.
     #[arg(long, value_name = "ARN")]
@@ -321,6 +487,13 @@ pub struct RedriveArgs {
     /// Do not keep each partition key's order: fewer calls when many records share a key.
     #[arg(long)]
     pub unordered: bool,
+    /// Report the records and calls that would be sent; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    #[command(flatten)]
+    pub target: TargetAccount,
 }
 
 #[cfg(test)]
@@ -345,6 +518,8 @@ mod tests {
             &["replay"],
             &["redrive"],
             &["show"],
+            &["failures", "list"],
+            &["failures", "retry"],
         ] {
             let mut command = &mut cli;
             for name in path {
@@ -389,4 +564,29 @@ mod tests {
         ])
         .is_err());
     }
+}
+
+/// `doctor`'s flags: the consumer (a function or one mapping) and the
+/// hydrator's stack outputs it is checked against.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("consumer").required(true).args(["function", "mapping"])))]
+pub struct DoctorArgs {
+    /// The consumer function whose Kinesis and DynamoDB stream mappings are checked.
+    #[arg(long, value_name = "NAME")]
+    pub function: Option<String>,
+    /// One event source mapping, by its UUID, instead of a function's.
+    #[arg(long, value_name = "UUID")]
+    pub mapping: Option<String>,
+    /// The hydrator's on-failure topic (its stack's OnFailureTopicArn output).
+    #[arg(long, value_name = "ARN")]
+    pub topic_arn: String,
+    /// The hydrator's execution role (its stack's HydratorRoleArn output).
+    #[arg(long, value_name = "ARN")]
+    pub hydrator_role_arn: String,
+    /// The topic's KMS key (the KeyArn output); by default the topic's own KmsMasterKeyId.
+    #[arg(long, value_name = "ARN")]
+    pub key_arn: Option<String>,
+    /// Hours of a stream's retention the hydrator needs left when a batch fails over.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=8760))]
+    pub margin_hours: u32,
 }

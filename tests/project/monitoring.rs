@@ -246,5 +246,3 @@ fn the_dashboard_shows_what_the_runbook_starts_from() {
         of_type(&template, "AWS::CloudWatch::Alarm").len()
     );
 }
-
-/// The templates as CloudFormation's own linters see them.

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// A template as JSON, decoded by cfn-lint's parser (in `.tools/sam`).
 pub(crate) fn template(path: &str) -> Value {

@@ -162,11 +162,11 @@ async fn a_user_record_inside_a_kpl_aggregate_is_named_and_redriven_one_by_one()
     let aggregates = aggregated(&groups, &hash_key);
     assert!(aggregates
         .iter()
-        .all(|(_, _, d)| d.starts_with(&hydrate::KPL_MAGIC)));
+        .all(|(_, _, d)| d.starts_with(&hydrator_cli::kpl::MAGIC)));
 
     // A batch of six: a plain record, the three aggregates, a record that
     // claims the KPL magic but is not one, and another plain record.
-    let mut corrupt = hydrate::KPL_MAGIC.to_vec();
+    let mut corrupt = hydrator_cli::kpl::MAGIC.to_vec();
     corrupt.extend([0x0A, 0x02, b'p', b'k']);
     corrupt.extend([0u8; 16]);
     let plain = |text: &str| {

@@ -5,7 +5,10 @@
 //! all of the area's modules.
 
 mod cli;
+mod cli_habits;
 mod doctor;
 mod kpl;
 mod redrive;
+mod replay_consumer;
 mod report_page;
+mod s3_destination;

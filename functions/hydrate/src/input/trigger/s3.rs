@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{EnvelopeFault, InputError};
+use super::error::{EnvelopeFault, InputError};
 use crate::input::fault::{self, is_identifier};
 use crate::input::regions;
 

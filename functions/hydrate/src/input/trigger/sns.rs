@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::InputError;
+use super::error::InputError;
 use crate::input::failure::OnFailureRecord;
 use crate::input::fault;
 

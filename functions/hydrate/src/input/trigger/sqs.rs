@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
+use super::error::InputError;
 use super::sns::Notification;
-use super::{InputError, QueueMessage};
+use crate::input::failure::BatchInfo;
 use crate::input::failure::OnFailureRecord;
 use crate::input::fault;
 
@@ -50,4 +51,21 @@ fn failure_in(body: &str) -> Result<OnFailureRecord, crate::input::failure::Reco
         }
     }
     OnFailureRecord::parse(body)
+}
+
+impl QueueMessage {
+    /// The failed batch, when the message held a valid record.
+    pub fn batch(&self) -> Option<&BatchInfo> {
+        self.content.as_ref().ok().map(|record| &record.batch)
+    }
+}
+
+/// One SQS message: its id, for the partial batch response, and what it held.
+#[derive(Debug)]
+pub struct QueueMessage {
+    /// Given back to SQS as it came; logged only by `index`, since it is input.
+    pub message_id: String,
+    /// The message's place in the event.
+    pub index: usize,
+    pub content: Result<OnFailureRecord, InputError>,
 }

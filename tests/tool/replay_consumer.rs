@@ -1,0 +1,268 @@
+//! `hydrator replay` over the wire into a consumer written with Powertools
+//! for AWS Lambda (Python) `BatchProcessor`, behind a local Invoke API: the
+//! consumer's partial batch failures are reported by sequence number, what
+//! still fails is saved and replayed alone, throttling never loses a row, and
+//! an event over 6 MB goes in chunks. Documents come from the tool's own
+//! `hydrate` of failures read back from the emulators' streams.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
+use hydrator_tests::cli::{hydrator, CliRun};
+use hydrator_tests::failure::kinesis_failure;
+use hydrator_tests::invoke_api::{InvokeApi, CONSUMER};
+use hydrator_tests::stream::{unique_suffix, TestStream, Written};
+use hydrator_tests::table::{sequence_numbers, TestTable, KEY};
+use serde_json::Value;
+
+fn work_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hydrator-replay-{name}-{}", unique_suffix()));
+    std::fs::create_dir_all(&dir).expect("work folder");
+    dir
+}
+
+/// `hydrator hydrate` of an on-failure record into `dir/NAME.json`.
+async fn hydrate_into(dir: &Path, name: &str, failure: &Value) -> PathBuf {
+    let record = dir.join(format!("{name}.failure.json"));
+    std::fs::write(&record, failure.to_string()).unwrap();
+    let saved = dir.join("saved");
+    std::fs::create_dir_all(&saved).unwrap();
+    let document = saved.join(format!("{name}.json"));
+    let run = hydrator(
+        &[
+            "hydrate",
+            record.to_str().unwrap(),
+            "--out",
+            document.to_str().unwrap(),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    document
+}
+
+/// `hydrator --output json replay PATH` into the consumer behind `api`.
+async fn replay(path: &Path, api: &InvokeApi, extra: &[&str]) -> CliRun {
+    let target = format!("local:{CONSUMER}");
+    let mut args = vec!["--output", "json", "replay", path.to_str().unwrap()];
+    args.extend(["--to-function", &target, "--local-endpoint", &api.endpoint]);
+    args.extend(extra);
+    hydrator(&args, &[]).await
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn sequence_numbers_in(event_file: &Path) -> Vec<String> {
+    let event: Value = serde_json::from_slice(&std::fs::read(event_file).unwrap()).unwrap();
+    event["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.pointer("/kinesis/sequenceNumber")
+                .or_else(|| r.pointer("/dynamodb/SequenceNumber"))
+                .and_then(Value::as_str)
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Kinesis orders, those at `poison` marked for the consumer to fail.
+async fn kinesis_orders(count: usize, poison: &[usize]) -> (TestStream, Vec<Written>) {
+    let client = hydrator_tests::emulator::kinesis_client();
+    let stream = TestStream::create(&client, "replay", 1).await;
+    let payloads: Vec<Vec<u8>> = (0..count)
+        .map(|i| serde_json::json!({"order": i, "poison": poison.contains(&i)}).to_string())
+        .map(String::into_bytes)
+        .collect();
+    let written = stream.write(0, &payloads).await;
+    (stream, written)
+}
+
+/// Replays `document`: the consumer fails exactly `expected`, which are
+/// reported and saved; the saved event replays only them, and once the
+/// consumer takes them the replay is done.
+async fn fails_names_saves_and_replays_only(document: &Path, expected: &[String], dir: &Path) {
+    let api = InvokeApi::start(&[], &[], dir).await;
+    let failed_to = dir.join("still-failing");
+    let run = replay(
+        document,
+        &api,
+        &["--failed-to", failed_to.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let report = run.report();
+    let rows = report["events"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{report}");
+    assert_eq!(rows[0]["succeeded"], false);
+    assert_eq!(rows[0]["result"], "recordsFailed");
+    assert_eq!(strings(&rows[0]["failedSequenceNumbers"]), expected);
+
+    let saved = strings(&report["failedTo"]);
+    assert_eq!(saved.len(), 1, "{report}");
+    assert_eq!(sequence_numbers_in(Path::new(&saved[0])), expected);
+
+    // The next replay sends those records and no other: still failing.
+    let again = replay(&failed_to, &api, &[]).await;
+    assert_eq!(again.code, Some(2), "{again:?}");
+    let requests = api.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].sequence_numbers, expected);
+    // Powertools fails the whole batch when every record fails: an unhandled error.
+    let row = &again.report()["events"][0];
+    assert_eq!(row["result"], "batchFailed", "{row}");
+    assert_eq!(row["errorType"], "BatchProcessingError", "{row}");
+    drop(api);
+
+    // The fixed consumer takes them all.
+    let fixed = InvokeApi::start(&[], &[("ACCEPT_POISON", "1")], dir).await;
+    let done = replay(&failed_to, &fixed, &[]).await;
+    assert_eq!(done.code, Some(0), "{done:?}");
+    assert_eq!(done.report()["events"][0]["result"], "succeeded");
+    assert_eq!(fixed.requests()[0].sequence_numbers, expected);
+}
+
+#[tokio::test]
+async fn a_kinesis_batch_with_three_failed_records_is_reported_saved_and_replayed_alone() {
+    let dir = work_dir("kinesis");
+    let poison = [2, 5, 7];
+    let (stream, written) = kinesis_orders(10, &poison).await;
+    let failure = kinesis_failure(&stream.arn, &written[0], &written[9], 10);
+    let document = hydrate_into(&dir, "orders", &failure).await;
+    let expected: Vec<String> = poison
+        .iter()
+        .map(|&i| written[i].sequence_number.clone())
+        .collect();
+    fails_names_saves_and_replays_only(&document, &expected, &dir).await;
+}
+
+#[tokio::test]
+async fn a_dynamodb_batch_with_three_failed_records_is_reported_saved_and_replayed_alone() {
+    let dir = work_dir("dynamodb");
+    let mut table = TestTable::create(StreamViewType::NewAndOldImages).await;
+    let poison = [1, 4, 6];
+    for i in 0..8 {
+        let item = HashMap::from([
+            (KEY.to_owned(), AttributeValue::S(format!("order-{i}"))),
+            (
+                "poison".to_owned(),
+                AttributeValue::Bool(poison.contains(&i)),
+            ),
+        ]);
+        table.put(item).await;
+    }
+    let records = table.stream_records().await;
+    assert_eq!(records.len(), 8);
+    let failure = table.failure(&records, 0, 7).await;
+    let document = hydrate_into(&dir, "orders-table", &failure).await;
+    let all = sequence_numbers(&records);
+    let expected: Vec<String> = poison.iter().map(|&i| all[i].clone()).collect();
+    fails_names_saves_and_replays_only(&document, &expected, &dir).await;
+}
+
+#[tokio::test]
+async fn an_event_throttled_past_every_retry_fails_alone_and_every_event_has_a_row() {
+    let dir = work_dir("throttled");
+    let (stream, written) = kinesis_orders(3, &[]).await;
+    // Three saved events of one record each, cut from one hydrated document.
+    let failure = kinesis_failure(&stream.arn, &written[0], &written[2], 3);
+    let document = hydrate_into(&dir, "orders", &failure).await;
+    let document: Value = serde_json::from_slice(&std::fs::read(&document).unwrap()).unwrap();
+    let events = dir.join("events");
+    std::fs::create_dir_all(&events).unwrap();
+    for (i, record) in document["Records"].as_array().unwrap().iter().enumerate() {
+        let event = serde_json::json!({ "Records": [record] });
+        std::fs::write(events.join(format!("{i}.event.json")), event.to_string()).unwrap();
+    }
+
+    // The second event is throttled more often than any client retries; the
+    // third twice, then taken.
+    let throttles = [
+        (written[1].sequence_number.as_str(), 1_000),
+        (written[2].sequence_number.as_str(), 2),
+    ];
+    let api = InvokeApi::start(&throttles, &[], &dir).await;
+    let run = replay(&events, &api, &["--max-attempts", "4"]).await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let report = run.report();
+    let rows = report["events"].as_array().unwrap();
+    let summary: Vec<(String, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["result"].as_str().unwrap().to_owned(),
+                r["attempts"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("succeeded".to_owned(), 1),
+            ("batchFailed".to_owned(), 4),
+            ("succeeded".to_owned(), 3)
+        ],
+        "{report}"
+    );
+    assert_eq!(rows[1]["errorType"], "TooManyRequestsException");
+    let statuses: Vec<u16> = api.requests().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [200, 429, 429, 429, 429, 429, 429, 200]);
+}
+
+#[tokio::test]
+async fn an_event_over_six_megabytes_goes_in_chunks_in_order_each_reported() {
+    let dir = work_dir("large");
+    let client = hydrator_tests::emulator::kinesis_client();
+    let stream = TestStream::create(&client, "replay-large", 1).await;
+    // Seven records of 800 KB: about 7.5 MB once base64 encoded (as much as
+    // the hydrator's document budget keeps), two chunks.
+    let payloads: Vec<Vec<u8>> = (0..7u8)
+        .map(|i| {
+            let mut order = serde_json::json!({"order": i, "poison": i == 5, "pad": ""});
+            order["pad"] = Value::String("x".repeat(800_000));
+            order.to_string().into_bytes()
+        })
+        .collect();
+    let written = stream.write(0, &payloads).await;
+    let failure = kinesis_failure(&stream.arn, &written[0], &written[6], 7);
+    let document = hydrate_into(&dir, "large", &failure).await;
+
+    let api = InvokeApi::start(&[], &[], &dir).await;
+    let run = replay(&document, &api, &[]).await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    let report = run.report();
+    let rows = report["events"].as_array().unwrap();
+    assert!(rows.len() >= 2, "{report}");
+    let all: Vec<String> = written.iter().map(|w| w.sequence_number.clone()).collect();
+    let requests = api.requests();
+    assert_eq!(requests.len(), rows.len());
+    let sent: Vec<String> = requests
+        .iter()
+        .flat_map(|r| {
+            assert_eq!(r.status, 200, "every chunk fits what Lambda takes");
+            r.sequence_numbers.clone()
+        })
+        .collect();
+    assert_eq!(sent, all, "every record once, in order");
+    let mut failed = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["chunk"], i + 1);
+        assert_eq!(row["chunks"], rows.len());
+        failed.extend(strings(&row["failedSequenceNumbers"]));
+    }
+    assert_eq!(failed, [all[5].clone()]);
+}
