@@ -11,6 +11,20 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 say() { printf '\033[1m==> [%4ds] %s\033[0m\n' "$SECONDS" "$*" >&2; }
 
+# Commands to run when the script exits, last registered first: one EXIT
+# trap for all of them, so that no step's clean-up replaces another's.
+exit_hooks=()
+run_exit_hooks() {
+  local i
+  for ((i = ${#exit_hooks[@]} - 1; i >= 0; i--)); do
+    eval "${exit_hooks[$i]}" || true
+  done
+}
+at_exit() {
+  exit_hooks+=("$1")
+  trap run_exit_hooks EXIT
+}
+
 # Starts the emulators unless they already run, and stops them on exit only
 # if this script started them; then points the SDK at them.
 with_emulators() {
@@ -18,7 +32,7 @@ with_emulators() {
     :
   else
     "$root/scripts/emulators.sh" start
-    [ "${KEEP_EMULATORS:-0}" = 1 ] || trap '"$root/scripts/emulators.sh" stop' EXIT
+    [ "${KEEP_EMULATORS:-0}" = 1 ] || at_exit '"$root/scripts/emulators.sh" stop'
   fi
   # shellcheck disable=SC1090
   source "$run_dir/emulators.env"

@@ -1,11 +1,41 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, unit and property tests, the
 # over-the-wire tests against the emulators (started here if not running),
-# the release Lambda build, the deployment templates (lint, validate,
+# the release Lambda build, the deployment templates (lint, validate, scan,
 # sam build) and the CDK construct (build, tests, synth). `.ci/run` calls this.
+#
+# Work that does not need the same CPU at the same moment runs side by side:
+# the release build (its own profile, so its own cargo lock, and a long
+# single-threaded LTO link) beside the debug build; the template checks
+# (Python and Node) and clippy (its own target folder) beside the tests,
+# which mostly wait on the emulators. Each background step logs to
+# target/test-logs/ and is waited for, by name, before the end; any that
+# fails fails the run with its log. Every step prints when it starts.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$root"
+
+logs="$CARGO_TARGET_DIR/test-logs"
+mkdir -p "$logs"
+declare -A running=()
+in_background() {
+  local name=$1
+  shift
+  say "$name: started beside the rest (log: target/test-logs/$name.log)"
+  "$@" > "$logs/$name.log" 2>&1 &
+  running[$name]=$!
+}
+finish() {
+  local name=$1
+  if wait "${running[$name]}"; then
+    cat "$logs/$name.log" >&2
+    say "$name: passed"
+  else
+    cat "$logs/$name.log" >&2
+    say "$name: FAILED"
+    exit 1
+  fi
+}
 
 "$root/scripts/tools.sh"
 with_emulators
@@ -13,41 +43,47 @@ with_emulators
 say "cargo fmt --check"
 cargo fmt --all -- --check
 
-say "building the binaries the tests run (functions, hydrator tool, pipeline)"
-cargo build --workspace --bins
-
-# Built before the tests: the hostile-input suite runs this very artefact.
 # The command is the one `sam build` runs for the template (`--bin`, from the
 # workspace root, so with the same features), so that sam build below finds
-# the artefact fresh and only copies it: the release build happens once.
-say "cargo lambda build --release (the deployable artefact)"
-cargo lambda build --release --bin hydrate
-test -x "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
-ls -l "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
+# the artefact fresh and only copies it: the release build happens once. The
+# hostile-input suite and the runtime tests run this very artefact.
+release_build() {
+  cargo lambda build --release --bin hydrate
+  test -x "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
+  ls -l "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
+}
+in_background release-build release_build
+
+templates() {
+  cfn-lint infra/template.yaml infra/demo/template.yaml infra/examples/*.yaml
+  sam validate --lint -t infra/template.yaml
+  sam validate --lint -t infra/demo/template.yaml
+  # Offline: --skip-download keeps checkov from fetching its guidelines. Every
+  # check the templates skip says why in the resource's Metadata.
+  "$tools/checkov/bin/checkov" --skip-download --quiet --compact --framework cloudformation \
+    -f infra/template.yaml -f infra/demo/template.yaml -f infra/examples/wire-existing-consumer.yaml
+  # The CDK construct: build, tests (aws-cdk-lib assertions, cdk-nag), cdk synth, offline.
+  (cd infra/cdk && npm run --silent build && npm test --silent && npm run --silent synth)
+}
+in_background templates templates
+
+say "building the binaries the tests run (functions, hydrator tool, pipeline) and the tests"
+cargo build --workspace --bins
+cargo test --workspace --no-run
+
+finish release-build
+in_background clippy env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/clippy" \
+  cargo clippy --workspace --all-targets -- -D warnings
 
 say "cargo test (unit, property, and over the wire against the emulators)"
 cargo test --workspace --no-fail-fast
 
-say "cargo clippy"
-cargo clippy --workspace --all-targets -- -D warnings
-
-say "infra: cfn-lint and sam validate --lint"
-cfn-lint infra/template.yaml infra/demo/template.yaml infra/examples/*.yaml
-sam validate --lint -t infra/template.yaml
-sam validate --lint -t infra/demo/template.yaml
-
-# Offline: --skip-download keeps checkov from fetching its guidelines. Every
-# check the templates skip says why in the resource's Metadata.
-say "infra: checkov on the templates and the example"
-"$tools/checkov/bin/checkov" --skip-download --quiet --compact --framework cloudformation \
-  -f infra/template.yaml -f infra/demo/template.yaml -f infra/examples/wire-existing-consumer.yaml
-
-say "infra/cdk: build, tests (aws-cdk-lib assertions, cdk-nag) and cdk synth, offline"
-(cd infra/cdk && npm run --silent build && npm test --silent && npm run --silent synth)
+finish templates
+finish clippy
 
 # This machine has no aarch64 Rust target, so the build here is x86_64;
 # arm64 stays the template's default for deployment.
-say "infra: sam build with cargo-lambda (Architecture=x86_64 here; reuses the artefact above)"
+say "infra: sam build with cargo-lambda (Architecture=x86_64 here; reuses the release artefact)"
 sam build -t infra/template.yaml --beta-features \
   --parameter-overrides Architecture=x86_64 \
   --build-dir "$CARGO_TARGET_DIR/sam/build" --cache-dir "$CARGO_TARGET_DIR/sam/cache"

@@ -18,25 +18,54 @@ done
 
 stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
 
-node_stamp=$(stamp_of "$root/tests/emulators/package.json")
-if [ "$(cat "$node_dir/.stamp" 2>/dev/null)" != "$node_stamp" ]; then
+# The installs are independent and mostly wait on the registries, so they
+# run side by side, each with its own log; any that fails fails the run.
+install_logs="$tools/install-logs"
+mkdir -p "$install_logs"
+pending=()
+in_background() {
+  local name=$1
+  shift
+  "$@" > "$install_logs/$name.log" 2>&1 &
+  pending+=("$name:$!")
+}
+wait_for_installs() {
+  local failed=0 entry
+  for entry in "${pending[@]}"; do
+    if wait "${entry#*:}"; then
+      cat "$install_logs/${entry%%:*}.log" >&2
+    else
+      echo "tools.sh: installing ${entry%%:*} failed; its log:" >&2
+      cat "$install_logs/${entry%%:*}.log" >&2
+      failed=1
+    fi
+  done
+  pending=()
+  return "$failed"
+}
+
+install_kinesis_mock() {
+  local stamp
+  stamp=$(stamp_of "$root/tests/emulators/package.json")
+  [ "$(cat "$node_dir/.stamp" 2>/dev/null)" = "$stamp" ] && return 0
   say "installing kinesis-mock into .tools/node"
   rm -rf "$node_dir" && mkdir -p "$node_dir"
   cp "$root/tests/emulators/package.json" "$node_dir/"
   (cd "$node_dir" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
   test -f "$node_dir/node_modules/kinesis-local/main.js"
-  echo "$node_stamp" > "$node_dir/.stamp"
-fi
+  echo "$stamp" > "$node_dir/.stamp"
+}
 
 # The CDK construct's packages, exactly as its package-lock.json pins them.
-cdk_dir="$root/infra/cdk"
-cdk_stamp=$(stamp_of "$cdk_dir/package.json" "$cdk_dir/package-lock.json")
-if [ "$(cat "$cdk_dir/node_modules/.stamp" 2>/dev/null)" != "$cdk_stamp" ]; then
+install_cdk_packages() {
+  local cdk_dir="$root/infra/cdk" stamp
+  stamp=$(stamp_of "$cdk_dir/package.json" "$cdk_dir/package-lock.json")
+  [ "$(cat "$cdk_dir/node_modules/.stamp" 2>/dev/null)" = "$stamp" ] && return 0
   say "installing the CDK construct's packages into infra/cdk/node_modules"
   (cd "$cdk_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   test -f "$cdk_dir/node_modules/aws-cdk-lib/package.json"
-  echo "$cdk_stamp" > "$cdk_dir/node_modules/.stamp"
-fi
+  echo "$stamp" > "$cdk_dir/node_modules/.stamp"
+}
 
 # A venv at DIR holding the pins of REQUIREMENTS, built again only when they change.
 python_venv() {
@@ -51,10 +80,13 @@ python_venv() {
   fi
 }
 
-python_venv "$venv" "$root/tests/emulators/requirements.txt" "Python tools"
-python_venv "$sam_venv" "$root/tests/emulators/requirements-infra.txt" "cfn-lint and the SAM CLI"
-python_venv "$tools/checkov" "$root/tests/emulators/requirements-checkov.txt" "checkov"
-python_venv "$tools/clients" "$root/tests/emulators/requirements-clients.txt" "producer client libraries"
+in_background kinesis-mock install_kinesis_mock
+in_background cdk install_cdk_packages
+in_background venv python_venv "$venv" "$root/tests/emulators/requirements.txt" "Python tools"
+in_background sam python_venv "$sam_venv" "$root/tests/emulators/requirements-infra.txt" "cfn-lint and the SAM CLI"
+in_background checkov python_venv "$tools/checkov" "$root/tests/emulators/requirements-checkov.txt" "checkov"
+in_background clients python_venv "$tools/clients" "$root/tests/emulators/requirements-clients.txt" "producer client libraries"
+wait_for_installs
 
 # Debian's chromium, headless, for the test that opens `hydrator dlq report`'s
 # page (tests/tool/report_page.rs). Root without a terminal in CI: no prompts.

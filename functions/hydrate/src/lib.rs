@@ -18,8 +18,7 @@
 //!
 //! Beside the flow: `aws` (every trait AWS is reached through, the real
 //! clients, one classification of AWS errors, batched sends, backoff, the
-//! idempotency table), `observe` (JSON logs, one metrics line a document),
-//! `kpl` (KPL aggregated records taken apart, for the tool).
+//! idempotency table), `observe` (JSON logs, one metrics line a document).
 //! The modules are private; what the binary, the tool, the tests and the
 //! fuzzer use is re-exported below. `main.rs` only wires it to the runtime.
 
@@ -29,7 +28,6 @@ mod document;
 mod hydrator;
 mod input;
 mod kinds;
-mod kpl;
 mod observe;
 mod read;
 
@@ -52,7 +50,6 @@ pub use input::stream_arn::{ArnError, StreamArn, StreamKind};
 pub use input::trigger::{
     parse as parse_invocation, FailureInput, InputError, Invocation, QueueMessage,
 };
-pub use kpl::{deaggregate, Kpl, KplError, UserRecord, MAGIC as KPL_MAGIC};
 pub use observe::logging::init as init_logging;
 pub use observe::metrics::{
     line_for as metrics_line, names as metric_names, Counts as MetricCounts,
