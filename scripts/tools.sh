@@ -12,9 +12,11 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$tools"
 
-for cmd in node npm python3 cargo; do
+for cmd in node npm python3 cargo curl; do
   command -v "$cmd" >/dev/null || { echo "tools.sh: $cmd is required but not installed" >&2; exit 1; }
 done
+python3 -c 'import ensurepip, venv' 2>/dev/null \
+  || { echo "tools.sh: Python's venv module is required (Debian: apt-get install python3-venv)" >&2; exit 1; }
 
 stamp_of() { cat "$@" | sha256sum | cut -c1-16; }
 
