@@ -11,6 +11,7 @@ pub mod emulator;
 pub mod failure;
 pub mod fault_proxy;
 pub mod hostile;
+pub mod kafka;
 pub mod layout;
 pub mod pipeline;
 pub mod powertools;
