@@ -70,7 +70,9 @@ pub struct KafkaFailure {
     pub bootstrap_servers: String,
     /// In the order of topic, then partition: the order a document lists them.
     pub partitions: Vec<PartitionRange>,
-    /// From an S3 destination: the failed batch itself, a Kafka event.
+    /// From an S3 destination: the failed batch itself, the Kafka event the
+    /// consumer got (unescaped when `payload` was a JSON string), checked to
+    /// have `records` keyed by partition.
     pub payload: Option<Box<RawValue>>,
 }
 
@@ -113,6 +115,17 @@ pub enum KafkaRecordError {
     InvalidBootstrapServers(usize),
     #[error("eventSourceArn is longer than {MAX_ARN_LEN} bytes")]
     ArnTooLong,
+    #[error("the payload is not a Kafka event: {0}")]
+    MalformedPayload(PayloadFault),
+}
+
+/// What is wrong with an S3 destination's `payload`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadFault {
+    #[error("{0}")]
+    Json(JsonFault),
+    #[error("{0}")]
+    Field(FieldFault),
 }
 
 impl KafkaRecordError {
@@ -132,6 +145,7 @@ impl KafkaRecordError {
             Self::FirstAfterLast => "FirstAfterLast",
             Self::InvalidBootstrapServers(_) => "InvalidBootstrapServers",
             Self::ArnTooLong => "ArnTooLong",
+            Self::MalformedPayload(_) => "MalformedPayload",
         }
     }
 }
@@ -155,7 +169,7 @@ impl KafkaFailure {
         let info = unique("KafkaBatchInfo")?.ok_or(KafkaRecordError::MissingBatchInfo)?;
         let condition = condition(unique("requestContext")?);
         let payload = match unique("payload")? {
-            Some(p) if p.get() != "null" => Some(p.to_owned()),
+            Some(p) if p.get() != "null" => Some(delivered_event(p)?),
             _ => None,
         };
         let info = Members::parse(info.get())?.ok_or(KafkaRecordError::Malformed(
@@ -221,6 +235,47 @@ impl KafkaFailure {
             payload,
         })
     }
+}
+
+/// The Kafka event an S3 destination saved: `payload` is documented as the
+/// event escaped into a JSON string; an object is accepted too. Its records
+/// are Lambda's own, kept as written; only their container is checked.
+fn delivered_event(payload: &RawValue) -> Result<Box<RawValue>, KafkaRecordError> {
+    let bad = |fault| KafkaRecordError::MalformedPayload(fault);
+    let event: Box<RawValue> = if payload.get().starts_with('"') {
+        // Parsed once already as part of the record, so the string parses again.
+        let text: String = serde_json::from_str(payload.get())
+            .map_err(|e| bad(PayloadFault::Json(JsonFault::from(e))))?;
+        serde_json::from_str(&text).map_err(|e| bad(PayloadFault::Json(JsonFault::from(e))))?
+    } else {
+        payload.to_owned()
+    };
+    let members = Members::parse(event.get())
+        .map_err(|e| bad(PayloadFault::Json(e)))?
+        .ok_or(bad(PayloadFault::Field(FieldFault::not(
+            "payload",
+            "an object",
+        ))))?;
+    let records = members
+        .unique("records")
+        .map_err(KafkaRecordError::DuplicateField)?
+        .ok_or(bad(PayloadFault::Field(FieldFault::missing(
+            "payload.records",
+        ))))?;
+    let partitions: serde_json::Map<String, Value> =
+        serde_json::from_str(records.get()).map_err(|_| {
+            bad(PayloadFault::Field(FieldFault::not(
+                "payload.records",
+                "an object",
+            )))
+        })?;
+    if !partitions.values().all(Value::is_array) {
+        return Err(bad(PayloadFault::Field(FieldFault::not(
+            "payload.records.*",
+            "an array",
+        ))));
+    }
+    Ok(event)
 }
 
 fn malformed(fault: FieldFault) -> KafkaRecordError {

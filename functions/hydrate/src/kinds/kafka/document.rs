@@ -19,7 +19,16 @@ pub struct KafkaDocument<'a> {
     pub source: &'static str,
     pub failure: &'a RawValue,
     pub hydration: KafkaHydration,
-    pub event: KafkaEvent<'a>,
+    pub event: EventBody<'a>,
+}
+
+/// The Kafka event: read back and written here, or as Lambda saved it.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum EventBody<'a> {
+    Read(KafkaEvent<'a>),
+    /// The S3 destination's payload, as written.
+    Delivered(&'a RawValue),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,8 +76,40 @@ impl<'a> KafkaDocument<'a> {
             source: event.event_source(),
             failure: &failure.raw,
             hydration,
-            event,
+            event: EventBody::Read(event),
         }
+    }
+
+    /// The document of a failure an S3 destination saved with its batch: no
+    /// read, the event as Lambda wrote it. `None` without a payload.
+    pub fn delivered(failure: &'a KafkaFailure) -> Option<Self> {
+        let payload = failure.payload.as_deref()?;
+        #[derive(serde::Deserialize)]
+        struct Counted {
+            records: std::collections::BTreeMap<String, Vec<serde::de::IgnoredAny>>,
+        }
+        // Checked when the record was parsed: `records` is an object of arrays.
+        let count = serde_json::from_str::<Counted>(payload.get())
+            .map_or(0, |c| c.records.values().map(Vec::len).sum::<usize>());
+        let source = KafkaEvent {
+            failure,
+            partitions: Vec::new(),
+        }
+        .event_source();
+        Some(Self {
+            version: VERSION,
+            source,
+            failure: &failure.raw,
+            hydration: KafkaHydration {
+                status: Status::Complete,
+                origin: Origin::S3Payload,
+                expected_records: failure.batch_size,
+                hydrated_records: u32::try_from(count).unwrap_or(u32::MAX),
+                missing: Vec::new(),
+                fetch_calls: 0,
+            },
+            event: EventBody::Delivered(payload),
+        })
     }
 }
 
@@ -80,5 +121,35 @@ fn status(no_gaps: bool, nothing_there: bool) -> Status {
         (true, _) => Status::Complete,
         (false, true) => Status::Unavailable,
         (false, false) => Status::Partial,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_s3_payload_is_the_document_without_a_read() {
+        let event = json!({"eventSource": "SelfManagedKafka", "bootstrapServers": "h:9092",
+            "records": {"t-0": [{"offset": 4}, {"offset": 5}], "t-1": [{"offset": 9}]}});
+        let record = json!({
+            "requestContext": {"condition": "RetryAttemptsExhausted"},
+            "KafkaBatchInfo": {"batchSize": 3, "bootstrapServers": "h:9092",
+                "recordsInfo": {"t-0": {"firstRecordOffset": "4", "lastRecordOffset": "5"}}},
+            "payload": event.to_string(),
+        });
+        let failure = KafkaFailure::parse(&record.to_string()).expect("a valid record");
+        let document = serde_json::to_value(KafkaDocument::delivered(&failure)).unwrap();
+        assert_eq!(document["event"], event);
+        assert_eq!(document["source"], "SelfManagedKafka");
+        assert_eq!(document["hydration"]["origin"], "s3-payload");
+        assert_eq!(document["hydration"]["hydratedRecords"], 3);
+        assert_eq!(document["hydration"]["fetchCalls"], 0);
+        assert_eq!(document["failure"], record);
+
+        let without = KafkaFailure::parse(&record.to_string().replace("payload", "other"));
+        assert!(KafkaDocument::delivered(&without.expect("still valid")).is_none());
     }
 }

@@ -106,15 +106,32 @@ fn a_self_managed_cluster_has_no_msk_arn() {
 }
 
 #[test]
-fn the_s3_destinations_payload_is_kept_as_written() {
-    let mut record = documented();
-    let payload = json!({"eventSource": "aws:kafka", "records": {"order-events-0": []}});
-    record["payload"] = json!(payload.to_string());
-    let failure = parse(&record).unwrap();
-    assert_eq!(
-        failure.payload.unwrap().get(),
-        json!(payload.to_string()).to_string()
-    );
+fn the_s3_destinations_payload_is_the_event_unescaped_or_as_an_object() {
+    let payload =
+        json!({"eventSource": "aws:kafka", "records": {"order-events-0": [{"offset": 49}]}});
+    for written in [json!(payload.to_string()), payload.clone()] {
+        let mut record = documented();
+        record["payload"] = written;
+        let failure = parse(&record).unwrap();
+        assert_eq!(failure.payload.unwrap().get(), payload.to_string());
+    }
+}
+
+#[test]
+fn a_payload_that_is_no_kafka_event_is_refused() {
+    for payload in [
+        json!("{not json"),
+        json!("[1]"),
+        json!({"records": [1]}),
+        json!({"eventSource": "aws:kafka"}),
+        json!({"records": {"t-0": {"offset": 1}}}),
+        json!(7),
+    ] {
+        let mut record = documented();
+        record["payload"] = payload.clone();
+        let error = parse(&record).unwrap_err();
+        assert_eq!(error.class(), "MalformedPayload", "{payload}");
+    }
 }
 
 #[test]
