@@ -8,7 +8,8 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hydrate::{
-    read_kafka_failure, KafkaAuth, KafkaDocument, KafkaFailure, KafkaGapReason, KafkaLimits,
+    read_kafka_failure, read_kafka_failures, KafkaAuth, KafkaDocument, KafkaFailure,
+    KafkaGapReason, KafkaLimits,
 };
 use hydrator_tests::kafka::{
     bootstrap_servers, parse_with_powertools, produce, Acknowledged, Outgoing,
@@ -260,4 +261,52 @@ async fn offsets_past_the_high_watermark_and_gone_partitions_are_named_gaps() {
         again["hydration"]["missing"],
         document["hydration"]["missing"]
     );
+}
+
+#[tokio::test]
+async fn a_storm_of_failures_of_one_partition_costs_few_fetches() {
+    let topic = format!("storm-events-{}", unique_suffix());
+    let outgoing: Vec<_> = (0..200u32)
+        .map(|i| Outgoing {
+            partition: 0,
+            key: Some(i.to_be_bytes().to_vec()),
+            value: Some(vec![0xab; 2_000]),
+            headers: vec![],
+        })
+        .collect();
+    produce(&topic, 1, &outgoing);
+    let failures: Vec<_> = (0..40)
+        .map(|i| failure_record(&[(format!("{topic}-0"), i * 5, i * 5 + 4)], None))
+        .collect();
+    let mut separate_fetches = 0;
+    let mut separate = Vec::new();
+    for failure in &failures {
+        let reads = read_kafka_failure(failure, &KafkaAuth::Plaintext, &KafkaLimits::default())
+            .await
+            .expect("the broker is reachable");
+        separate_fetches += reads.iter().map(|r| r.fetches).sum::<u32>();
+        separate.push(reads);
+    }
+    let storm: Vec<_> = failures.iter().collect();
+    let coalesced = read_kafka_failures(
+        &bootstrap_servers(),
+        &storm,
+        &KafkaAuth::Plaintext,
+        &KafkaLimits::default(),
+    )
+    .await
+    .expect("the broker is reachable");
+    let coalesced_fetches: u32 = coalesced.iter().flatten().map(|r| r.fetches).sum();
+    println!(
+        "40 failures of 5 records (2 KB values) in one partition: {separate_fetches} fetches read one by one, {coalesced_fetches} coalesced"
+    );
+    // Every failure gets what its own read gave: the same records and gaps.
+    assert_eq!(coalesced.len(), separate.len());
+    for (got, want) in coalesced.iter().zip(&separate) {
+        assert_eq!(got[0].records, want[0].records);
+        assert_eq!(got[0].gaps, want[0].gaps);
+    }
+    assert!(coalesced.iter().all(|reads| reads[0].records.len() == 5));
+    assert_eq!(separate_fetches, 40);
+    assert!(coalesced_fetches < 10, "{coalesced_fetches} fetches");
 }

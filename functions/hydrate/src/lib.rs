@@ -57,7 +57,7 @@ pub use kinds::kafka::batch::{Condition as KafkaCondition, KafkaFailure, KafkaRe
 pub use kinds::kafka::broker::KafkaAuth;
 pub use kinds::kafka::document::KafkaDocument;
 pub use kinds::kafka::read::{KafkaGap, KafkaGapReason, KafkaLimits, PartitionRead};
-pub use kinds::kafka::read_failure as read_kafka_failure;
+pub use kinds::kafka::{read_failure as read_kafka_failure, read_failures as read_kafka_failures};
 pub use kpl::{deaggregate, Kpl, KplError, UserRecord, MAGIC as KPL_MAGIC};
 pub use observe::logging::init as init_logging;
 pub use observe::metrics::{
