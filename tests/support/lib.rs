@@ -12,6 +12,7 @@ pub mod failure;
 pub mod fault_proxy;
 pub mod hostile;
 pub mod invoke_api;
+pub mod kafka;
 pub mod layout;
 pub mod pipeline;
 pub mod powertools;

@@ -8,7 +8,8 @@
 //!   named, within bounds; `read::coalesce` serves a storm of failures of one
 //!   shard from one paced read.
 //! - `kinds`: what differs between stream kinds, one folder a kind
-//!   (`kinesis`, `dynamodb`): the shard read and Lambda's event shape.
+//!   (`kinesis`, `dynamodb`): the shard read and Lambda's event shape;
+//!   `kafka`: Kafka failures, read partition by partition from the cluster.
 //! - `document`: the version 1 document (records, gaps, status), split into
 //!   parts and read back and joined again, with one type for both directions.
 //! - `deliver`: documents out: the SQS dead-letter queue (offload to S3 for a
@@ -50,6 +51,11 @@ pub use input::stream_arn::{ArnError, StreamArn, StreamKind};
 pub use input::trigger::{
     parse as parse_invocation, FailureInput, InputError, Invocation, QueueMessage,
 };
+pub use kinds::kafka::batch::{Condition as KafkaCondition, KafkaFailure, KafkaRecordError};
+pub use kinds::kafka::broker::KafkaAuth;
+pub use kinds::kafka::document::KafkaDocument;
+pub use kinds::kafka::read::{KafkaGap, KafkaGapReason, KafkaLimits, PartitionRead};
+pub use kinds::kafka::{read_failure as read_kafka_failure, read_failures as read_kafka_failures};
 pub use observe::logging::init as init_logging;
 pub use observe::metrics::{
     line_for as metrics_line, names as metric_names, Counts as MetricCounts,

@@ -56,6 +56,12 @@ pub enum RecordError {
     NotAnObject,
     #[error("the record has neither KinesisBatchInfo nor DDBStreamBatchInfo")]
     MissingBatchInfo,
+    /// Kafka failures are parsed and read by `crate::kinds::kafka`, not yet
+    /// from an invocation (docs/kafka.md): said plainly, not as a missing field.
+    #[error(
+        "the record names a Kafka batch (KafkaBatchInfo), which invocations do not hydrate yet"
+    )]
+    KafkaNotHydrated,
     #[error("the record has both KinesisBatchInfo and DDBStreamBatchInfo")]
     AmbiguousBatchInfo,
     #[error("`{0}` occurs more than once")]
@@ -107,6 +113,7 @@ impl RecordError {
             RecordError::InvalidJson(_) => "InvalidJson",
             RecordError::NotAnObject => "NotAnObject",
             RecordError::MissingBatchInfo => "MissingBatchInfo",
+            RecordError::KafkaNotHydrated => "KafkaNotHydrated",
             RecordError::AmbiguousBatchInfo => "AmbiguousBatchInfo",
             RecordError::DuplicateField(_) => "DuplicateField",
             RecordError::MalformedBatchInfo(_) => "MalformedBatchInfo",
@@ -140,6 +147,9 @@ impl OnFailureRecord {
             match (unique("KinesisBatchInfo")?, unique("DDBStreamBatchInfo")?) {
                 (Some(k), None) => ("KinesisBatchInfo", k, StreamKind::Kinesis),
                 (None, Some(d)) => ("DDBStreamBatchInfo", d, StreamKind::DynamoDb),
+                (None, None) if unique("KafkaBatchInfo")?.is_some() => {
+                    return Err(RecordError::KafkaNotHydrated)
+                }
                 (None, None) => return Err(RecordError::MissingBatchInfo),
                 (Some(_), Some(_)) => return Err(RecordError::AmbiguousBatchInfo),
             };
@@ -355,6 +365,7 @@ mod tests {
             ("not json".into(), "InvalidJson"),
             ("[1,2]".into(), "NotAnObject"),
             ("{}".into(), "MissingBatchInfo"),
+            (r#"{"KafkaBatchInfo": {}}"#.into(), "KafkaNotHydrated"),
             (
                 r#"{"KinesisBatchInfo": {}, "DDBStreamBatchInfo": {}}"#.into(),
                 "AmbiguousBatchInfo",

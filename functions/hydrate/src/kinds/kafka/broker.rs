@@ -1,0 +1,163 @@
+//! The Kafka cluster reached with `rskafka`: a pure Rust client that fetches
+//! from an offset with no consumer group, so reading a failure commits
+//! nothing and moves no consumer's position.
+//!
+//! Plaintext, as a self-managed cluster with no authentication configured is
+//! reached, and SASL/PLAIN or SCRAM with credentials the caller supplies.
+//! TLS and MSK IAM are not built yet (docs/kafka.md says why).
+
+use std::time::Duration;
+
+use rskafka::client::error::{Error as ClientError, ProtocolError};
+use rskafka::client::partition::{OffsetAt, PartitionClient, UnknownTopicHandling};
+use rskafka::client::{Client, ClientBuilder, Credentials, SaslConfig};
+use rskafka::BackoffConfig;
+
+use super::read::{KafkaPartition, KafkaRecord, PartitionError};
+
+/// How the hydrator authenticates to a cluster.
+#[derive(Clone, Default)]
+pub enum KafkaAuth {
+    /// None: a self-managed cluster with no authentication configured for it.
+    #[default]
+    Plaintext,
+    /// SASL/PLAIN.
+    Plain { username: String, password: String },
+    /// SASL/SCRAM-SHA-512, as MSK and Lambda use it.
+    ScramSha512 { username: String, password: String },
+}
+
+impl std::fmt::Debug for KafkaAuth {
+    // Never the password, and not the user name either: both are secrets' contents.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            KafkaAuth::Plaintext => "Plaintext",
+            KafkaAuth::Plain { .. } => "Plain",
+            KafkaAuth::ScramSha512 { .. } => "ScramSha512",
+        })
+    }
+}
+
+/// The largest response accepted from a broker: a fetch asks for at most
+/// `KafkaLimits::fetch_bytes`, and a broker may exceed that by one batch.
+const MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+/// How long one call retries before it counts as failed.
+const CALL_DEADLINE: Duration = Duration::from_secs(20);
+
+/// Connects to the cluster `bootstrap_servers` (`host:port,host:port`) names.
+pub async fn connect(bootstrap_servers: &str, auth: &KafkaAuth) -> Result<Client, PartitionError> {
+    let servers = bootstrap_servers.split(',').map(str::to_owned).collect();
+    let mut builder = ClientBuilder::new(servers)
+        .client_id("hydrator")
+        .max_message_size(MAX_MESSAGE_SIZE)
+        .backoff_config(BackoffConfig {
+            deadline: Some(CALL_DEADLINE),
+            ..BackoffConfig::default()
+        });
+    builder = match auth.clone() {
+        KafkaAuth::Plaintext => builder,
+        KafkaAuth::Plain { username, password } => {
+            builder.sasl_config(SaslConfig::Plain(Credentials::new(username, password)))
+        }
+        KafkaAuth::ScramSha512 { username, password } => builder.sasl_config(
+            SaslConfig::ScramSha512(Credentials::new(username, password)),
+        ),
+    };
+    builder.build().await.map_err(|error| classify(&error))
+}
+
+/// The topic-partitions the cluster has, listed without naming any topic:
+/// a metadata request that names a topic creates it on a cluster with
+/// `auto.create.topics.enable` (rskafka asks with creation allowed), and a
+/// read must never create the topic it finds gone.
+pub async fn existing_partitions(
+    client: &Client,
+) -> Result<std::collections::BTreeSet<(String, i32)>, PartitionError> {
+    let topics = client
+        .list_topics()
+        .await
+        .map_err(|error| classify(&error))?;
+    Ok(topics
+        .into_iter()
+        .flat_map(|topic| {
+            let name = topic.name;
+            topic.partitions.into_iter().map(move |p| (name.clone(), p))
+        })
+        .collect())
+}
+
+/// One topic-partition of a connected cluster.
+pub struct BrokerPartition {
+    client: PartitionClient,
+}
+
+impl BrokerPartition {
+    pub async fn open(
+        client: &Client,
+        topic: &str,
+        partition: i32,
+    ) -> Result<Self, PartitionError> {
+        // `Error` rather than `Retry`: a deleted topic must end the read, not stall it.
+        let client = client
+            .partition_client(topic, partition, UnknownTopicHandling::Error)
+            .await
+            .map_err(|error| classify(&error))?;
+        Ok(Self { client })
+    }
+}
+
+impl KafkaPartition for BrokerPartition {
+    async fn watermarks(&self) -> Result<(i64, i64), PartitionError> {
+        let start = self.client.get_offset(OffsetAt::Earliest).await;
+        let start = start.map_err(|error| classify(&error))?;
+        let high = self.client.get_offset(OffsetAt::Latest).await;
+        Ok((start, high.map_err(|error| classify(&error))?))
+    }
+
+    async fn fetch(&self, offset: i64, max_bytes: i32) -> Result<Vec<KafkaRecord>, PartitionError> {
+        let (records, _high_watermark) = self
+            .client
+            .fetch_records(offset, 1..max_bytes.max(2), 500)
+            .await
+            .map_err(|error| classify(&error))?;
+        Ok(records
+            .into_iter()
+            .map(|r| KafkaRecord {
+                offset: r.offset,
+                timestamp_ms: r.record.timestamp.timestamp_millis(),
+                key: r.record.key,
+                value: r.record.value,
+                // rskafka keeps headers in a map: one value a name, by name.
+                headers: r.record.headers.into_iter().collect(),
+            })
+            .collect())
+    }
+}
+
+/// The class of a client error. Its text is never kept: it quotes requests,
+/// responses and broker addresses.
+fn classify(error: &ClientError) -> PartitionError {
+    match error {
+        ClientError::ServerError { protocol_error, .. } => match protocol_error {
+            ProtocolError::UnknownTopicOrPartition => PartitionError::Gone,
+            ProtocolError::OffsetOutOfRange => PartitionError::OutOfRange,
+            ProtocolError::TopicAuthorizationFailed
+            | ProtocolError::ClusterAuthorizationFailed
+            | ProtocolError::SaslAuthenticationFailed => PartitionError::Broker("AccessDenied"),
+            _ => PartitionError::Broker("ServerError"),
+        },
+        ClientError::Connection(_) => PartitionError::Broker("Connection"),
+        ClientError::Request(_) => PartitionError::Broker("Request"),
+        // rskafka says a partition the topic's metadata does not list only in
+        // words: its own fixed words are matched, never kept or logged.
+        ClientError::InvalidResponse(text)
+            if text.starts_with("Could not find metadata for partition") =>
+        {
+            PartitionError::Gone
+        }
+        ClientError::InvalidResponse(_) => PartitionError::Broker("InvalidResponse"),
+        ClientError::RetryFailed(_) => PartitionError::Broker("RetriesExhausted"),
+        ClientError::Timeout => PartitionError::Broker("Timeout"),
+        _ => PartitionError::Broker("Other"),
+    }
+}

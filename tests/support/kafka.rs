@@ -1,0 +1,158 @@
+//! The local Kafka broker (tansu, started by `scripts/emulators.sh`), records
+//! written to it by kafka-python (`support/kafka/produce.py`), and a second
+//! opinion on Kafka events from Powertools' Kafka event models.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The broker's `host:port`: `KAFKA_BOOTSTRAP_SERVERS`, else the one the
+/// emulator script recorded.
+pub fn bootstrap_servers() -> String {
+    if let Ok(servers) = std::env::var("KAFKA_BOOTSTRAP_SERVERS") {
+        return servers;
+    }
+    let env_file = crate::workspace_root().join(".tools/run/emulators.env");
+    let text = std::fs::read_to_string(env_file).unwrap_or_default();
+    text.lines()
+        .find_map(|line| line.strip_prefix("export KAFKA_BOOTSTRAP_SERVERS="))
+        .map(str::to_owned)
+        .expect("no Kafka broker: run `scripts/emulators.sh start`, or set KAFKA_BOOTSTRAP_SERVERS")
+}
+
+/// One record to write: its partition, key, value and headers, in bytes.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub partition: i32,
+    pub key: Option<Vec<u8>>,
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+/// Where the broker put a record, as it acknowledged it to the producer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct Acknowledged {
+    pub partition: i32,
+    pub offset: i64,
+    pub timestamp: i64,
+}
+
+#[derive(Serialize)]
+struct Request<'a> {
+    bootstrap: &'a str,
+    topic: &'a str,
+    partitions: i32,
+    records: Vec<Value>,
+}
+
+fn b64(bytes: &Option<Vec<u8>>) -> Value {
+    bytes
+        .as_ref()
+        .map_or(Value::Null, |b| Value::String(STANDARD.encode(b)))
+}
+
+/// Creates `topic` with `partitions` partitions and writes `records` to it
+/// in order with kafka-python; what the broker acknowledged, in the same order.
+pub fn produce(topic: &str, partitions: i32, records: &[Outgoing]) -> Vec<Acknowledged> {
+    let bootstrap = bootstrap_servers();
+    let request = Request {
+        bootstrap: &bootstrap,
+        topic,
+        partitions,
+        records: records
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "partition": r.partition,
+                    "key": b64(&r.key),
+                    "value": b64(&r.value),
+                    "headers": r.headers.iter()
+                        .map(|(name, value)| serde_json::json!([name, STANDARD.encode(value)]))
+                        .collect::<Vec<_>>(),
+                })
+            })
+            .collect(),
+    };
+    let root = crate::workspace_root();
+    let stdout = python(
+        &root.join(".tools/clients/bin/python"),
+        &[root.join("tests/support/kafka/produce.py").as_os_str()],
+        Some(serde_json::to_vec(&request).expect("a request serializes")),
+    )
+    .expect("kafka-python writes the records");
+    serde_json::from_slice(&stdout).expect("the producer prints its acknowledgements")
+}
+
+/// What Powertools' Kafka event model made of an event.
+#[derive(Debug, Deserialize)]
+pub struct PowertoolsKafkaView {
+    pub event_source: String,
+    pub bootstrap_servers: Vec<String>,
+    pub records: Vec<PowertoolsKafkaRecord>,
+}
+
+#[derive(Debug, PartialEq, Eq, Deserialize)]
+pub struct PowertoolsKafkaRecord {
+    pub partition_key: String,
+    pub offset: i64,
+    pub timestamp_ms: i64,
+    pub key_b64: Option<String>,
+    pub value: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// Validates the Kafka event `event` with Powertools' MSK or self-managed model.
+pub fn parse_with_powertools(event: &Value) -> Result<PowertoolsKafkaView, String> {
+    let root = crate::workspace_root();
+    let dir =
+        std::env::temp_dir().join(format!("hydrator-kafka-{}", crate::stream::unique_suffix()));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let file = dir.join("event.json");
+    std::fs::write(&file, event.to_string()).expect("write the event file");
+    let output = python(
+        &root.join(".tools/venv/bin/python"),
+        &[
+            root.join("tests/powertools/parse_kafka_event.py")
+                .as_os_str(),
+            file.as_os_str(),
+        ],
+        None,
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    let stdout = output?;
+    serde_json::from_slice(&stdout).map_err(|e| format!("unreadable validator output: {e}"))
+}
+
+fn python(
+    interpreter: &Path,
+    args: &[&std::ffi::OsStr],
+    stdin: Option<Vec<u8>>,
+) -> Result<Vec<u8>, String> {
+    let mut child = Command::new(interpreter)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            format!(
+                "run {}: {e} (scripts/tools.sh installs it)",
+                interpreter.display()
+            )
+        })?;
+    let mut input = child.stdin.take().expect("stdin was piped");
+    input
+        .write_all(&stdin.unwrap_or_default())
+        .map_err(|e| e.to_string())?;
+    drop(input);
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).into_owned());
+    }
+    Ok(output.stdout)
+}

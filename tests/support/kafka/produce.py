@@ -1,0 +1,43 @@
+"""Write records to a new topic with kafka-python, a standard Kafka client.
+
+Usage: produce.py < REQUEST
+REQUEST is JSON: {"bootstrap": "host:port", "topic": "...", "partitions": N,
+"records": [{"partition": P, "key": B64 | null, "value": B64 | null,
+"headers": [[NAME, B64], ...]}, ...]}. Creates the topic, writes each record
+to its partition in order, and prints what the broker acknowledged, in the
+same order: [{"partition": P, "offset": O, "timestamp": MS}, ...].
+"""
+import base64
+import json
+import sys
+
+from kafka import KafkaProducer
+from kafka.admin import KafkaAdminClient, NewTopic
+
+
+def main() -> None:
+    request = json.load(sys.stdin)
+    bootstrap = request["bootstrap"]
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin.create_topics([NewTopic(request["topic"], request["partitions"], 1)])
+    admin.close()
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    decode = lambda b64: None if b64 is None else base64.b64decode(b64)
+    acknowledged = []
+    for record in request["records"]:
+        metadata = producer.send(
+            request["topic"],
+            key=decode(record["key"]),
+            value=decode(record["value"]),
+            partition=record["partition"],
+            headers=[(name, base64.b64decode(value)) for name, value in record["headers"]],
+        ).get(timeout=20)
+        acknowledged.append(
+            {"partition": metadata.partition, "offset": metadata.offset, "timestamp": metadata.timestamp}
+        )
+    producer.close()
+    print(json.dumps(acknowledged))
+
+
+if __name__ == "__main__":
+    main()
