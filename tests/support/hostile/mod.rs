@@ -1,4 +1,4 @@
-//! Inputs for the hostile-input suite (`tests/hostile.rs`): every trigger's
+//! Inputs for the hostile-input suite (`tests/hostile/`): every trigger's
 //! envelope built with a private marker planted in every free string, and
 //! the checks that the marker never reaches an error or a log line.
 //!
