@@ -12,7 +12,7 @@ use hydrator_tests::workspace_root;
 const README_MAX_LINES: usize = 200;
 
 /// The pages checked: README.md, events/README.md and every `docs/*.md`.
-fn pages(root: &Path) -> Vec<PathBuf> {
+pub(crate) fn pages(root: &Path) -> Vec<PathBuf> {
     let mut pages = vec![root.join("README.md"), root.join("events/README.md")];
     let mut docs: Vec<PathBuf> = std::fs::read_dir(root.join("docs"))
         .expect("docs/ exists")
@@ -34,13 +34,13 @@ struct Link {
 /// Tracks fenced code blocks (``` or ~~~, possibly indented in a list item):
 /// nothing inside one is a link or a heading.
 #[derive(Default)]
-struct Fences {
+pub(crate) struct Fences {
     open: Option<(char, usize)>,
 }
 
 impl Fences {
     /// True when `line` is a fence or lies inside a fenced block.
-    fn is_code(&mut self, line: &str) -> bool {
+    pub(crate) fn is_code(&mut self, line: &str) -> bool {
         let trimmed = line.trim_start();
         let fence = ['`', '~'].into_iter().find_map(|c| {
             let run = trimmed.chars().take_while(|&x| x == c).count();

@@ -5,6 +5,7 @@
 //! all of the area's modules.
 
 mod docs;
+mod docs_names;
 mod infra;
 mod infra_wiring;
 mod layout;
