@@ -44,6 +44,8 @@ pub struct Part {
 #[derive(Debug)]
 pub struct Parts {
     pub parts: Vec<Part>,
+    /// Delivery takes it from the [`Plan`]; the tests check it against the bodies.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests only"))]
     pub hydration: Hydration,
 }
 
