@@ -9,6 +9,12 @@
 #                             (docs/storms.md), and the release artefact's peak
 #                             memory for a storm interleaving 24 shards in one
 #                             invocation; options after `storm` go to it.
+#   scripts/bench.sh lean     CPU per invocation and peak memory of the release
+#                             artefact delivering five batches (3 x 100 B to one
+#                             10 MiB record) to the queue, each beside the floor:
+#                             serde_json alone parsing the same GetRecords answers
+#                             and writing the same document (#27); options after
+#                             `lean` go to it (`--only 10,000`).
 # Not part of the test run: writing 10,000 records into kinesis-mock takes minutes.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -22,6 +28,14 @@ if [ "${1:-}" = storm ]; then
   cargo lambda build --release --bin hydrate
   cargo build -q -p hydrator-local --bin storm_bench
   "$CARGO_TARGET_DIR/debug/storm_bench" "$@"
+  exit
+fi
+if [ "${1:-}" = lean ]; then
+  shift
+  say "cargo lambda build --release"
+  cargo lambda build --release --bin hydrate
+  cargo build -q -p hydrator-local --bin lean_bench
+  "$CARGO_TARGET_DIR/debug/lean_bench" "$@"
   exit
 fi
 say "cargo lambda build --release"

@@ -675,9 +675,6 @@ fn the_demo_wires_failing_consumers_to_the_hydrator() {
     );
 }
 
-/// Every metric name the function can write: the fixed names, and one
-/// `RecordsMissing_<reason>` a gap reason of the document's schema.
-
 /// The templates as CloudFormation's own linters see them.
 #[test]
 fn cfn_lint_and_sam_validate_pass() {

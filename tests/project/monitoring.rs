@@ -6,6 +6,8 @@ use serde_json::{json, Value};
 
 use super::template::{of_type, template};
 
+/// Every metric name the function can write: the fixed names, and one
+/// `RecordsMissing_<reason>` a gap reason of the document's schema.
 fn emitted_metric_names() -> Vec<String> {
     use hydrate::metric_names as n;
     let mut names: Vec<String> = [

@@ -124,30 +124,57 @@ impl<A: Queue + ObjectWriter> DlqWriter<'_, A> {
             Some(_) => Oversized::OwnPart,
             None => Oversized::LeaveOut,
         };
-        let split = parts::split_with(document, room, oversized)?;
+        let plan = parts::plan(document, room, oversized)?;
         let group_id = widest.group_id;
-        let status = split.hydration.status;
-        let mut entries: Vec<Entry> = split
-            .parts
-            .into_iter()
-            .map(|part| Entry {
+        let status = plan.hydration.status;
+        let entry = |index: usize| -> Result<Entry, DeliveryError> {
+            let part = plan.part(index)?;
+            Ok(Entry {
                 id: format!("part-{}", part.info.index),
                 attributes: attributes(document, status, &part.info),
                 part,
                 offloaded: None,
             })
-            .collect();
-        for entry in &mut entries {
-            if entry.size() > self.max_message_bytes {
-                self.offload(entry).await?;
+        };
+        // Bodies too large for a message go to S3 before any message is
+        // sent, so a refused offload sends nothing.
+        let count = plan.count();
+        let mut ready: Vec<Option<Entry>> = (0..count).map(|_| None).collect();
+        for (index, slot) in ready.iter_mut().enumerate() {
+            if plan.may_exceed(index) {
+                let mut entry = entry(index)?;
+                if entry.size() > self.max_message_bytes {
+                    self.offload(&mut entry).await?;
+                }
+                *slot = Some(entry);
             }
         }
-        let count = entries.len();
+        // The rest are written a call's worth at a time and let go once
+        // sent, so the bodies are never all held beside the document.
         let batch = SqsBatch {
             writer: self,
             document,
         };
-        let sent = batch_send::send_all(&batch, &entries, self.backoff).await;
+        let mut sent = batch_send::Sent::none(0);
+        let mut group: Vec<Entry> = Vec::new();
+        let mut group_bytes = 0;
+        for (index, slot) in ready.into_iter().enumerate() {
+            let next = match slot {
+                Some(entry) => entry,
+                None => entry(index)?,
+            };
+            let size = next.size();
+            let fits = group.len() < SqsBatch::<A>::MAX_ENTRIES
+                && group_bytes + size <= SqsBatch::<A>::MAX_BYTES;
+            if !fits && !group.is_empty() {
+                self.send_group(&batch, std::mem::take(&mut group), &mut sent)
+                    .await;
+                group_bytes = 0;
+            }
+            group_bytes += size;
+            group.push(next);
+        }
+        self.send_group(&batch, group, &mut sent).await;
         if let Some(first) = sent.failures.first() {
             return Err(DeliveryError::Send {
                 failed: sent.failures.len(),
@@ -164,10 +191,33 @@ impl<A: Queue + ObjectWriter> DlqWriter<'_, A> {
                 .map(Option::unwrap_or_default)
                 .collect(),
             group_id,
-            hydration: split.hydration,
+            hydration: plan.hydration,
             calls: sent.calls,
             retries: sent.attempts.iter().map(|a| a.saturating_sub(1)).sum(),
         })
+    }
+
+    /// Sends one call's worth of parts (with its retries) and adds what
+    /// became of them to `sent`, after the parts sent before them.
+    async fn send_group(
+        &self,
+        batch: &SqsBatch<'_, A>,
+        group: Vec<Entry>,
+        sent: &mut batch_send::Sent<String>,
+    ) {
+        if group.is_empty() {
+            return;
+        }
+        let offset = sent.accepted.len();
+        let these = batch_send::send_all(batch, &group, self.backoff).await;
+        sent.accepted.extend(these.accepted);
+        sent.failures
+            .extend(these.failures.into_iter().map(|mut failure| {
+                failure.index += offset;
+                failure
+            }));
+        sent.calls += these.calls;
+        sent.attempts.extend(these.attempts);
     }
 
     /// Keeps the part's body in the offload bucket and puts a pointer to it

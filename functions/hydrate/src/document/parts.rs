@@ -44,6 +44,8 @@ pub struct Part {
 #[derive(Debug)]
 pub struct Parts {
     pub parts: Vec<Part>,
+    /// Delivery takes it from the [`Plan`]; the tests check it against the bodies.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the tests only"))]
     pub hydration: Hydration,
 }
 
@@ -63,7 +65,17 @@ struct PartBody<'a> {
     hydration: &'a Hydration,
     part: &'a PartInfo,
     #[serde(rename = "Records")]
-    records: &'a [Box<RawValue>],
+    records: Run<'a>,
+}
+
+/// A run of records written as a JSON array straight from their text, so a
+/// part's body is the one copy of them made.
+struct Run<'a>(&'a [&'a RawRecord]);
+
+impl Serialize for Run<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|record| &record.json))
+    }
 }
 
 /// A stable id for a failure: the same stream, shard and range give the
@@ -108,6 +120,38 @@ pub fn split_with(
     limit: usize,
     oversized: Oversized,
 ) -> Result<Parts, SplitError> {
+    let plan = plan(document, limit, oversized)?;
+    let parts = (0..plan.count())
+        .map(|index| plan.part(index))
+        .collect::<Result<_, _>>()?;
+    Ok(Parts {
+        parts,
+        hydration: plan.hydration,
+    })
+}
+
+/// Where each part's records begin and end, and the hydration block every
+/// part carries; a part's body is written only when [`Plan::part`] asks for
+/// it, so delivery holds one message's worth of bodies at a time.
+#[derive(Debug)]
+pub struct Plan<'a> {
+    document: &'a HydratedDocument,
+    kept: Vec<&'a RawRecord>,
+    runs: Vec<std::ops::Range<usize>>,
+    group_id: String,
+    /// The length of a part without records, measured with the widest part block.
+    envelope: usize,
+    limit: usize,
+    pub hydration: Hydration,
+}
+
+/// Plans the parts of `document`, of at most `limit` bytes each, but for
+/// the parts `oversized` makes of records that cannot fit even alone.
+pub fn plan(
+    document: &HydratedDocument,
+    limit: usize,
+    oversized: Oversized,
+) -> Result<Plan<'_>, SplitError> {
     let records = &document.records.0;
     let group_id = group_id(&document.batch);
     // Part numbers are written with no more digits than this placeholder, so
@@ -124,7 +168,7 @@ pub fn split_with(
             failure: &document.failure,
             hydration,
             part: &widest,
-            records: &[],
+            records: Run(&[]),
         })?
         .len())
     };
@@ -154,50 +198,89 @@ pub fn split_with(
             limit,
         });
     }
-
     let runs = pack(&kept, limit - envelope_len);
-    let count = runs.len() as u32;
-    let mut parts = Vec::with_capacity(runs.len());
-    for (i, run) in runs.iter().enumerate() {
-        let info = PartInfo {
-            index: i as u32 + 1,
-            count,
-            group_id: group_id.clone(),
-        };
-        let json: Vec<Box<RawValue>> = run.iter().map(|r| r.json.clone()).collect();
-        let body = serde_json::to_string(&PartBody {
-            version: document.version,
-            source: document.source,
-            failure: &document.failure,
-            hydration: &hydration,
-            part: &info,
-            records: &json,
-        })?;
-        debug_assert!(body.len() <= limit || (oversized == Oversized::OwnPart && run.len() == 1));
-        parts.push(Part {
+    Ok(Plan {
+        document,
+        kept,
+        runs,
+        group_id,
+        envelope: envelope_len,
+        limit,
+        hydration,
+    })
+}
+
+impl Plan<'_> {
+    /// How many parts there are: at least one, even without records.
+    pub fn count(&self) -> usize {
+        self.runs.len()
+    }
+
+    pub fn info(&self, index: usize) -> PartInfo {
+        PartInfo {
+            index: index as u32 + 1,
+            count: self.runs.len() as u32,
+            group_id: self.group_id.clone(),
+        }
+    }
+
+    /// Whether the part at `index` (from 0) may be over the limit: only a
+    /// record too large for a part even alone makes one so.
+    pub fn may_exceed(&self, index: usize) -> bool {
+        let run = &self.runs[index];
+        run.len() == 1 && self.kept[run.start].json.get().len() > self.limit - self.envelope
+    }
+
+    /// The part at `index` (from 0), its body written in one allocation.
+    pub fn part(&self, index: usize) -> Result<Part, SplitError> {
+        let info = self.info(index);
+        let run = &self.kept[self.runs[index].clone()];
+        let records: usize = run.iter().map(|r| r.json.get().len() + 1).sum();
+        let mut body = Vec::with_capacity(self.envelope + records);
+        let document = self.document;
+        serde_json::to_writer(
+            &mut body,
+            &PartBody {
+                version: document.version,
+                source: document.source,
+                failure: &document.failure,
+                hydration: &self.hydration,
+                part: &info,
+                records: Run(run),
+            },
+        )?;
+        // serde_json writes only UTF-8, so this never fails; it would be a
+        // serialization error if it did.
+        let body = String::from_utf8(body)
+            .map_err(|e| SplitError::Serialize(serde::ser::Error::custom(e.utf8_error())))?;
+        debug_assert!(body.len() <= self.limit || self.may_exceed(index));
+        Ok(Part {
             info,
             body,
             records: run.len(),
-        });
+        })
     }
-    Ok(Parts { parts, hydration })
 }
 
 /// Consecutive runs of records whose JSON, comma-separated, fits `room`; a
 /// record larger than `room` is a run of its own. Always at least one run,
 /// so a document without records is one part.
-fn pack<'a>(records: &[&'a RawRecord], room: usize) -> Vec<Vec<&'a RawRecord>> {
-    let mut runs: Vec<Vec<&RawRecord>> = vec![Vec::new()];
+fn pack(records: &[&RawRecord], room: usize) -> Vec<std::ops::Range<usize>> {
+    let mut runs = vec![0..0];
     let mut used = 0;
-    for &record in records {
+    for (index, record) in records.iter().enumerate() {
         let len = record.json.get().len();
-        let current = runs.last_mut().expect("runs starts with one run");
-        let needed = if current.is_empty() { len } else { len + 1 };
-        if current.is_empty() || used + needed <= room {
-            current.push(record);
+        // `runs` starts with one run and only grows.
+        let Some(current) = runs.last_mut() else {
+            break;
+        };
+        let empty = current.start == current.end;
+        let needed = if empty { len } else { len + 1 };
+        if empty || used + needed <= room {
+            current.end = index + 1;
             used += needed;
         } else {
-            runs.push(vec![record]);
+            runs.push(index..index + 1);
             used = len;
         }
     }
