@@ -182,7 +182,7 @@ async fn run(case: &Case, bootstrap: &Path, log_dir: &Path) {
         / case.runs;
     let rss = function.peak_rss_kib().unwrap_or(0) as f64 / 1024.0;
     let failure_text = failure.to_string();
-    let (floor, doc_len) = floor(&answers, &failure_text, &stream.arn, &stream.shard_id(0));
+    let (floor, doc_len) = floor(&answers, &failure_text, &stream.arn, stream.shard_id(0));
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "{:<20} {:>9.2} {:>6} {:>9.1} {:>9.1} {:>6.1} {:>9.1} {:>9.2}",

@@ -266,7 +266,7 @@ impl Plan<'_> {
 /// record larger than `room` is a run of its own. Always at least one run,
 /// so a document without records is one part.
 fn pack(records: &[&RawRecord], room: usize) -> Vec<std::ops::Range<usize>> {
-    let mut runs = vec![0..0];
+    let mut runs: Vec<std::ops::Range<usize>> = std::iter::once(0..0).collect();
     let mut used = 0;
     for (index, record) in records.iter().enumerate() {
         let len = record.json.get().len();
