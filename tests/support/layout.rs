@@ -17,7 +17,7 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// `read::coalesce::plan` as `["read", "coalesce", "plan"]`; empty for the crate root.
     pub module: Vec<String>,
-    /// `tests.rs`: unit tests beside the module they test.
+    /// `tests.rs` or a `tests/` folder: unit tests beside the module they test.
     pub is_test: bool,
     pub opens_with_module_doc: bool,
     /// Lines that are neither blank nor comments, before any inline test module.
@@ -130,7 +130,8 @@ impl SourceFile {
         let imports = code.iter().flat_map(|line| here.paths_in(line)).collect();
         SourceFile {
             path,
-            is_test: file_name == "tests",
+            // `tests.rs`, or any file of a `tests/` folder of unit tests.
+            is_test: module.iter().any(|segment| segment == "tests"),
             module,
             opens_with_module_doc,
             lines_of_code,
