@@ -172,6 +172,7 @@ pub enum Command {
     /// its partition key, explicit hash key and data, so the one a consumer failed on
     /// can be found; one that starts with the magic but fails the check is shown as raw
     /// data and says why. The file is not changed; --output json prints the same.
+    /// `s3://bucket/prefix` shows every object of an S3 failure destination under it.
     ///
     /// Example: hydrator show failures/orders.shardId-000000000000.4968.json
     Show(ShowArgs),
@@ -260,7 +261,8 @@ pub struct FailuresRetryArgs {
 
 #[derive(Debug, Args)]
 pub struct ShowArgs {
-    /// A saved document (`dlq drain`, `hydrate --out`) or event.
+    /// A saved document (`dlq drain`, `hydrate --out`) or event, or
+    /// `s3://bucket/prefix`: every object of an S3 failure destination under it.
     pub file: PathBuf,
     /// Show at most this many bytes of each record's data.
     #[arg(long, default_value_t = DEFAULT_MAX_BYTES)]

@@ -47,7 +47,7 @@ async fn main() -> ExitCode {
             let target = target_config(&cli.global, &args.target).await;
             redrive::run(target, args, format, ::hydrate::Backoff::default()).await
         }
-        Command::Show(args) => show::run(args, format),
+        Command::Show(args) => show::run(&sdk, args, format).await,
         Command::Doctor(args) => doctor::run(&sdk, args, format).await,
         Command::Failures(FailuresCommand::List(args)) => {
             failures::list(&DlqClients::new(&sdk), args, format).await

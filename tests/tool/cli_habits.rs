@@ -1,17 +1,19 @@
 //! The `hydrator` tool's AWS CLI habits against the emulators: a usage error
 //! has an exit code of its own, queues are found by name, `--profile` reads
-//! the shared config file, `--dry-run` on drain, redrive and replay
+//! the shared config file, `--to-profile` and `--to-region` pick where
+//! redrive writes, `--dry-run` on drain, redrive and replay
 //! changes nothing, and the filters take only the failures they name (queue depth, stream contents and invocations checked
 //! before and after).
 
 use hydrate::{Hydrator, Settings};
 use hydrator_tests::cli::hydrator;
-use hydrator_tests::emulator::{moto_endpoint, sdk_config};
+use hydrator_tests::emulator::{kinesis_endpoint, moto_endpoint, sdk_config};
 use hydrator_tests::failure::{kinesis_failure, sns_event};
 use hydrator_tests::invoke_api::{InvokeApi, CONSUMER};
 use hydrator_tests::queue::{create_queue, queue_depth};
+use hydrator_tests::redrive::save_event;
 use hydrator_tests::runtime_api::workspace_binary;
-use hydrator_tests::stream::{unique_suffix, TestStream};
+use hydrator_tests::stream::{unique_suffix, TestStream, Written};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("hydrator-habits-{name}-{}", unique_suffix()));
@@ -480,4 +482,99 @@ async fn the_hydrators_failures_are_listed_and_retried_each_where_it_belongs() {
         1,
         "the S3 notification went to the function"
     );
+}
+
+/// A Kinesis client of the emulators in `region`.
+fn kinesis_in(region: &'static str) -> aws_sdk_kinesis::Client {
+    let config = aws_sdk_kinesis::config::Builder::from(&sdk_config())
+        .region(aws_sdk_kinesis::config::Region::from_static(region))
+        .build();
+    aws_sdk_kinesis::Client::from_conf(config)
+}
+
+#[tokio::test]
+async fn redrive_writes_with_the_target_profile_and_region_alone() {
+    // The stream is in us-west-2 only; kinesis-mock keeps regions apart.
+    let stream = TestStream::create(&kinesis_in("us-west-2"), "to-region", 1).await;
+    let missing_in_east = kinesis_in("us-east-1")
+        .describe_stream_summary()
+        .stream_name(&stream.name)
+        .send()
+        .await;
+    assert!(
+        missing_in_east.is_err(),
+        "the stream exists in us-west-2 only"
+    );
+    let dir = temp_dir("to-profile");
+    let written: Vec<Written> = (0..3)
+        .map(|i| Written {
+            shard_id: stream.shard_id(0).to_owned(),
+            sequence_number: format!("{}", 1000 + i),
+            partition_key: format!("order-{i}"),
+            data: format!("{{\"order\":{i}}}").into_bytes(),
+        })
+        .collect();
+    let event = dir.join("orders.event.json");
+    save_event(&event, &stream.arn, &written);
+    // Only the target profiles say where Kinesis is and how to sign: the
+    // command's own configuration has no region, no credentials, no endpoint.
+    let config = dir.join("config");
+    let profile = |name: &str, region: &str| {
+        format!(
+            "[profile {name}]\nregion = {region}\nendpoint_url = {}\n\
+             aws_access_key_id = test\naws_secret_access_key = test\n",
+            kinesis_endpoint()
+        )
+    };
+    std::fs::write(
+        &config,
+        profile("west", "us-west-2") + &profile("east", "us-east-1"),
+    )
+    .unwrap();
+    let redrive = |target: &[&str]| {
+        let mut command = tokio::process::Command::new(workspace_binary("hydrator"));
+        command
+            .args(["--output", "json", "redrive"])
+            .arg(&event)
+            .args(["--to-stream", &stream.name])
+            .args(target)
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        for name in [
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_KINESIS",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_PROFILE",
+        ] {
+            command.env_remove(name);
+        }
+        command.output()
+    };
+    // The target profile brings its region...
+    let by_profile = redrive(&["--to-profile", "west"]).await.unwrap();
+    assert_eq!(by_profile.status.code(), Some(0), "{by_profile:?}");
+    // ...and --to-region overrides it.
+    let by_region = redrive(&["--to-profile", "east", "--to-region", "us-west-2"])
+        .await
+        .unwrap();
+    assert_eq!(by_region.status.code(), Some(0), "{by_region:?}");
+    for run in [&by_profile, &by_region] {
+        let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        assert_eq!(report["written"], 3, "{report}");
+    }
+    let landed: Vec<(String, Vec<u8>)> = stream
+        .read(0, None)
+        .await
+        .into_iter()
+        .map(|r| (r.partition_key, r.data))
+        .collect();
+    let sent: Vec<(String, Vec<u8>)> = written
+        .iter()
+        .map(|w| (w.partition_key.clone(), w.data.clone()))
+        .collect();
+    assert_eq!(landed, [sent.clone(), sent].concat());
 }

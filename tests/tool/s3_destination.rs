@@ -2,7 +2,7 @@
 //! the key layout Lambda writes (`aws/lambda/<mapping>/<shard>/YYYY/MM/DD/
 //! <time>-<uuid>`), each the on-failure record with the batch under
 //! `payload` as an escaped JSON string, listed, replayed and redriven (dry
-//! runs), and drained by `hydrator` from `s3://bucket/prefix`; a dry run deletes nothing, and
+//! runs), shown, and drained by `hydrator` from `s3://bucket/prefix`; a dry run deletes nothing, and
 //! `--delete` removes each object only once its files are written.
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -143,6 +143,29 @@ async fn failures_in_an_s3_destination_are_listed_and_drained_and_deleted_only_w
     .await;
     assert_eq!(redrive.code, Some(0), "{redrive:?}");
     assert_eq!(redrive.report()["records"], 7);
+    // Show reads the objects in key order, each with its own records.
+    let show = hydrator(&["--output", "json", "show", &location], &[]).await;
+    assert_eq!(show.code, Some(0), "{show:?}");
+    let shown = show.report();
+    let objects = shown.as_array().unwrap();
+    assert_eq!(objects.len(), 2);
+    assert!(objects[0]["file"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("s3://{bucket}/aws/lambda/{MAPPING}/")));
+    let shown_sequences: Vec<&Value> = objects
+        .iter()
+        .flat_map(|o| o["records"].as_array().unwrap())
+        .map(|r| &r["sequenceNumber"])
+        .collect();
+    let written_sequences: Vec<&Value> = records
+        .iter()
+        .map(|r| &r["kinesis"]["sequenceNumber"])
+        .collect();
+    assert_eq!(shown_sequences, written_sequences);
+    let table = hydrator(&["show", &location], &[]).await;
+    assert_eq!(table.code, Some(0), "{table:?}");
+    assert!(table.stdout.contains("2 object(s)"), "{table:?}");
     assert_eq!(object_count(&bucket).await, 2);
 
     let saved = dir.join("saved");

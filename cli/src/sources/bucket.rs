@@ -189,6 +189,28 @@ pub async fn load_events(
     Ok((events, left_out))
 }
 
+/// Every on-failure object under the location, each as `s3://bucket/key`
+/// and its document, in key order; an object that is not one is an error
+/// that names its key.
+pub async fn documents(
+    sdk: &aws_config::SdkConfig,
+    location: &Location,
+) -> anyhow::Result<Vec<(String, Value)>> {
+    let objects = ObjectReader::new(sdk);
+    let mut messages = receive_all(sdk, &objects, location, None).await?;
+    messages.sort_by(|a, b| a.message_id.cmp(&b.message_id));
+    messages
+        .into_iter()
+        .map(|message| {
+            let name = format!("s3://{}/{}", location.bucket, message.message_id);
+            match document_of(&message.body) {
+                Some(document) => Ok((name, document)),
+                None => anyhow::bail!("{name} is not an on-failure object"),
+            }
+        })
+        .collect()
+}
+
 /// Deletes the objects of `messages`; the keys not deleted.
 pub async fn delete(objects: &ObjectReader, bucket: &str, messages: &[Message]) -> HashSet<String> {
     let mut failed = HashSet::new();
