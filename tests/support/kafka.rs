@@ -48,6 +48,9 @@ struct Request<'a> {
     topic: &'a str,
     partitions: i32,
     records: Vec<Value>,
+    /// TLS, trusting this certificate authority.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ssl_cafile: Option<&'a Path>,
 }
 
 fn b64(bytes: &Option<Vec<u8>>) -> Value {
@@ -59,9 +62,21 @@ fn b64(bytes: &Option<Vec<u8>>) -> Value {
 /// Creates `topic` with `partitions` partitions and writes `records` to it
 /// in order with kafka-python; what the broker acknowledged, in the same order.
 pub fn produce(topic: &str, partitions: i32, records: &[Outgoing]) -> Vec<Acknowledged> {
-    let bootstrap = bootstrap_servers();
+    produce_to(&bootstrap_servers(), None, topic, partitions, records)
+}
+
+/// As [`produce`], to the broker at `bootstrap`, over TLS when `ssl_cafile`
+/// names the certificate authority to trust.
+pub fn produce_to(
+    bootstrap: &str,
+    ssl_cafile: Option<&Path>,
+    topic: &str,
+    partitions: i32,
+    records: &[Outgoing],
+) -> Vec<Acknowledged> {
     let request = Request {
-        bootstrap: &bootstrap,
+        bootstrap,
+        ssl_cafile,
         topic,
         partitions,
         records: records

@@ -3,7 +3,8 @@
 Usage: produce.py < REQUEST
 REQUEST is JSON: {"bootstrap": "host:port", "topic": "...", "partitions": N,
 "records": [{"partition": P, "key": B64 | null, "value": B64 | null,
-"headers": [[NAME, B64], ...]}, ...]}. Creates the topic, writes each record
+"headers": [[NAME, B64], ...]}, ...], "ssl_cafile": PATH (optional: TLS, trusting
+that authority)}. Creates the topic, writes each record
 to its partition in order, and prints what the broker acknowledged, in the
 same order: [{"partition": P, "offset": O, "timestamp": MS}, ...].
 """
@@ -18,10 +19,13 @@ from kafka.admin import KafkaAdminClient, NewTopic
 def main() -> None:
     request = json.load(sys.stdin)
     bootstrap = request["bootstrap"]
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    tls = {}
+    if request.get("ssl_cafile"):
+        tls = {"security_protocol": "SSL", "ssl_cafile": request["ssl_cafile"]}
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **tls)
     admin.create_topics([NewTopic(request["topic"], request["partitions"], 1)])
     admin.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, **tls)
     decode = lambda b64: None if b64 is None else base64.b64decode(b64)
     acknowledged = []
     for record in request["records"]:

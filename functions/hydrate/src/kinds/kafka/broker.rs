@@ -3,16 +3,21 @@
 //! nothing and moves no consumer's position.
 //!
 //! Plaintext, as a self-managed cluster with no authentication configured is
-//! reached, and SASL/PLAIN or SCRAM with credentials the caller supplies.
-//! TLS and MSK IAM are not built yet (docs/kafka.md says why).
+//! reached; TLS, alone or under SASL/PLAIN or SCRAM with credentials the
+//! caller supplies; and MSK IAM (SASL/OAUTHBEARER over TLS, the token signed
+//! with the function's own credentials, [`super::msk_iam`]). Mutual TLS is
+//! not built yet (docs/kafka.md).
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use aws_credential_types::provider::SharedCredentialsProvider;
 use rskafka::client::error::{Error as ClientError, ProtocolError};
 use rskafka::client::partition::{OffsetAt, PartitionClient, UnknownTopicHandling};
 use rskafka::client::{Client, ClientBuilder, Credentials, SaslConfig};
 use rskafka::BackoffConfig;
 
+use super::msk_iam;
 use super::read::{KafkaPartition, KafkaRecord, PartitionError};
 
 /// How the hydrator authenticates to a cluster.
@@ -21,10 +26,38 @@ pub enum KafkaAuth {
     /// None: a self-managed cluster with no authentication configured for it.
     #[default]
     Plaintext,
-    /// SASL/PLAIN.
-    Plain { username: String, password: String },
-    /// SASL/SCRAM-SHA-512, as MSK and Lambda use it.
-    ScramSha512 { username: String, password: String },
+    /// TLS with no SASL: a cluster that encrypts and asks for nothing more.
+    Tls,
+    /// SASL/PLAIN, over TLS when `tls`.
+    Plain {
+        username: String,
+        password: String,
+        tls: bool,
+    },
+    /// SASL/SCRAM-SHA-512, as MSK and Lambda use it, over TLS when `tls`
+    /// (MSK's SCRAM listener always is).
+    ScramSha512 {
+        username: String,
+        password: String,
+        tls: bool,
+    },
+    /// MSK IAM: SASL/OAUTHBEARER over TLS, each connection's token signed
+    /// for the cluster's `region` with `credentials`.
+    MskIam {
+        region: String,
+        credentials: SharedCredentialsProvider,
+    },
+}
+
+impl KafkaAuth {
+    /// Whether the connection is encrypted.
+    pub fn uses_tls(&self) -> bool {
+        match self {
+            KafkaAuth::Plaintext => false,
+            KafkaAuth::Tls | KafkaAuth::MskIam { .. } => true,
+            KafkaAuth::Plain { tls, .. } | KafkaAuth::ScramSha512 { tls, .. } => *tls,
+        }
+    }
 }
 
 impl std::fmt::Debug for KafkaAuth {
@@ -32,8 +65,10 @@ impl std::fmt::Debug for KafkaAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             KafkaAuth::Plaintext => "Plaintext",
+            KafkaAuth::Tls => "Tls",
             KafkaAuth::Plain { .. } => "Plain",
             KafkaAuth::ScramSha512 { .. } => "ScramSha512",
+            KafkaAuth::MskIam { .. } => "MskIam",
         })
     }
 }
@@ -54,16 +89,55 @@ pub async fn connect(bootstrap_servers: &str, auth: &KafkaAuth) -> Result<Client
             deadline: Some(CALL_DEADLINE),
             ..BackoffConfig::default()
         });
+    if auth.uses_tls() {
+        builder = builder.tls_config(tls_config().ok_or(PartitionError::Broker("NoTrustedRoots"))?);
+    }
     builder = match auth.clone() {
-        KafkaAuth::Plaintext => builder,
-        KafkaAuth::Plain { username, password } => {
-            builder.sasl_config(SaslConfig::Plain(Credentials::new(username, password)))
-        }
-        KafkaAuth::ScramSha512 { username, password } => builder.sasl_config(
-            SaslConfig::ScramSha512(Credentials::new(username, password)),
-        ),
+        KafkaAuth::Plaintext | KafkaAuth::Tls => builder,
+        KafkaAuth::Plain {
+            username, password, ..
+        } => builder.sasl_config(SaslConfig::Plain(Credentials::new(username, password))),
+        KafkaAuth::ScramSha512 {
+            username, password, ..
+        } => builder.sasl_config(SaslConfig::ScramSha512(Credentials::new(
+            username, password,
+        ))),
+        KafkaAuth::MskIam {
+            region,
+            credentials,
+        } => builder.sasl_config(SaslConfig::Oauthbearer(msk_iam::oauth_bearer(
+            region,
+            credentials,
+        ))),
     };
     builder.build().await.map_err(|error| classify(&error))
+}
+
+/// The TLS client settings, made once a process: the system's trusted roots
+/// (`SSL_CERT_FILE` or `SSL_CERT_DIR` where set), which on Lambda's
+/// `provided.al2023` include the Amazon roots MSK's certificates chain to.
+/// `None` when the system trusts no root at all: no connection could be
+/// verified, and none is made unverified.
+fn tls_config() -> Option<Arc<rustls::ClientConfig>> {
+    static CONFIG: OnceLock<Option<Arc<rustls::ClientConfig>>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            // Unreadable or malformed certificates are skipped, as every TLS stack does.
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+            if added == 0 {
+                return None;
+            }
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .ok()?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            Some(Arc::new(config))
+        })
+        .clone()
 }
 
 /// The topic-partitions the cluster has, listed without naming any topic:

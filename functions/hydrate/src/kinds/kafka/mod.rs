@@ -3,7 +3,7 @@
 //! (`read.rs`, over the cluster reached in `broker.rs`), the records in the
 //! Kafka event shape Lambda delivered them in (`event.rs`), and the document
 //! (`document.rs`); a storm's failures of one partition served from one
-//! read (`coalesce.rs`).
+//! read (`coalesce.rs`); the MSK IAM token (`msk_iam.rs`).
 //!
 //! A Kafka failure names offsets of several partitions at once, not one
 //! shard's sequence range, so it is read here partition by partition rather
@@ -14,6 +14,7 @@ pub mod broker;
 pub mod coalesce;
 pub mod document;
 pub mod event;
+pub mod msk_iam;
 pub mod read;
 
 use batch::KafkaFailure;
