@@ -685,3 +685,39 @@ fn the_kafka_settings_reach_the_function_by_the_names_it_reads() {
         json!(["", "none", "iam", "scram-sha-512", "tls"])
     );
 }
+
+/// Whether each value matches `pattern` whole, as CloudFormation matches each
+/// value of a list parameter (Python's `re`, in `.tools/sam`).
+fn pattern_admits(pattern: &str, values: &[&str]) -> Vec<bool> {
+    let program =
+        "import re, sys\nfor v in sys.argv[2:]: print(bool(re.fullmatch(sys.argv[1], v)))";
+    let output = run_tool(
+        "sam/bin/python",
+        &[&["-c", program, pattern], values].concat(),
+        ".",
+    );
+    output.lines().map(|line| line == "True").collect()
+}
+
+#[test]
+fn only_cluster_arns_are_taken_so_each_derives_its_own_topics() {
+    let template = template();
+    let pattern = template["Parameters"]["KafkaClusterArns"]["AllowedPattern"]
+        .as_str()
+        .expect("a pattern for the cluster ARNs");
+    assert_eq!(
+        pattern_admits(
+            pattern,
+            &[
+                "",
+                ORDERS_CLUSTER,
+                "arn:aws-cn:kafka:cn-north-1:123456789012:cluster/orders/0a1b-2",
+                "arn:aws:kafka:eu-west-1:123456789012:topic/orders/0a1b-2/payments",
+                "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/0a1b-2/x:cluster/y",
+                "arn:aws:kafka:eu-west-1:123456789012:cluster/orders",
+                "arn:aws:kafka:eu-west-1:123456789012:cluster/*",
+            ]
+        ),
+        [true, true, true, false, false, false, false]
+    );
+}
