@@ -41,11 +41,12 @@ const CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[A-Za-z0-9
 /**
  * `arn:...:cluster/<name>/<uuid>` becomes `arn:...:topic/<name>/<uuid>/*`:
  * every topic of that cluster, and of no other. A reference is rewritten by
- * CloudFormation (split on `:cluster/`, joined with `:topic/`).
+ * CloudFormation: what precedes `:cluster/`, `:topic/`, what follows it.
  */
 export function topicsOf(clusterArn: string): string {
   if (Token.isUnresolved(clusterArn)) {
-    return Fn.join('', [Fn.join(':topic/', Fn.split(':cluster/', clusterArn)), '/*']);
+    const halves = Fn.split(':cluster/', clusterArn, 2);
+    return Fn.join('', [halves[0], ':topic/', halves[1], '/*']);
   }
   if (!CLUSTER_ARN.test(clusterArn)) {
     throw new Error(`hydrator: kafka.clusterArns holds ${JSON.stringify(clusterArn)}, not an MSK cluster ARN (arn:...:kafka:<region>:<account>:cluster/<name>/<uuid>)`);
@@ -130,19 +131,28 @@ export function kafkaSettings(stack: Stack, props: HydratorKafkaProps): KafkaSet
   return { environment, statements, wildcards };
 }
 
-/** How cdk-nag writes a resource in its findings: references as `<Id.Attr>`, pseudo parameters as `<AWS::Name>`. */
+/**
+ * How cdk-nag writes a resource in its findings (its `flattenCfnReference`):
+ * `Fn::Join` joined, references as `<Id>` and `<Id.Attr>`, `${X}` as `<X>`,
+ * an imported value as its name, any other function as its JSON.
+ */
 function nagForm(stack: Stack, resource: string): string {
-  const resolved = stack.resolve(resource);
-  const part = (value: unknown): string => {
-    if (typeof value === 'string') return value;
-    const object = value as Record<string, unknown>;
-    if ('Ref' in object) return `<${object.Ref as string}>`;
-    if ('Fn::GetAtt' in object) return `<${(object['Fn::GetAtt'] as string[]).join('.')}>`;
-    if ('Fn::Join' in object) {
-      const [separator, parts] = object['Fn::Join'] as [string, unknown[]];
-      return parts.map(part).join(separator);
+  const visit = (node: unknown): string => {
+    if (node === undefined) return '';
+    if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/}/g, '>');
+    const object = node as Record<string, unknown>;
+    if (object['Fn::Join']) {
+      const [separator, items] = object['Fn::Join'] as [string, unknown[]];
+      return items.map(visit).join(separator);
     }
-    return JSON.stringify(value);
+    if (object['Fn::Sub']) return visit(object['Fn::Sub']);
+    if (object['Fn::GetAtt']) {
+      const [id, attribute] = object['Fn::GetAtt'] as [unknown, unknown];
+      return `<${visit(id)}.${visit(attribute)}>`;
+    }
+    if (object['Fn::ImportValue']) return visit(object['Fn::ImportValue']);
+    if (object.Ref) return `<${visit(object.Ref)}>`;
+    return JSON.stringify(node);
   };
-  return part(resolved);
+  return visit(stack.resolve(resource));
 }

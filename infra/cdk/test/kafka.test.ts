@@ -134,11 +134,18 @@ test("a cluster's topics are derived from its ARN, a reference's by CloudFormati
     'arn:aws-cn:kafka:cn-north-1:123456789012:topic/a-b/uuid-1/*',
   );
   assert.throws(() => topicsOf('arn:aws:kafka:eu-west-1:123456789012:topic/a/uuid-1/t'), /not an MSK cluster ARN/);
-  const stack = new Stack(new App(), 'Imported');
+  const stack = new Stack(new App(), 'Imported', { env: { account: '123456789012', region: 'eu-west-1' } });
   const imported = Fn.importValue('orders-ClusterArn');
-  assert.deepEqual(stack.resolve(topicsOf(imported)), {
-    'Fn::Join': ['', [{ 'Fn::Join': [':topic/', { 'Fn::Split': [':cluster/', { 'Fn::ImportValue': 'orders-ClusterArn' }] }] }, '/*']],
-  });
+  const halves = (i: number) => ({ 'Fn::Select': [i, { 'Fn::Split': [':cluster/', { 'Fn::ImportValue': 'orders-ClusterArn' }] }] });
+  assert.deepEqual(stack.resolve(topicsOf(imported)), { 'Fn::Join': ['', [halves(0), ':topic/', halves(1), '/*']] });
+  // An imported cluster's grants, acknowledged to cdk-nag as it writes them.
+  const hydrator = new Hydrator(stack, 'Hydrator', { code: standInCode(), kafka: { clusterArns: [imported], bootstrapServers: MSK_BROKERS } });
+  const template = Template.fromStack(stack);
+  assert.deepEqual(kafkaStatements(template, roleOf(stack, hydrator)).ReadKafkaTopics.Resource, stack.resolve(topicsOf(imported)));
+  const errors = new AwsSolutionsChecks()
+    .validateScope(stack)
+    .violations.filter((v) => v.severity === 'error' && v.violatingResources.some((r) => r.constructPath?.startsWith('Imported/Hydrator/')));
+  assert.deepEqual(errors.map((e) => e.ruleName), []);
 });
 
 test('settings that cannot work are refused with what to do', () => {
