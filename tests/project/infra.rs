@@ -18,6 +18,14 @@ use super::template::{
 #[test]
 fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
     let template = template("infra/template.yaml");
+    let kafka_topics = json!({"Fn::Split": [",", {"Fn::Sub": ["${TopicsOfEachCluster}/*", {"TopicsOfEachCluster":
+        {"Fn::Join": ["/*,", {"Fn::Split": [",", {"Fn::Join": [":topic/", {"Fn::Split": [":cluster/",
+            {"Fn::Join": [",", {"Ref": "KafkaClusterArns"}]}]}]}]}]}}]}]});
+    let network_interfaces = json!([
+        {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:network-interface/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:subnet/*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:security-group/*"}
+    ]);
     let expected: Vec<(&str, Value)> = vec![
         (
             "logs:CreateLogStream",
@@ -89,6 +97,24 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             "kms:GenerateDataKey",
             json!({"Fn::GetAtt": ["HydratorKey", "Arn"]}),
         ),
+        // Kafka: the MSK clusters given, their topics (derived from each
+        // cluster's ARN, tests/project/infra_wiring.rs resolves it), the
+        // SCRAM secret and its key through Secrets Manager.
+        ("kafka-cluster:Connect", json!({"Ref": "KafkaClusterArns"})),
+        ("kafka-cluster:DescribeTopic", kafka_topics.clone()),
+        ("kafka-cluster:ReadData", kafka_topics),
+        (
+            "secretsmanager:GetSecretValue",
+            json!({"Ref": "KafkaScramSecretArn"}),
+        ),
+        ("kms:Decrypt", json!({"Ref": "KafkaScramSecretKmsKeyArn"})),
+        // The network interfaces of a function in a VPC.
+        ("ec2:CreateNetworkInterface", network_interfaces.clone()),
+        ("ec2:DeleteNetworkInterface", network_interfaces.clone()),
+        ("ec2:AssignPrivateIpAddresses", network_interfaces.clone()),
+        ("ec2:UnassignPrivateIpAddresses", network_interfaces),
+        ("ec2:DescribeNetworkInterfaces", json!("*")),
+        ("ec2:DescribeSubnets", json!("*")),
         // The idempotency table: conditional puts, a read, the release of a
         // failed hydration's mark; its own table only.
         (
@@ -134,6 +160,12 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             "HasKinesis",
             "HasDynamoDb",
             "HasKmsKey",
+            "GrantMskClusters",
+            "GrantMskClusters",
+            "HasScramSecret",
+            "HasScramSecretKey",
+            "HasKafkaVpc",
+            "HasKafkaVpc",
             "CreateOffloadBucket",
             "CreateOffloadBucket",
             "HasArchive",
@@ -158,8 +190,19 @@ fn no_policy_in_either_template_grants_a_wildcard_resource() {
         resources_anywhere(&template, "", &mut found);
         assert!(!found.is_empty(), "{path} has policies");
         for (at, resource) in found {
+            let statement = template
+                .pointer(at.trim_end_matches("/Resource"))
+                .expect("the statement");
             if key_policies.iter().any(|p| at.starts_with(p)) {
                 assert_eq!(resource, "*", "{path}{at}: a key policy names its own key");
+            } else if statement["Sid"] == "DescribeVpcNetworkInterfaces" {
+                // EC2's Describe calls take no resource: IAM accepts "*" alone.
+                assert_eq!(resource, "*");
+                assert_eq!(
+                    actions(statement),
+                    ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+                    "{path}{at}: only the calls that name no resource"
+                );
             } else {
                 assert!(!contains_wildcard(&resource), "{path}{at}: {resource}");
             }
@@ -300,8 +343,17 @@ fn the_hydrator_uses_keys_only_through_the_service_and_describes_only_kinesis_su
         for action in actions(statement) {
             // The retention margin needs a Kinesis stream's retention
             // (DescribeStreamSummary); a DynamoDB stream's is fixed.
+            // A Kafka topic's description is the fetch's metadata; EC2's, the
+            // VPC's network interfaces Lambda manages.
             assert!(
-                !action.contains("Describe") || action == "kinesis:DescribeStreamSummary",
+                !action.contains("Describe")
+                    || [
+                        "kinesis:DescribeStreamSummary",
+                        "kafka-cluster:DescribeTopic",
+                        "ec2:DescribeNetworkInterfaces",
+                        "ec2:DescribeSubnets"
+                    ]
+                    .contains(&action.as_str()),
                 "the function reads streams with GetShardIterator and GetRecords: {action}"
             );
         }
@@ -343,6 +395,10 @@ fn the_hydrator_uses_keys_only_through_the_service_and_describes_only_kinesis_su
             (
                 json!({"Fn::If": ["HasFailureBucketKey", {"Ref": "FailureBucketKmsKeyArn"}, {"Fn::GetAtt": ["HydratorKey", "Arn"]}]}).to_string(),
                 json!({"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"})
+            ),
+            (
+                json!({"Ref": "KafkaScramSecretKmsKeyArn"}).to_string(),
+                json!({"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"})
             ),
             (
                 json!({"Ref": "KmsKeyArn"}).to_string(),

@@ -446,3 +446,278 @@ fn cargo_lambda_deploy_takes_the_templates_settings_from_the_manifest() {
         parameters["LogRetentionDays"]["Default"]
     );
 }
+
+const ORDERS_CLUSTER: &str =
+    "arn:aws:kafka:eu-west-1:123456789012:cluster/orders-prod/8f2b6c1e-3a4d-4e5f-9a8b-7c6d5e4f3a2b-3";
+const PAYMENTS_CLUSTER: &str =
+    "arn:aws:kafka:eu-west-1:123456789012:cluster/payments/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-1";
+
+/// The statements of a deployment of the template with `given` parameters,
+/// by Sid, resolved as CloudFormation would.
+fn kafka_statements(template: &Value, given: &[(&str, &str)]) -> Vec<(String, Value)> {
+    super::template::Deployment::new(template, given)
+        .role_statements("HydratorRole")
+        .into_iter()
+        .map(|s| (s["Sid"].as_str().expect("a Sid").to_owned(), s))
+        .filter(|(_, s)| {
+            actions_of(s).iter().any(|a| {
+                a.starts_with("kafka-cluster:")
+                    || a.starts_with("ec2:")
+                    || a.starts_with("secretsmanager:")
+            }) || s["Sid"] == "DecryptScramSecret"
+        })
+        .collect()
+}
+
+fn actions_of(statement: &Value) -> Vec<String> {
+    super::template::actions(statement)
+}
+
+#[test]
+fn msk_clusters_grant_connect_on_them_and_topic_reads_on_their_topics_only() {
+    let template = template();
+    let clusters = format!("{ORDERS_CLUSTER},{PAYMENTS_CLUSTER}");
+    let statements = kafka_statements(&template, &[("KafkaClusterArns", &clusters)]);
+    assert_eq!(
+        statements,
+        [
+            (
+                "ConnectToKafkaClusters".to_owned(),
+                json!({"Sid": "ConnectToKafkaClusters", "Effect": "Allow",
+                       "Action": "kafka-cluster:Connect",
+                       "Resource": [ORDERS_CLUSTER, PAYMENTS_CLUSTER]})
+            ),
+            (
+                "ReadKafkaTopics".to_owned(),
+                json!({"Sid": "ReadKafkaTopics", "Effect": "Allow",
+                "Action": ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
+                "Resource": [
+                    "arn:aws:kafka:eu-west-1:123456789012:topic/orders-prod/8f2b6c1e-3a4d-4e5f-9a8b-7c6d5e4f3a2b-3/*",
+                    "arn:aws:kafka:eu-west-1:123456789012:topic/payments/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-1/*"
+                ]})
+            ),
+        ],
+        "IAM with the clusters given: connect to them, read their topics, join no group"
+    );
+    // One cluster: its topics alone, the derivation has no list to lean on.
+    let one = kafka_statements(&template, &[("KafkaClusterArns", PAYMENTS_CLUSTER)]);
+    assert_eq!(
+        one[1].1["Resource"],
+        json!([
+            "arn:aws:kafka:eu-west-1:123456789012:topic/payments/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-1/*"
+        ])
+    );
+    // Nothing of Kafka by default, and no grant on MSK when another
+    // authentication is chosen: SCRAM and TLS are the brokers' to check.
+    assert_eq!(kafka_statements(&template, &[]), []);
+    for auth in ["none", "tls"] {
+        let statements = kafka_statements(
+            &template,
+            &[("KafkaClusterArns", &clusters), ("KafkaAuth", auth)],
+        );
+        assert_eq!(statements, [], "KafkaAuth {auth}");
+    }
+    let granted = template.to_string();
+    assert!(!granted.contains(":group/"), "no consumer group is granted");
+    assert!(!granted.contains("kafka-cluster:*"), "no action wildcard");
+}
+
+#[test]
+fn the_scram_secret_is_read_alone_and_decrypted_through_secrets_manager_only() {
+    let template = template();
+    let secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_orders-AbCdEf";
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let cluster = ("KafkaClusterArns", ORDERS_CLUSTER);
+    let read = json!({"Sid": "ReadScramSecret", "Effect": "Allow",
+                      "Action": "secretsmanager:GetSecretValue", "Resource": secret});
+    assert_eq!(
+        kafka_statements(&template, &[cluster, ("KafkaScramSecretArn", secret)]),
+        [("ReadScramSecret".to_owned(), read.clone())],
+        "a secret without a key of its own: read it, no IAM grant on the cluster"
+    );
+    assert_eq!(
+        kafka_statements(
+            &template,
+            &[
+                cluster,
+                ("KafkaScramSecretArn", secret),
+                ("KafkaScramSecretKmsKeyArn", key)
+            ]
+        ),
+        [
+            ("ReadScramSecret".to_owned(), read),
+            (
+                "DecryptScramSecret".to_owned(),
+                json!({"Sid": "DecryptScramSecret", "Effect": "Allow", "Action": "kms:Decrypt",
+                       "Resource": key,
+                       "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}})
+            ),
+        ]
+    );
+    // A key alone grants nothing: there is no secret to decrypt.
+    assert_eq!(
+        kafka_statements(&template, &[("KafkaScramSecretKmsKeyArn", key)]),
+        []
+    );
+    // SCRAM chosen without its secret is refused at deployment.
+    let rule = &template["Rules"]["ScramNeedsItsSecret"];
+    assert_eq!(
+        rule["RuleCondition"],
+        json!({"Fn::Equals": [{"Ref": "KafkaAuth"}, "scram-sha-512"]})
+    );
+    assert_eq!(
+        rule["Assertions"][0]["Assert"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "KafkaScramSecretArn"}, ""]}]})
+    );
+}
+
+#[test]
+fn the_function_joins_a_vpc_only_with_subnets_and_security_groups() {
+    let template = template();
+    let vpc_config = |given: &[(&str, &str)]| {
+        let deployment = super::template::Deployment::new(&template, given);
+        deployment.resolve(&template["Resources"]["Hydrator"]["Properties"]["VpcConfig"])
+    };
+    let subnets = ("KafkaSubnetIds", "subnet-0a1b2c3d,subnet-4e5f6a7b");
+    let groups = ("KafkaSecurityGroupIds", "sg-0123456789abcdef0");
+    assert_eq!(vpc_config(&[]), Value::Null, "outside any VPC by default");
+    assert_eq!(vpc_config(&[subnets]), Value::Null, "subnets alone");
+    assert_eq!(vpc_config(&[groups]), Value::Null, "security groups alone");
+    assert_eq!(
+        vpc_config(&[subnets, groups]),
+        json!({"SubnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"], "SecurityGroupIds": ["sg-0123456789abcdef0"]})
+    );
+    assert_eq!(kafka_statements(&template, &[subnets]), []);
+    let statements = kafka_statements(&template, &[subnets, groups]);
+    assert_eq!(
+        statements,
+        [
+            (
+                "ManageVpcNetworkInterfaces".to_owned(),
+                json!({"Sid": "ManageVpcNetworkInterfaces", "Effect": "Allow",
+                "Action": ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+                           "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+                "Resource": [
+                    "arn:aws:ec2:eu-west-1:123456789012:network-interface/*",
+                    "arn:aws:ec2:eu-west-1:123456789012:subnet/*",
+                    "arn:aws:ec2:eu-west-1:123456789012:security-group/*"
+                ]})
+            ),
+            (
+                "DescribeVpcNetworkInterfaces".to_owned(),
+                json!({"Sid": "DescribeVpcNetworkInterfaces", "Effect": "Allow",
+                       "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+                       "Resource": "*"})
+            ),
+        ],
+        "the network interfaces Lambda manages with the role, in this account and Region"
+    );
+}
+
+#[test]
+fn the_kafka_settings_reach_the_function_by_the_names_it_reads() {
+    let template = template();
+    let kafka_environment = |given: &[(&str, &str)]| {
+        let deployment = super::template::Deployment::new(&template, given);
+        let variables = deployment
+            .resolve(&template["Resources"]["Hydrator"]["Properties"]["Environment"]["Variables"]);
+        variables
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(name, _)| name.starts_with("KAFKA_"))
+            .map(|(name, value)| (name.clone(), value.as_str().unwrap().to_owned()))
+            .collect::<Vec<_>>()
+    };
+    let pairs = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let brokers = "b-1.orders.kafka.eu-west-1.amazonaws.com:9098,b-2.orders.kafka.eu-west-1.amazonaws.com:9098";
+    let secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-scram-AbCdEf";
+    assert_eq!(kafka_environment(&[]), [], "no Kafka, no variables");
+    let clusters = format!("{ORDERS_CLUSTER},{PAYMENTS_CLUSTER}");
+    assert_eq!(
+        kafka_environment(&[
+            ("KafkaClusterArns", &clusters),
+            ("KafkaBootstrapServers", brokers)
+        ]),
+        pairs(&[
+            ("KAFKA_AUTH", "iam"),
+            ("KAFKA_BOOTSTRAP_ALLOWLIST", brokers),
+            ("KAFKA_CLUSTER_ARNS", &clusters),
+        ]),
+        "MSK clusters use IAM unless told otherwise"
+    );
+    assert_eq!(
+        kafka_environment(&[("KafkaBootstrapServers", "kafka-1.internal:9092")]),
+        pairs(&[
+            ("KAFKA_AUTH", "none"),
+            ("KAFKA_BOOTSTRAP_ALLOWLIST", "kafka-1.internal:9092"),
+        ]),
+        "a self-managed cluster with no authentication is reached in plaintext"
+    );
+    assert_eq!(
+        kafka_environment(&[
+            ("KafkaBootstrapServers", "kafka-1.internal:9096"),
+            ("KafkaScramSecretArn", secret)
+        ]),
+        pairs(&[
+            ("KAFKA_AUTH", "scram-sha-512"),
+            ("KAFKA_BOOTSTRAP_ALLOWLIST", "kafka-1.internal:9096"),
+            ("KAFKA_SCRAM_SECRET_ARN", secret),
+        ])
+    );
+    assert_eq!(
+        kafka_environment(&[
+            ("KafkaBootstrapServers", "kafka-1.internal:9094"),
+            ("KafkaAuth", "tls")
+        ]),
+        pairs(&[
+            ("KAFKA_AUTH", "tls"),
+            ("KAFKA_BOOTSTRAP_ALLOWLIST", "kafka-1.internal:9094"),
+        ])
+    );
+    assert_eq!(
+        template["Parameters"]["KafkaAuth"]["AllowedValues"],
+        json!(["", "none", "iam", "scram-sha-512", "tls"])
+    );
+}
+
+/// Whether each value matches `pattern` whole, as CloudFormation matches each
+/// value of a list parameter (Python's `re`, in `.tools/sam`).
+fn pattern_admits(pattern: &str, values: &[&str]) -> Vec<bool> {
+    let program =
+        "import re, sys\nfor v in sys.argv[2:]: print(bool(re.fullmatch(sys.argv[1], v)))";
+    let output = run_tool(
+        "sam/bin/python",
+        &[&["-c", program, pattern], values].concat(),
+        ".",
+    );
+    output.lines().map(|line| line == "True").collect()
+}
+
+#[test]
+fn only_cluster_arns_are_taken_so_each_derives_its_own_topics() {
+    let template = template();
+    let pattern = template["Parameters"]["KafkaClusterArns"]["AllowedPattern"]
+        .as_str()
+        .expect("a pattern for the cluster ARNs");
+    assert_eq!(
+        pattern_admits(
+            pattern,
+            &[
+                "",
+                ORDERS_CLUSTER,
+                "arn:aws-cn:kafka:cn-north-1:123456789012:cluster/orders/0a1b-2",
+                "arn:aws:kafka:eu-west-1:123456789012:topic/orders/0a1b-2/payments",
+                "arn:aws:kafka:eu-west-1:123456789012:cluster/orders/0a1b-2/x:cluster/y",
+                "arn:aws:kafka:eu-west-1:123456789012:cluster/orders",
+                "arn:aws:kafka:eu-west-1:123456789012:cluster/*",
+            ]
+        ),
+        [true, true, true, false, false, false, false]
+    );
+}

@@ -1,8 +1,9 @@
 /**
  * The `Hydrator` construct: what `infra/template.yaml` deploys (key, topic and
  * its policy, on-failure queue and its SQS trigger, DLQ, own-failure queue,
- * offload bucket, idempotency table, log group, function, alarms, dashboard),
- * and `onFailure(source)`, which wires a consumer's event source mapping to it.
+ * offload bucket, idempotency table, log group, function, alarms, dashboard,
+ * and what it needs to read Kafka clusters), and `onFailure(source)` and
+ * `onKafkaFailure()`, which wire a consumer's event source mapping to it.
  */
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -18,6 +19,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { cargoLambdaOutput } from './code';
+import { HydratorKafkaProps, kafkaSettings } from './kafka';
 import { acknowledge } from './nag';
 import { HydratorObservability, MetricsDimensions } from './observability';
 
@@ -76,6 +78,11 @@ export interface HydratorProps {
   readonly createFailureBucket?: boolean;
   /** The bucket's SSE-KMS key: decrypted through S3 only. The hydrator's key for a bucket created here by default. */
   readonly failureBucketKey?: kms.IKey;
+  /**
+   * Kafka clusters whose consumers send failures here: the brokers the
+   * hydrator may connect to, how it authenticates, the VPC that reaches them.
+   */
+  readonly kafka?: HydratorKafkaProps;
 }
 
 /** Event source mappings send their on-failure records here, with the consumer's role. */
@@ -104,6 +111,7 @@ export class Hydrator extends Construct {
   public readonly observability: HydratorObservability;
 
   private readonly readable = new Set<string>();
+  private readonly readsKafka: boolean;
 
   constructor(scope: Construct, id: string, props: HydratorProps = {}) {
     super(scope, id);
@@ -257,6 +265,11 @@ export class Hydrator extends Construct {
       grant('RecordDeliveredFailures', ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'], [idempotency.tableArn]);
     }
 
+    this.readsKafka = props.kafka !== undefined;
+    const kafka = props.kafka ? kafkaSettings(stack, props.kafka) : undefined;
+    for (const statement of kafka?.statements ?? []) this.role.addToPrincipalPolicy(statement);
+    for (const { finding, reason } of kafka?.wildcards ?? []) acknowledge(this.role, 'AwsSolutions-IAM5', reason, [finding]);
+
     const observabilityNamespace = props.metricsNamespace ?? 'Hydrator';
     const environment: Record<string, string> = {
       DLQ_QUEUE_URL: this.dlq.queueUrl,
@@ -272,6 +285,7 @@ export class Hydrator extends Construct {
       environment.OFFLOAD_KMS_KEY_ID = this.key.keyArn;
     }
     if (idempotency) environment.IDEMPOTENCY_TABLE = idempotency.tableName;
+    Object.assign(environment, kafka?.environment);
 
     this.function = new lambda.Function(this, 'Function', {
       code: props.code ?? cargoLambdaOutput(),
@@ -282,6 +296,11 @@ export class Hydrator extends Construct {
       timeout,
       role: this.role,
       reservedConcurrentExecutions: props.reservedConcurrency,
+      // In the VPC only to reach Kafka brokers; the explicit role means no
+      // managed VPC policy, the statements above instead.
+      vpc: props.kafka?.vpc,
+      vpcSubnets: props.kafka?.vpc ? props.kafka.vpcSubnets : undefined,
+      securityGroups: props.kafka?.vpc ? props.kafka.securityGroups : undefined,
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
@@ -363,6 +382,19 @@ export class Hydrator extends Construct {
           }),
         );
       }
+    }
+    return new SnsDlq(this.topic);
+  }
+
+  /**
+   * The OnFailure destination for a consumer's `ManagedKafkaEventSource` or
+   * `SelfManagedKafkaEventSource`: an `SnsDlq` on the topic, which grants the
+   * consumer `sns:Publish` on it and the key's use when the mapping binds it.
+   * The clusters the hydrator may read are the `kafka` prop's.
+   */
+  public onKafkaFailure(): lambda.IEventSourceDlq {
+    if (!this.readsKafka) {
+      throw new Error('hydrator: onKafkaFailure needs the `kafka` prop (the clusters or brokers the hydrator may read)');
     }
     return new SnsDlq(this.topic);
   }
