@@ -138,10 +138,16 @@ fn function_variables() -> BTreeSet<String> {
 
 /// Capitals the function writes as strings that are values, not variables,
 /// each with what it is.
-const NOT_VARIABLES: &[(&str, &str)] = &[(
-    "CREATE_TIME",
-    "a Kafka record's timestampType, as Lambda writes it",
-)];
+const NOT_VARIABLES: &[(&str, &str)] = &[
+    (
+        "CREATE_TIME",
+        "a Kafka record's timestampType, as Lambda writes it",
+    ),
+    (
+        "CARGO_PKG_VERSION",
+        "the crate's version, which cargo sets when it compiles (the MSK IAM token's user agent)",
+    ),
+];
 
 /// Every variable the tool reads: clap's `env = "..."` and `std::env` reads
 /// (its other capitals are placeholders in its help, `value_name`).
