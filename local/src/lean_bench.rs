@@ -5,10 +5,13 @@
 //! the same `GetRecords` answers and write the same document. Prints
 //! figures; asserts only that every batch hydrates complete.
 //!
-//! The floor is `lean_floor` (`local/floor`), a program of its own built
+//! The function reads the range from [`replay::Replay`], which serves the
+//! answers kinesis-mock gave for it (the emulator is too slow under load to
+//! answer within the function's attempt timeout). The floor is `lean_floor` (`local/floor`), a program of its own built
 //! optimized, run on the answers this program records.
 //!
-//! Usage: lean_bench [--bootstrap PATH] [--floor PATH] [--only NAME] [--cold-runs N]
+//! Usage: lean_bench [--bootstrap PATH]... [--floor PATH] [--only NAME] [--cold-runs N]
+//! (`--bootstrap` more than once compares artefacts on the same pages).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -19,12 +22,18 @@ use aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationI
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint, sdk_config};
+use bytes::Bytes;
+use hydrator_tests::emulator::{kinesis_client, moto_endpoint, sdk_config};
 use hydrator_tests::failure::{kinesis_failure, sns_event};
 use hydrator_tests::queue::{create_bucket, create_queue};
 use hydrator_tests::runtime_api::{FunctionProcess, Outcome, RuntimeApi};
 use hydrator_tests::stream::{binary_payloads, TestStream, Written};
 use serde_json::Value;
+
+#[path = "lean_replay.rs"]
+mod replay;
+
+use replay::Replay;
 
 const KIB: usize = 1024;
 const MIB: usize = 1024 * KIB;
@@ -97,9 +106,15 @@ async fn main() {
             .and_then(|i| args.get(i + 1))
             .cloned()
     };
-    let bootstrap = flag("--bootstrap")
-        .map(PathBuf::from)
-        .unwrap_or_else(hydrator_tests::runtime_api::release_hydrate_binary);
+    // Each artefact named runs on the same recorded pages, for comparison.
+    let mut bootstraps: Vec<PathBuf> = args
+        .windows(2)
+        .filter(|pair| pair[0] == "--bootstrap")
+        .map(|pair| PathBuf::from(&pair[1]))
+        .collect();
+    if bootstraps.is_empty() {
+        bootstraps.push(hydrator_tests::runtime_api::release_hydrate_binary());
+    }
     let floor = flag("--floor").map(PathBuf::from).unwrap_or_else(|| {
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
@@ -110,11 +125,13 @@ async fn main() {
     let cold_runs: usize = flag("--cold-runs")
         .and_then(|n| n.parse().ok())
         .unwrap_or(30);
-    assert!(
-        bootstrap.is_file(),
-        "{} is missing: run `cargo lambda build --release --bin hydrate`",
-        bootstrap.display()
-    );
+    for bootstrap in &bootstraps {
+        assert!(
+            bootstrap.is_file(),
+            "{} is missing: run `cargo lambda build --release --bin hydrate`",
+            bootstrap.display()
+        );
+    }
     assert!(
         floor.is_file(),
         "{} is missing: run `cargo build --release -p lean-floor`",
@@ -122,20 +139,22 @@ async fn main() {
     );
     let log_dir = std::env::temp_dir().join(format!("hydrate-lean-{}", std::process::id()));
     std::fs::create_dir_all(&log_dir).expect("log dir");
-    println!("artefact: {}", bootstrap.display());
     println!("load average at start: {}", load_average());
-    if cold_runs > 0 && only.is_none() {
-        cold_start(&bootstrap, cold_runs, &log_dir).await;
+    for (index, bootstrap) in bootstraps.iter().enumerate() {
+        println!("artefact {}: {}", index + 1, bootstrap.display());
+        if cold_runs > 0 && only.is_none() {
+            cold_start(bootstrap, cold_runs, &log_dir).await;
+        }
     }
     println!(
-        "{:<20} {:>9} {:>6} {:>9} {:>9} {:>6} {:>9} {:>9}",
-        "batch", "data MiB", "runs", "CPU ms", "floor ms", "x", "RSS MiB", "doc MiB"
+        "{:<20} {:>3} {:>9} {:>6} {:>9} {:>9} {:>6} {:>9} {:>9}",
+        "batch", "art", "data MiB", "runs", "CPU ms", "floor ms", "x", "RSS MiB", "doc MiB"
     );
     for case in cases() {
         if only.as_deref().is_some_and(|o| !case.name.contains(o)) {
             continue;
         }
-        run(&case, &bootstrap, &floor, &log_dir).await;
+        run(&case, &bootstraps, &floor, &log_dir).await;
     }
     println!();
     println!("load average at end: {}", load_average());
@@ -145,10 +164,10 @@ async fn main() {
     std::fs::remove_dir_all(&log_dir).ok();
 }
 
-/// The environment the function runs with in every batch, but for its queue.
+/// The environment the function runs with in every batch: everything but
+/// Kinesis (the batch's [`Replay`]) in moto.
 fn function_env(queue_url: String, bucket: String) -> Vec<(&'static str, String)> {
     vec![
-        ("AWS_ENDPOINT_URL_KINESIS", kinesis_endpoint()),
         ("AWS_ENDPOINT_URL", moto_endpoint()),
         ("DLQ_QUEUE_URL", queue_url),
         ("OFFLOAD_BUCKET", bucket),
@@ -184,7 +203,7 @@ async fn cold_start(bootstrap: &Path, runs: usize, log_dir: &Path) {
     );
 }
 
-async fn run(case: &Case, bootstrap: &Path, floor: &Path, log_dir: &Path) {
+async fn run(case: &Case, bootstraps: &[PathBuf], floor: &Path, log_dir: &Path) {
     let client = kinesis_client();
     let stream = TestStream::create(&client, "lean", 1).await;
     client
@@ -198,45 +217,60 @@ async fn run(case: &Case, bootstrap: &Path, floor: &Path, log_dir: &Path) {
     let data: usize = case.payloads.iter().map(Vec::len).sum();
     let last = written.last().expect("records were written");
     let failure = kinesis_failure(&stream.arn, &written[0], last, written.len());
-    let answers = record_answers(&stream, &written).await;
+    let (answers, summary) = record_answers(&stream, &written).await;
+    let pages = replay::pages(&answers);
+    drop(answers);
+    let replay = Replay::start(pages.clone(), summary).await;
 
+    let (floor, doc_len) = measure_floor(floor, log_dir, &pages, &failure, &stream, case.runs);
+    let payload = sns_event(&failure).to_string().into_bytes();
+    for (index, bootstrap) in bootstraps.iter().enumerate() {
+        let (cpu, rss) = hydrate_with(bootstrap, &replay, &payload, case.runs, log_dir).await;
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        println!(
+            "{:<20} {:>3} {:>9.2} {:>6} {:>9.1} {:>9.2} {:>6.2} {:>9.1} {:>9.2}",
+            case.name,
+            index + 1,
+            data as f64 / MIB as f64,
+            case.runs,
+            ms(cpu),
+            ms(floor),
+            cpu.as_secs_f64() / floor.as_secs_f64().max(1e-9),
+            rss,
+            doc_len as f64 / MIB as f64
+        );
+    }
+}
+
+/// Runs `bootstrap` on the failure `payload` (a warm-up, then `runs` more)
+/// against `replay` and moto; its CPU time per invocation and peak RSS in MiB.
+async fn hydrate_with(
+    bootstrap: &Path,
+    replay: &Replay,
+    payload: &[u8],
+    runs: u32,
+    log_dir: &Path,
+) -> (Duration, f64) {
     let queue_url = create_queue("lean").await;
     let bucket = create_bucket("lean").await;
     let api = RuntimeApi::start().await;
-    let function = FunctionProcess::spawn(
-        bootstrap,
-        &api,
-        &function_env(queue_url, bucket),
-        &log_dir.join("hydrate.log"),
-    );
+    let mut env = function_env(queue_url, bucket);
+    env.push(("AWS_ENDPOINT_URL_KINESIS", replay.url.clone()));
+    let function = FunctionProcess::spawn(bootstrap, &api, &env, &log_dir.join("hydrate.log"));
     api.first_poll().await;
-    let payload = sns_event(&failure).to_string().into_bytes();
     // The first invocation makes the clients; it is not counted.
-    invoke(&api, payload.clone()).await;
+    invoke(&api, payload.to_vec()).await;
     let before = function.cpu_time().unwrap_or_default();
-    for _ in 0..case.runs {
-        invoke(&api, payload.clone()).await;
+    for _ in 0..runs {
+        invoke(&api, payload.to_vec()).await;
     }
     let cpu = function
         .cpu_time()
         .unwrap_or_default()
         .saturating_sub(before)
-        / case.runs;
+        / runs;
     let rss = function.peak_rss_kib().unwrap_or(0) as f64 / 1024.0;
-    drop(function);
-    let (floor, doc_len) = measure_floor(floor, log_dir, &answers, &failure, &stream, case.runs);
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    println!(
-        "{:<20} {:>9.2} {:>6} {:>9.1} {:>9.1} {:>6.2} {:>9.1} {:>9.2}",
-        case.name,
-        data as f64 / MIB as f64,
-        case.runs,
-        ms(cpu),
-        ms(floor),
-        cpu.as_secs_f64() / floor.as_secs_f64().max(1e-9),
-        rss,
-        doc_len as f64 / MIB as f64
-    );
+    (cpu, rss)
 }
 
 /// Writes `payloads` in order with as few `PutRecords` calls as its limits
@@ -268,7 +302,7 @@ async fn write_by_size(stream: &TestStream, payloads: &[Vec<u8>]) -> Vec<Written
 fn measure_floor(
     floor: &Path,
     log_dir: &Path,
-    answers: &[Vec<u8>],
+    answers: &[Bytes],
     failure: &Value,
     stream: &TestStream,
     runs: u32,
@@ -353,8 +387,9 @@ impl Intercept for Recorder {
 
 /// The `GetRecords` answers for the written range as kinesis-mock gives
 /// them, read as the function reads: from the first sequence number, at
-/// most 10,000 records a call, until the last is in.
-async fn record_answers(stream: &TestStream, written: &[Written]) -> Vec<Vec<u8>> {
+/// most 10,000 records a call, until the last is in; and its answer to
+/// `DescribeStreamSummary`.
+async fn record_answers(stream: &TestStream, written: &[Written]) -> (Vec<Vec<u8>>, Vec<u8>) {
     let recorder = Recorder::default();
     let config = aws_sdk_kinesis::config::Builder::from(&sdk_config())
         .interceptor(recorder.clone())
@@ -388,5 +423,17 @@ async fn record_answers(stream: &TestStream, written: &[Written]) -> Vec<Vec<u8>
     }
     let answers = std::mem::take(&mut *recorder.0.lock().expect("not poisoned"));
     assert!(!answers.is_empty(), "no GetRecords answer was recorded");
-    answers
+    client
+        .describe_stream_summary()
+        .stream_arn(&stream.arn)
+        .send()
+        .await
+        .expect("DescribeStreamSummary");
+    let summary = recorder
+        .0
+        .lock()
+        .expect("not poisoned")
+        .pop()
+        .expect("the summary was recorded");
+    (answers, summary)
 }
