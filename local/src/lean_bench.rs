@@ -65,8 +65,11 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "1 x 10 MiB, offload",
-            // The partition key counts against the record's 10 MiB too.
-            payloads: vec![vec![0x5a; 10 * MIB - 64]],
+            // 1 KiB short of 10 MiB: kinesis-mock (0.6.2) counts more than
+            // the data and partition key against its 10 MiB page, leaves a
+            // record within 70 bytes of the limit out of the page and then
+            // fails the call with a bare 500 ("last on empty queue").
+            payloads: vec![vec![0x5a; 10 * MIB - KIB]],
             runs: 3,
         },
         Case {
