@@ -224,3 +224,58 @@ fn thread_cpu() -> Result<Duration, String> {
         _ => Err("the thread CPU-time clock cannot be read".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn the_floor_writes_every_record_of_every_answer_in_the_event_shape() {
+        let answers = [
+            json!({"Records": [
+                {"Data": "AAEC", "PartitionKey": "k-1", "SequenceNumber": "100", "ApproximateArrivalTimestamp": 1.5},
+                {"Data": "/w==", "PartitionKey": "k-2", "SequenceNumber": "101", "EncryptionType": "NONE"}
+            ], "NextShardIterator": "it-2", "MillisBehindLatest": 0}),
+            json!({"Records": [
+                {"Data": "", "PartitionKey": "k-3", "SequenceNumber": "102"}
+            ]}),
+        ]
+        .map(|a| a.to_string().into_bytes());
+        let failure: Box<RawValue> = serde_json::from_str(r#"{"requestContext": {}}"#).unwrap();
+        let batch = Batch {
+            failure: &failure,
+            stream_arn: "arn:aws:kinesis:us-east-1:000000000000:stream/s",
+            shard_id: "shardId-000000000000",
+            consumer_arn: "arn:aws:lambda:us-east-1:000000000000:function:f",
+            region: "us-east-1",
+        };
+        let document: Value = serde_json::from_slice(&document(&answers, &batch).unwrap()).unwrap();
+        assert_eq!(document["hydration"]["hydratedRecords"], 3);
+        assert_eq!(document["hydration"]["getRecordsCalls"], 2);
+        assert_eq!(document["failure"], json!({"requestContext": {}}));
+        let records = document["Records"].as_array().unwrap();
+        let data: Vec<&Value> = records.iter().map(|r| &r["kinesis"]["data"]).collect();
+        assert_eq!(data, [&json!("AAEC"), &json!("/w=="), &json!("")]);
+        assert_eq!(records[1]["eventID"], "shardId-000000000000:101");
+        assert_eq!(records[1]["kinesis"]["encryptionType"], "NONE");
+        assert_eq!(records[0]["kinesis"]["approximateArrivalTimestamp"], 1.5);
+        assert!(records[2]["kinesis"]
+            .get("approximateArrivalTimestamp")
+            .is_none());
+    }
+
+    #[test]
+    fn an_answer_that_is_not_one_is_an_error_not_a_panic() {
+        let batch = Batch {
+            failure: serde_json::from_str("{}").unwrap(),
+            stream_arn: "",
+            shard_id: "",
+            consumer_arn: "",
+            region: "",
+        };
+        assert!(document(&[b"{\"Records\": 3}".to_vec()], &batch).is_err());
+        assert!(run(vec!["5".into()]).is_err());
+        assert!(thread_cpu().is_ok());
+    }
+}
