@@ -12,8 +12,9 @@
 #   scripts/bench.sh lean     CPU per invocation and peak memory of the release
 #                             artefact delivering five batches (3 x 100 B to one
 #                             10 MiB record) to the queue, each beside the floor:
-#                             serde_json alone parsing the same GetRecords answers
-#                             and writing the same document (#27); options after
+#                             serde_json alone, optimized (local/floor), parsing
+#                             the same GetRecords answers and writing the same
+#                             document (#27), and the cold start; options after
 #                             `lean` go to it (`--only 10,000`).
 # Not part of the test run: writing 10,000 records into kinesis-mock takes minutes.
 set -euo pipefail
@@ -34,8 +35,11 @@ if [ "${1:-}" = lean ]; then
   shift
   say "cargo lambda build --release"
   cargo lambda build --release --bin hydrate
+  # The floor runs optimized; it depends on serde and serde_json only, so
+  # its release build takes seconds and the SDK is not compiled again.
+  cargo build -q --release -p lean-floor
   cargo build -q -p hydrator-local --bin lean_bench
-  "$CARGO_TARGET_DIR/debug/lean_bench" "$@"
+  "$CARGO_TARGET_DIR/debug/lean_bench" --floor "$CARGO_TARGET_DIR/release/lean_floor" "$@"
   exit
 fi
 say "cargo lambda build --release"
