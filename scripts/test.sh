@@ -8,7 +8,8 @@
 # the release build (its own profile, so its own cargo lock, and a long
 # single-threaded LTO link) beside the debug build; the template checks
 # (Python and Node) and clippy (its own target folder) beside the tests,
-# which mostly wait on the emulators. Each background step logs to
+# which mostly wait on the emulators; the test binaries themselves in three
+# lanes side by side (run_tests). Each background step logs to
 # target/test-logs/ and is waited for, by name, before the end; any that
 # fails fails the run with its log. Every step prints when it starts.
 set -euo pipefail
@@ -35,6 +36,65 @@ finish() {
     say "$name: FAILED"
     exit 1
   fi
+}
+
+# The test binaries, one line each: the folder cargo runs it in (its
+# package's), the executable, and the target's name.
+test_binaries() {
+  cargo test --workspace --no-run --message-format=json 2>/dev/null | "$venv/bin/python" -c '
+import json, os, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["profile"]["test"] and m.get("executable"):
+        print(os.path.dirname(m["manifest_path"]), m["executable"], m["target"]["name"], sep="\t")
+'
+}
+
+# Runs the binaries of one lane in turn; fails if any failed, after all ran.
+run_lane() {
+  local failed=0 dir exe name
+  for entry in "$@"; do
+    IFS=$'\t' read -r dir exe name <<< "$entry"
+    printf '\n==> %s (%s)\n' "$name" "${exe#"$CARGO_TARGET_DIR"/}"
+    (cd "$dir" && "$exe") || failed=1
+  done
+  return "$failed"
+}
+
+# What `cargo test --workspace --no-fail-fast` runs, in three lanes side by
+# side: the two slow over-the-wire binaries (read, deliver) each in a lane
+# of its own, everything else in the third. They mostly wait on the
+# emulators, so on two cores the lanes take about as long as the slowest
+# binary rather than the sum of all. Every lane runs to its end; each one's
+# output is printed whole, one after the other.
+run_tests() {
+  local lines read=() deliver=() rest=() entry lane failed=0
+  mapfile -t lines < <(test_binaries)
+  [ "${#lines[@]}" -ge 10 ] || { say "found only ${#lines[@]} test binaries"; exit 1; }
+  for entry in "${lines[@]}"; do
+    case "${entry##*$'\t'}" in
+      read) read+=("$entry") ;;
+      deliver) deliver+=("$entry") ;;
+      *) rest+=("$entry") ;;
+    esac
+  done
+  declare -A lanes=()
+  run_lane "${read[@]}" > "$logs/tests-read.log" 2>&1 & lanes[read]=$!
+  run_lane "${deliver[@]}" > "$logs/tests-deliver.log" 2>&1 & lanes[deliver]=$!
+  run_lane "${rest[@]}" > "$logs/tests-rest.log" 2>&1 & lanes[rest]=$!
+  for lane in rest read deliver; do
+    if wait "${lanes[$lane]}"; then
+      cat "$logs/tests-$lane.log" >&2
+      say "tests ($lane): passed"
+    else
+      cat "$logs/tests-$lane.log" >&2
+      say "tests ($lane): FAILED"
+      failed=1
+    fi
+  done
+  say "doc tests"
+  cargo test --workspace --doc || failed=1
+  [ "$failed" = 0 ] || exit 1
 }
 
 "$root/scripts/tools.sh"
@@ -76,7 +136,7 @@ in_background clippy env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/clippy" \
   cargo clippy --workspace --all-targets -- -D warnings
 
 say "cargo test (unit, property, and over the wire against the emulators)"
-cargo test --workspace --no-fail-fast
+run_tests
 
 finish templates
 finish clippy
