@@ -10,6 +10,7 @@
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::input::failure::{context, RecordError};
 use crate::input::fault::{is_identifier, FieldFault, JsonFault, Members};
 
 /// Lambda's largest Kafka batch; the on-failure record of a larger one is not real.
@@ -117,6 +118,8 @@ pub enum KafkaRecordError {
     ArnTooLong,
     #[error("the payload is not a Kafka event: {0}")]
     MalformedPayload(PayloadFault),
+    #[error("the record's context is malformed: {0}")]
+    MalformedContext(FieldFault),
 }
 
 /// What is wrong with an S3 destination's `payload`.
@@ -146,6 +149,7 @@ impl KafkaRecordError {
             Self::InvalidBootstrapServers(_) => "InvalidBootstrapServers",
             Self::ArnTooLong => "ArnTooLong",
             Self::MalformedPayload(_) => "MalformedPayload",
+            Self::MalformedContext(_) => "MalformedContext",
         }
     }
 }
@@ -167,7 +171,17 @@ impl KafkaFailure {
                 .map_err(KafkaRecordError::DuplicateField)
         };
         let info = unique("KafkaBatchInfo")?.ok_or(KafkaRecordError::MissingBatchInfo)?;
-        let condition = condition(unique("requestContext")?);
+        // Copied into the document with the record, as for the stream kinds.
+        let request_context =
+            context(unique("requestContext")?, "requestContext").map_err(|error| match error {
+                RecordError::MalformedContext(fault) => KafkaRecordError::MalformedContext(fault),
+                // `context` fails only as above; named the same way regardless.
+                _ => KafkaRecordError::MalformedContext(FieldFault::not(
+                    "requestContext",
+                    "an object",
+                )),
+            })?;
+        let condition = condition(request_context);
         let payload = match unique("payload")? {
             Some(p) if p.get() != "null" => Some(delivered_event(p)?),
             _ => None,
