@@ -5,13 +5,16 @@
 //! The queue's messages, joined with `hydrate::join`, are byte for byte the
 //! document built here from what the producer wrote; a record too large for
 //! a message is kept in moto's S3; with the idempotency table a failure
-//! delivered twice is sent once; a cluster not allowed is never connected to.
+//! delivered twice is sent once; a cluster not allowed is never connected to;
+//! `hydrator dlq drain` names the failure by topic, partitions and offsets
+//! and saves the Kafka event the consumer got.
 //!
 //! Needs `scripts/emulators.sh start`.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hydrate::{join, Document, Hydrator, KafkaSettings, Offload, S3Pointer, Settings};
+use hydrator_tests::cli::hydrator;
 use hydrator_tests::emulator::sdk_config;
 use hydrator_tests::failure::{sns_event, sns_notification, sqs_event};
 use hydrator_tests::kafka::{bootstrap_servers, produce, Acknowledged, Outgoing};
@@ -315,4 +318,58 @@ async fn a_cluster_not_on_the_allow_list_is_never_connected_to() {
     assert_eq!(error.class(), "Input.KafkaServerNotAllowed");
     assert!(!error.to_string().contains(&trap));
     assert!(listener.accept().is_err(), "no connection was made");
+}
+
+#[tokio::test]
+async fn the_tool_drains_a_kafka_document_and_saves_its_event() {
+    let (topic, written) = written_topic(100);
+    let failure = failure_record(&topic, &bootstrap_servers());
+    let queue = create_queue("kafka-dlq").await;
+    let mut small = settings(&queue);
+    small.max_message_bytes = 2_000;
+    Hydrator::new(sdk_config(), small)
+        .handle(sns_event(&failure).to_string())
+        .await
+        .expect("delivered");
+
+    let dir = std::env::temp_dir().join(format!("hydrator-kafka-drain-{}", unique_suffix()));
+    let to = dir.to_str().unwrap();
+    let args = [
+        "--output",
+        "json",
+        "dlq",
+        "drain",
+        "--queue-url",
+        &queue,
+        "--to",
+        to,
+        "--wait-seconds",
+        "1",
+        "--delete",
+    ];
+    let run = hydrator(&args, &[]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let report = run.report();
+    let drained = &report["failures"][0];
+    assert_eq!(drained["source"], "SelfManagedKafka");
+    assert_eq!(drained["stream"], topic);
+    assert_eq!(drained["shard"], "0,1");
+    assert_eq!(drained["startSequenceNumber"], "1,1");
+    assert_eq!(drained["endSequenceNumber"], "3,4");
+    assert_eq!(
+        (drained["records"].as_u64(), drained["expected"].as_u64()),
+        (Some(7), Some(7))
+    );
+    assert!(drained["parts"].as_u64().unwrap() >= 2);
+    assert_eq!(drained["deleted"], true);
+    let files: Vec<&str> = drained["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    let event: Value = serde_json::from_slice(&std::fs::read(files[1]).unwrap()).unwrap();
+    let expected: Value = serde_json::from_str(&expected_event(&topic, &written)).unwrap();
+    assert_eq!(event, expected, "the saved event is the consumer's");
+    let _ = std::fs::remove_dir_all(&dir);
 }
