@@ -207,3 +207,23 @@ async fn with_the_table_a_kafka_failure_delivered_twice_is_sent_once() {
     assert_eq!(hydrator.aws.queue_calls.lock().unwrap().len(), 1);
     assert_eq!(hydrator.aws.ledger.lock().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_s3_destinations_kafka_object_is_its_saved_batch() {
+    let event = kafka_event(10);
+    let mut aws = FakeAws::default();
+    aws.objects.insert(
+        "failures/kafka.json".into(),
+        kafka_failure(Some(&event)).to_string().into_bytes(),
+    );
+    let s3_event = json!({"Records": [{"eventSource": "aws:s3", "awsRegion": "us-east-2",
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": "failures"}, "object": {"key": "kafka.json", "size": 10}}}]});
+    // Nothing allowed: no connection is needed.
+    let hydrator = Hydrator::with_aws(aws, settings());
+    let document = one(handle(&hydrator, &s3_event).await.unwrap());
+    let document = serde_json::to_value(&document).unwrap();
+    assert_eq!(document["event"], event);
+    assert_eq!(document["hydration"]["hydratedRecords"], 4);
+    assert!(document["failure"].get("payload").is_none());
+}
