@@ -227,3 +227,79 @@ async fn an_s3_destinations_kafka_object_is_its_saved_batch() {
     assert_eq!(document["hydration"]["hydratedRecords"], 4);
     assert!(document["failure"].get("payload").is_none());
 }
+
+/// What Lambda writes to a Kafka topic destination for the failed record at
+/// `offset` of `orders-v2-0`: the on-failure record, the record inside.
+fn destination_message(offset: u32) -> Value {
+    let record = json!({"topic": "orders-v2", "partition": 0, "offset": offset,
+        "timestamp": 1_763_685_484_835_u64, "timestampType": "CREATE_TIME",
+        "key": null, "value": "eyJpZCI6MX0=", "headers": []});
+    json!({
+        "requestContext": {"requestId": "c9b8fa9f-5a7f-4d3a-af9c-0c604cde93a5",
+            "functionArn": "arn:aws:lambda:us-east-2:123456789012:function:orders-consumer",
+            "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": "2026-11-21T00:38:06.021Z",
+        "KafkaBatchInfo": {"batchSize": 1, "eventSourceArn": MSK_ARN, "bootstrapServers": SERVERS,
+            "payloadSize": 120,
+            "recordInfo": {"offset": offset.to_string(), "timestamp": "2026-11-21T00:38:04.835Z"}},
+        "payload": {"bootstrapServers": SERVERS, "eventSource": "aws:kafka",
+            "eventSourceArn": MSK_ARN, "records": {"orders-v2-0": [record]}}
+    })
+}
+
+/// The Kafka event a function subscribed to the destination topic gets.
+fn destination_event(values: &[String]) -> Value {
+    let records: Vec<Value> = values
+        .iter()
+        .enumerate()
+        .map(|(offset, value)| {
+            json!({"topic": "orders-v2-failures", "partition": 0, "offset": offset,
+                "timestamp": 1_763_685_486_021_u64, "timestampType": "CREATE_TIME",
+                "key": null, "value": value, "headers": []})
+        })
+        .collect();
+    json!({"eventSource": "aws:kafka", "eventSourceArn": MSK_ARN, "bootstrapServers": SERVERS,
+        "records": {"orders-v2-failures-0": records}})
+}
+
+fn encoded(message: &Value) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(message.to_string())
+}
+
+#[tokio::test]
+async fn a_kafka_topic_destinations_messages_are_each_a_document_without_a_read() {
+    let messages = [destination_message(4), destination_message(9)];
+    let event = destination_event(&messages.iter().map(encoded).collect::<Vec<_>>());
+    // Nothing allowed: the records are inside, no connection is needed.
+    let hydrator = Hydrator::with_aws(FakeAws::default(), settings());
+    let Response::Many(documents) = handle(&hydrator, &event).await.unwrap() else {
+        panic!("one document a message")
+    };
+    assert_eq!(documents.len(), 2);
+    for (document, message) in documents.iter().zip(&messages) {
+        let document = serde_json::to_value(document).unwrap();
+        assert_eq!(document["event"], message["payload"]);
+        assert_eq!(document["hydration"]["hydratedRecords"], 1);
+        assert_eq!(document["hydration"]["status"], "complete");
+        assert_eq!(
+            document["failure"]["KafkaBatchInfo"],
+            message["KafkaBatchInfo"]
+        );
+    }
+
+    let not_base64 = destination_event(&["%%%".to_owned()]);
+    assert_eq!(
+        error_class(&hydrator, &not_base64).await,
+        "Input.MalformedEnvelope"
+    );
+    let mut two_partitions = destination_message(4);
+    two_partitions["payload"]["records"]["orders-v2-1"] = json!([]);
+    let two_partitions = destination_event(&[encoded(&two_partitions)]);
+    assert_eq!(
+        error_class(&hydrator, &two_partitions).await,
+        "Input.MalformedPayload"
+    );
+}

@@ -10,11 +10,14 @@
 //!   source mapping or an EventBridge Pipe;
 //! - in each of these, a Kafka event source mapping's record
 //!   (`KafkaBatchInfo`), passed on whole for `crate::kinds::kafka`;
+//! - a Kafka event from a Kafka topic destination, each message's value an
+//!   on-failure record that holds its one failed record;
 //! - an S3 event notification for objects an S3 on-failure destination wrote.
 //!
 //! Errors name the problem in one line and never quote payload data.
 
 mod error;
+mod kafka;
 mod s3;
 mod sns;
 mod sqs;
@@ -122,6 +125,12 @@ pub fn parse(payload: &[u8]) -> Result<Invocation, InputError> {
     if is_failure_record(object) {
         let record = OnFailureRecord::parse_any(text).map_err(InputError::Record)?;
         return Ok(Invocation::Whole(vec![FailureInput::record(record)]));
+    }
+    if kafka::is_kafka_event(object) {
+        let records = kafka::records(object)?;
+        return Ok(Invocation::Whole(
+            records.into_iter().map(FailureInput::record).collect(),
+        ));
     }
     let Some(records) = object.get("Records").and_then(Value::as_array) else {
         return Err(InputError::UnsupportedEvent);

@@ -233,11 +233,14 @@ impl KafkaFailure {
                 )))
             }
         };
-        let records_info = info
-            .unique("recordsInfo")
-            .map_err(KafkaRecordError::DuplicateField)?
-            .ok_or(malformed(FieldFault::missing("KafkaBatchInfo.recordsInfo")))?;
-        let partitions = partitions(records_info)?;
+        let unique_info = |key| info.unique(key).map_err(KafkaRecordError::DuplicateField);
+        let partitions = match (unique_info("recordsInfo")?, unique_info("recordInfo")?) {
+            (Some(records_info), _) => partitions(records_info)?,
+            (None, Some(record_info)) => one_record(record_info, payload.as_deref())?,
+            (None, None) => {
+                return Err(malformed(FieldFault::missing("KafkaBatchInfo.recordsInfo")))
+            }
+        };
         Ok(Self {
             raw,
             condition,
@@ -371,6 +374,44 @@ fn partitions(records_info: &RawValue) -> Result<Vec<PartitionRange>, KafkaRecor
         ));
     }
     Ok(ranges)
+}
+
+/// A Kafka topic destination's record names one failed record
+/// (`recordInfo`: its offset) and holds it in `payload`, filed under its
+/// partition's key: one partition, one offset.
+fn one_record(
+    record_info: &RawValue,
+    payload: Option<&RawValue>,
+) -> Result<Vec<PartitionRange>, KafkaRecordError> {
+    let info = Members::parse(record_info.get())?.ok_or(malformed(FieldFault::not(
+        "KafkaBatchInfo.recordInfo",
+        "an object",
+    )))?;
+    let offset = offset(&info, "offset")?;
+    let payload = payload.ok_or(malformed(FieldFault::missing("payload")))?;
+    let bad = || {
+        KafkaRecordError::MalformedPayload(PayloadFault::Field(FieldFault::not(
+            "payload.records",
+            "one partition's key",
+        )))
+    };
+    // Checked when the payload was read: an object whose `records` is an object.
+    let event = Members::parse(payload.get())?.ok_or_else(bad)?;
+    let records = event
+        .unique("records")
+        .map_err(KafkaRecordError::DuplicateField)?
+        .ok_or_else(bad)?;
+    let partitions = Members::parse(records.get())?.ok_or_else(bad)?;
+    let [(key, _)] = partitions.0.as_slice() else {
+        return Err(bad());
+    };
+    let (topic, partition) = split_key(key)?;
+    Ok(vec![PartitionRange {
+        topic: topic.to_owned(),
+        partition,
+        first: offset,
+        last: offset,
+    }])
 }
 
 fn split_key(key: &str) -> Result<(&str, i32), KafkaRecordError> {
