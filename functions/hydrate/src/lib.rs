@@ -2,8 +2,9 @@
 //! stream and Kafka event source mappings into complete, replayable documents.
 //!
 //! The folders, in the order the data flows through them:
-//! - `input`: an invocation payload in (SNS, SQS or S3 event, bare record, an
-//!   S3 on-failure object); on-failure records out, every field validated.
+//! - `input`: an invocation payload in (SNS, SQS, S3 or Kafka event, bare
+//!   record, an S3 on-failure object); on-failure records out, every field
+//!   validated (a Kafka record by `kinds::kafka`).
 //! - `read`: the exact sequence range read back from its shard, every gap
 //!   named, within bounds; `read::coalesce` serves a storm of failures of one
 //!   shard from one paced read.
