@@ -8,6 +8,9 @@
 #   scripts/demo.sh sources   hydrates a failed Kinesis batch and a failed
 #                             DynamoDB stream batch directly instead.
 #   scripts/demo.sh storm     a failure storm: reads made against one a failure.
+#   scripts/demo.sh kafka     the Kafka failure path: kafka-python orders on the
+#                             local broker, failed batches' records through SNS
+#                             and SQS, the hydrator reading their offsets back.
 # KEEP_EMULATORS=1 leaves the emulators running, to drain, replay and redrive.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -20,6 +23,9 @@ cargo build -q --workspace --bins
 if [ "${1:-}" = storm ]; then
   say "a failure storm: a consumer failing every batch for a while, SNS, SQS with batching, the hydrator, the DLQ"
   "$CARGO_TARGET_DIR/debug/storm_demo"
+elif [ "${1:-}" = kafka ]; then
+  say "the Kafka failure path: orders on the local broker, failing consumer, SNS, SQS, hydrator, DLQ"
+  "$CARGO_TARGET_DIR/debug/kafka_demo"
 elif [ "${1:-}" = sources ]; then
   say "hydrating a failed Kinesis batch and a failed DynamoDB stream batch"
   "$CARGO_TARGET_DIR/debug/demo"

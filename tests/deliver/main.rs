@@ -1,4 +1,5 @@
-//! Documents out, over the wire: the dead-letter queue and the archive without loss, bodies
+//! Documents out, over the wire: the dead-letter queue and the archive without loss, Kafka
+//! failures read from the local broker (kafka.rs), bodies
 //! offloaded to S3 for the Python extended client, the metrics lines, and the failure path
 //! end to end with both functions.
 //!
@@ -6,6 +7,7 @@
 //! all of the area's modules.
 
 mod delivery;
+mod kafka;
 mod metrics;
 mod metrics_runtime;
 mod offload;

@@ -351,7 +351,8 @@ fn sqs_event(messages: &[aws_sdk_sqs::types::Message]) -> Value {
     json!({ "Records": records })
 }
 
-async fn queue_arn(queue_url: &str) -> String {
+/// The ARN of the queue at `queue_url`, for a subscription.
+pub async fn queue_arn(queue_url: &str) -> String {
     sqs_client()
         .get_queue_attributes()
         .queue_url(queue_url)

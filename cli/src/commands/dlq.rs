@@ -22,6 +22,7 @@ use crate::output::records::dlq_report;
 use crate::output::report::FailureSummary;
 use crate::sources::assemble::{assemble, Assembled, Message};
 use crate::sources::bucket::{self, Location};
+use crate::sources::document::is_kafka;
 use crate::sources::queue::{
     delete, in_stream_order, look, receive_all, release, resolve, DlqClients,
 };
@@ -198,15 +199,21 @@ fn save_failure(
         summary.stream, summary.shard, summary.start_sequence_number
     );
     let paths = names.claim(&stem, &[".json", ".event.json"]);
-    let records = document
-        .get("Records")
-        .cloned()
-        .unwrap_or(Value::Array(Vec::new()));
+    // The event the consumer got: a Kafka document's `event` as it is.
+    let event = if is_kafka(document) {
+        document["event"].clone()
+    } else {
+        let records = document
+            .get("Records")
+            .cloned()
+            .unwrap_or(Value::Array(Vec::new()));
+        serde_json::json!({ "Records": records })
+    };
     let written = serde_json::to_vec_pretty(document)
         .map_err(anyhow::Error::from)
         .and_then(|whole| write(&paths[0], &whole))
         .and_then(|()| {
-            let event = serde_json::to_vec_pretty(&serde_json::json!({ "Records": records }))?;
+            let event = serde_json::to_vec_pretty(&event)?;
             write(&paths[1], &event)
         });
     if let Err(error) = written {

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use anyhow::Context;
 use hydrate::{parse_invocation, Invocation};
-use hydrate::{Hydrator, Response, Settings};
+use hydrate::{Hydrator, KafkaSettings, Response, Settings};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -37,6 +37,8 @@ pub async fn run(
         dlq_queue_url: None,
         archive_firehose_stream: None,
         response_max_bytes: usize::MAX,
+        // Where Kafka failures may be read from, as the function is told.
+        kafka: KafkaSettings::from_env().map_err(anyhow::Error::msg)?,
         ..Settings::default()
     };
     let hydrator = Hydrator::new(sdk, settings);
@@ -68,8 +70,8 @@ pub async fn run(
         Invocation::Queue(messages) => {
             for message in messages {
                 let outcome = match message.content {
-                    Ok(record) => hydrator
-                        .hydrate(record, None)
+                    Ok(input) => hydrator
+                        .document_from(input, None)
                         .await
                         .map_err(|e| format!("{}: {e}", e.class())),
                     Err(error) => Err(format!("Input.{}: {error}", error.class())),

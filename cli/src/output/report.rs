@@ -9,7 +9,7 @@ use aws_smithy_types::DateTime;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::sources::document::{batch_info, stream_name};
+use crate::sources::document::{batch_info, is_kafka, records, stream_name, KafkaNames};
 
 /// One failure as the summary shows it, read from its document.
 #[derive(Debug, Clone, Serialize)]
@@ -39,13 +39,31 @@ impl FailureSummary {
             .and_then(|t| SystemTime::try_from(t).ok())
             .and_then(|t| now.duration_since(t).ok())
             .map(|d| d.as_secs());
+        // A Kafka failure: topics in the stream's place, partitions in the
+        // shard's, each partition's first and last offsets for the range.
+        let (stream, shard, start, end) = if is_kafka(document) {
+            let names = KafkaNames::of(batch);
+            (
+                names.topics,
+                names.partitions,
+                names.first_offsets,
+                names.last_offsets,
+            )
+        } else {
+            (
+                stream_name(batch["streamArn"].as_str().unwrap_or("")),
+                text(&batch["shardId"]),
+                text(&batch["startSequenceNumber"]),
+                text(&batch["endSequenceNumber"]),
+            )
+        };
         Self {
             source: text(&document["source"]),
-            stream: stream_name(batch["streamArn"].as_str().unwrap_or("")),
-            shard: text(&batch["shardId"]),
-            start_sequence_number: text(&batch["startSequenceNumber"]),
-            end_sequence_number: text(&batch["endSequenceNumber"]),
-            records: document["Records"].as_array().map_or(0, |r| r.len() as u64),
+            stream,
+            shard,
+            start_sequence_number: start,
+            end_sequence_number: end,
+            records: records(document).len() as u64,
             expected: hydration["expectedRecords"]
                 .as_u64()
                 .or_else(|| batch["batchSize"].as_u64())
@@ -146,6 +164,26 @@ pub fn printable(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_summary_reads_a_kafka_document_by_topic_partition_and_offsets() {
+        let kafka = json!({
+            "source": "SelfManagedKafka",
+            "failure": {"timestamp": "2026-11-21T06:12:09.114Z", "KafkaBatchInfo": {
+                "batchSize": 7, "bootstrapServers": "h:9092", "recordsInfo": {
+                    "orders-v2-0": {"firstRecordOffset": "1", "lastRecordOffset": "3"},
+                    "orders-v2-1": {"firstRecordOffset": "2", "lastRecordOffset": "5"}}}},
+            "hydration": {"status": "partial", "expectedRecords": 7},
+            "event": {"records": {"orders-v2-0": [{}, {}, {}], "orders-v2-1": [{}, {}]}}
+        });
+        let summary = FailureSummary::of(&kafka, SystemTime::now());
+        assert_eq!(summary.stream, "orders-v2");
+        assert_eq!(summary.shard, "0,1");
+        assert_eq!(summary.start_sequence_number, "1,2");
+        assert_eq!(summary.end_sequence_number, "3,5");
+        assert_eq!((summary.records, summary.expected), (5, 7));
+        assert_eq!(summary.cells()[2], "1,2 .. 3,5");
+    }
 
     #[test]
     fn a_summary_reads_kinesis_and_dynamodb_documents() {

@@ -1,15 +1,17 @@
-//! hydrator: turns the metadata-only on-failure records of Kinesis and
-//! DynamoDB stream event source mappings into complete, replayable documents.
+//! hydrator: turns the metadata-only on-failure records of Kinesis, DynamoDB
+//! stream and Kafka event source mappings into complete, replayable documents.
 //!
 //! The folders, in the order the data flows through them:
-//! - `input`: an invocation payload in (SNS, SQS or S3 event, bare record, an
-//!   S3 on-failure object); on-failure records out, every field validated.
+//! - `input`: an invocation payload in (SNS, SQS, S3 or Kafka event, bare
+//!   record, an S3 on-failure object); on-failure records out, every field
+//!   validated (a Kafka record by `kinds::kafka`).
 //! - `read`: the exact sequence range read back from its shard, every gap
 //!   named, within bounds; `read::coalesce` serves a storm of failures of one
 //!   shard from one paced read.
 //! - `kinds`: what differs between stream kinds, one folder a kind
 //!   (`kinesis`, `dynamodb`): the shard read and Lambda's event shape;
-//!   `kafka`: Kafka failures, read partition by partition from the cluster.
+//!   `kafka`: Kafka failures, read partition by partition from the cluster,
+//!   made documents the same delivery sends.
 //! - `document`: the version 1 document (records, gaps, status), split into
 //!   parts and read back and joined again, with one type for both directions.
 //! - `deliver`: documents out: the SQS dead-letter queue (offload to S3 for a
@@ -41,7 +43,7 @@ pub use aws::bounded_object::{ObjectError, ObjectReader};
 pub use aws::error::ErrorClass;
 pub use deliver::{Offload, S3Pointer};
 pub use document::{join, Document, JoinError};
-pub use hydrator::settings::Settings;
+pub use hydrator::settings::{KafkaAuthMode, KafkaSettings, Settings};
 pub use hydrator::{HydrateError, Hydrator, Response};
 pub use input::failure::{OnFailureRecord, RecordError};
 pub use input::failure_object::FailureObject;

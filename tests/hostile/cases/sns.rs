@@ -65,12 +65,19 @@ pub fn table(w: &World) -> Vec<Row> {
                 "requestContext": {"requestId": planted("r")},
                 "KafkaBatchInfo": {"batchSize": 1, "eventSourceArn": planted("arn")}
             })),
-            // Named as Kafka, which invocations do not hydrate yet (#26).
-            error(&[
-                "Input.KafkaNotHydrated",
-                "Input.MissingBatchInfo",
-                "Input.UnsupportedEvent",
-            ]),
+            // Read as a Kafka record (#26), which names no bootstrap servers.
+            input("Input.MalformedBatchInfo"),
+        ),
+        row(
+            "Message holds a Kafka batch on a cluster not allowed",
+            message_text(json!({
+                "requestContext": {"requestId": planted("r")},
+                "KafkaBatchInfo": {"batchSize": 1, "eventSourceArn": planted("arn"),
+                    "bootstrapServers": "b-1.elsewhere.example:9092",
+                    "recordsInfo": {"orders-0": {"firstRecordOffset": "1", "lastRecordOffset": "1"}}}
+            })),
+            // Refused before any connection: KAFKA_BOOTSTRAP_ALLOWLIST is unset.
+            input("Input.KafkaServerNotAllowed"),
         ),
         row(
             "Message is 300 nested arrays",

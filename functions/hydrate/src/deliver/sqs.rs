@@ -20,7 +20,7 @@ use crate::aws::backoff::Backoff;
 use crate::aws::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
 use crate::aws::{ObjectWriter, Queue};
 use crate::document::parts::{self, hex, Oversized, Part, PartInfo, SplitError};
-use crate::document::{HydratedDocument, Hydration, Status};
+use crate::document::{Batch, HydratedDocument, Hydration, Status};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
@@ -111,7 +111,7 @@ impl<A: Queue + ObjectWriter> DlqWriter<'_, A> {
         let widest = PartInfo {
             index: u32::MAX,
             count: u32::MAX,
-            group_id: parts::group_id(&document.batch),
+            group_id: document.batch.group_id(),
         };
         let room = self
             .max_message_bytes
@@ -339,31 +339,47 @@ impl<A: Queue + ObjectWriter> BatchApi for SqsBatch<'_, A> {
     }
 }
 
-/// Attributes to filter and route on (SQS allows 10 a message).
+/// Attributes to filter and route on (SQS allows 10 a message). A Kafka
+/// document names its cluster and its partitions' ranges instead of a
+/// stream, a shard and a sequence range.
 fn attributes(
     document: &HydratedDocument,
     status: Status,
     part: &PartInfo,
 ) -> Vec<(&'static str, String)> {
-    let batch = &document.batch;
-    vec![
-        ("source", document.source.to_owned()),
-        ("streamArn", batch.stream_arn.as_str().to_owned()),
-        ("shardId", batch.shard_id.clone()),
-        ("startSequenceNumber", batch.start.to_string()),
-        ("endSequenceNumber", batch.end.to_string()),
+    let mut attributes = vec![("source", document.source.to_owned())];
+    match &document.batch {
+        Batch::Shard(batch) => attributes.extend([
+            ("streamArn", batch.stream_arn.as_str().to_owned()),
+            ("shardId", batch.shard_id.clone()),
+            ("startSequenceNumber", batch.start.to_string()),
+            ("endSequenceNumber", batch.end.to_string()),
+        ]),
+        Batch::Kafka(kafka) => attributes.extend([
+            ("cluster", kafka.cluster.clone()),
+            ("partitions", kafka.ranges.clone()),
+        ]),
+    }
+    attributes.extend([
         ("status", status.as_str().to_owned()),
         ("groupId", part.group_id.clone()),
         ("partIndex", part.index.to_string()),
         ("partCount", part.count.to_string()),
-    ]
+    ]);
+    attributes
 }
 
-/// One FIFO message group a shard, so parts of one shard keep their order.
+/// One FIFO message group a shard, so parts of one shard keep their order;
+/// one a Kafka cluster, whose failures name several partitions at once.
 fn message_group(document: &HydratedDocument) -> String {
     let mut hash = Sha256::new();
-    hash.update(document.batch.stream_arn.as_str().as_bytes());
-    hash.update([0]);
-    hash.update(document.batch.shard_id.as_bytes());
+    match &document.batch {
+        Batch::Shard(batch) => {
+            hash.update(batch.stream_arn.as_str().as_bytes());
+            hash.update([0]);
+            hash.update(batch.shard_id.as_bytes());
+        }
+        Batch::Kafka(kafka) => hash.update(kafka.cluster.as_bytes()),
+    }
     hex(&hash.finalize()[..16])
 }

@@ -5,17 +5,20 @@
 //! document, or `{"Records": [...]}` cut from it, replays as it is. The schema
 //! is `functions/hydrate/schema/hydrated-document.v1.json`.
 
+mod kafka;
 pub mod parts;
 mod wire;
 
 use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
+use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::input::failure::BatchInfo;
 use crate::read::Gap;
 
+pub use kafka::{KafkaBatch, KafkaBody};
 pub use wire::{join, Document, JoinError};
 
 pub const VERSION: &str = "1";
@@ -38,22 +41,70 @@ pub trait BatchContext {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct HydratedDocument {
     /// The batch the failure record names, for delivery attributes and logs.
-    #[serde(skip)]
-    pub batch: BatchInfo,
+    pub batch: Batch,
     /// Stream calls the service throttled while reading it, for the metrics.
-    #[serde(skip)]
     pub throttled_calls: u32,
     pub version: &'static str,
-    /// `aws:kinesis` or `aws:dynamodb`: which shape `Records` has.
+    /// `aws:kinesis`, `aws:dynamodb`, `aws:kafka` or `SelfManagedKafka`:
+    /// which shape the records have.
     pub source: &'static str,
     /// The on-failure record exactly as received.
     pub failure: Box<RawValue>,
+    /// For a Kafka document, its counts and status; the block it carries is
+    /// the Kafka reader's ([`KafkaBody::hydration`]).
     pub hydration: Hydration,
-    #[serde(rename = "Records")]
     pub records: EventRecords,
+}
+
+/// What a document's failure names: a stream shard's sequence range, or a
+/// Kafka failure's partitions and the event they go in.
+#[derive(Debug, Clone)]
+pub enum Batch {
+    Shard(BatchInfo),
+    Kafka(KafkaBatch),
+}
+
+impl Batch {
+    /// The stream shard's batch, when the failure is a stream's.
+    pub fn shard(&self) -> Option<&BatchInfo> {
+        match self {
+            Batch::Shard(batch) => Some(batch),
+            Batch::Kafka(_) => None,
+        }
+    }
+
+    /// The failure's stable id: the same for the same failure, whichever
+    /// invocation delivers it.
+    pub fn group_id(&self) -> String {
+        match self {
+            Batch::Shard(batch) => parts::group_id(batch),
+            Batch::Kafka(kafka) => kafka.group_id.clone(),
+        }
+    }
+}
+
+impl Serialize for HydratedDocument {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut document = serializer.serialize_map(None)?;
+        document.serialize_entry("version", self.version)?;
+        document.serialize_entry("source", self.source)?;
+        document.serialize_entry("failure", &self.failure)?;
+        match &self.batch {
+            Batch::Shard(_) => {
+                document.serialize_entry("hydration", &self.hydration)?;
+                document.serialize_entry("Records", &self.records)?;
+            }
+            Batch::Kafka(kafka) => {
+                let records: Vec<&RawValue> = self.records.iter().map(|r| &*r.json).collect();
+                document.serialize_entry("hydration", &kafka.body.hydration)?;
+                document.serialize_entry("event", &kafka.body.event(0, &records))?;
+            }
+        }
+        document.end()
+    }
 }
 
 /// The records of one batch, each in the event shape of its source and

@@ -9,11 +9,12 @@
 //! every part, so nothing disappears silently; or, when delivery can keep an
 //! oversized body elsewhere ([`crate::deliver::offload`]), it is a part of its own.
 
+use serde::ser::SerializeMap;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
-use crate::document::{HydratedDocument, Hydration, RawRecord, Status};
+use crate::document::{Batch, HydratedDocument, Hydration, RawRecord, Status};
 use crate::input::failure::BatchInfo;
 use crate::input::sequence::SequenceNumber;
 use crate::read::{Gap, GapReason};
@@ -57,15 +58,38 @@ pub enum SplitError {
     EnvelopeTooLarge { envelope: usize, limit: usize },
 }
 
-#[derive(Serialize)]
 struct PartBody<'a> {
     version: &'a str,
     source: &'a str,
     failure: &'a RawValue,
     hydration: &'a Hydration,
     part: &'a PartInfo,
-    #[serde(rename = "Records")]
     records: Run<'a>,
+    batch: &'a Batch,
+    /// Where the run begins among the document's records.
+    first: usize,
+}
+
+impl Serialize for PartBody<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut body = serializer.serialize_map(None)?;
+        body.serialize_entry("version", self.version)?;
+        body.serialize_entry("source", self.source)?;
+        body.serialize_entry("failure", self.failure)?;
+        match self.batch {
+            Batch::Shard(_) => body.serialize_entry("hydration", self.hydration)?,
+            Batch::Kafka(kafka) => body.serialize_entry("hydration", &kafka.body.hydration)?,
+        }
+        body.serialize_entry("part", self.part)?;
+        match self.batch {
+            Batch::Shard(_) => body.serialize_entry("Records", &self.records)?,
+            Batch::Kafka(kafka) => {
+                let run: Vec<&RawValue> = self.records.0.iter().map(|r| &*r.json).collect();
+                body.serialize_entry("event", &kafka.body.event(self.first, &run))?
+            }
+        }
+        body.end()
+    }
 }
 
 /// A run of records written as a JSON array straight from their text, so a
@@ -153,7 +177,14 @@ pub fn plan(
     oversized: Oversized,
 ) -> Result<Plan<'_>, SplitError> {
     let records = &document.records.0;
-    let group_id = group_id(&document.batch);
+    let group_id = document.batch.group_id();
+    // A Kafka document's gaps are the Kafka reader's, by partition and
+    // offset: none of them is made here, so a record too large for a part
+    // always goes in a part of its own, for delivery to keep or refuse.
+    let oversized = match document.batch {
+        Batch::Shard(_) => oversized,
+        Batch::Kafka(_) => Oversized::OwnPart,
+    };
     // Part numbers are written with no more digits than this placeholder, so
     // an envelope measured with it is never smaller than the real one.
     let widest = PartInfo {
@@ -169,6 +200,8 @@ pub fn plan(
             hydration,
             part: &widest,
             records: Run(&[]),
+            batch: &document.batch,
+            first: 0,
         })?
         .len())
     };
@@ -185,8 +218,11 @@ pub fn plan(
         if too_large.is_empty() {
             break;
         }
-        for record in too_large {
-            mark_too_large(&mut hydration, record, &document.batch);
+        // Only a shard's documents get here (Kafka's keep every record).
+        if let Batch::Shard(batch) = &document.batch {
+            for record in too_large {
+                mark_too_large(&mut hydration, record, batch);
+            }
         }
         kept = fits;
         room = limit.saturating_sub(envelope(&hydration)?);
@@ -247,6 +283,8 @@ impl Plan<'_> {
                 hydration: &self.hydration,
                 part: &info,
                 records: Run(run),
+                batch: &document.batch,
+                first: self.runs[index].start,
             },
         )?;
         // serde_json writes only UTF-8, so this never fails; it would be a

@@ -5,38 +5,130 @@
 //! built, with records in their typed event shape; [`Document`] is the same
 //! JSON read back, with the hydration block typed (the same [`Hydration`]
 //! type that wrote it) and each record kept as its exact text, so a document
-//! read and written again is byte-for-byte the records it carried.
+//! read and written again is byte-for-byte the records it carried. A Kafka
+//! document reads back the same way: its records in `records`, its event
+//! and hydration block in `kafka`, its counts in `hydration`.
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::{HydratedDocument, Hydration};
+use super::{Batch, HydratedDocument, Hydration, KafkaBody};
 use crate::document::parts::PartInfo;
+use crate::input::fault::Members;
 
 /// A version 1 document, whole or one part of one.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Document {
     pub version: String,
-    /// `aws:kinesis` or `aws:dynamodb`.
+    /// `aws:kinesis`, `aws:dynamodb`, `aws:kafka` or `SelfManagedKafka`.
     pub source: String,
     /// The on-failure record exactly as received.
     pub failure: Box<RawValue>,
+    /// A Kafka document's counts and status ([`KafkaBody::counts`]).
     pub hydration: Hydration,
     /// Where this part belongs; absent on a whole document.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub part: Option<PartInfo>,
+    /// A Kafka document's records, partition after partition.
     #[serde(rename = "Records")]
     pub records: Vec<Box<RawValue>>,
+    /// A Kafka document's event and hydration block as written.
+    #[serde(skip)]
+    pub kafka: Option<KafkaBody>,
+}
+
+impl Serialize for Document {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut document = serializer.serialize_map(None)?;
+        document.serialize_entry("version", &self.version)?;
+        document.serialize_entry("source", &self.source)?;
+        document.serialize_entry("failure", &self.failure)?;
+        match &self.kafka {
+            None => document.serialize_entry("hydration", &self.hydration)?,
+            Some(kafka) => document.serialize_entry("hydration", &kafka.hydration)?,
+        }
+        if let Some(part) = &self.part {
+            document.serialize_entry("part", part)?;
+        }
+        match &self.kafka {
+            None => document.serialize_entry("Records", &self.records)?,
+            Some(kafka) => {
+                let records: Vec<&RawValue> = self.records.iter().map(|r| &**r).collect();
+                document.serialize_entry("event", &kafka.event(0, &records))?;
+            }
+        }
+        document.end()
+    }
+}
+
+/// The `source` of a Kafka document.
+pub fn is_kafka_source(source: &str) -> bool {
+    matches!(source, "aws:kafka" | "SelfManagedKafka")
 }
 
 impl Document {
     /// A document from its JSON text; `None` for anything that is not a
     /// version 1 document (a queue may hold other messages too).
     pub fn parse(text: &str) -> Option<Self> {
-        let document: Document = serde_json::from_str(text).ok()?;
+        #[derive(Deserialize)]
+        struct Source {
+            source: String,
+        }
+        let source: Source = serde_json::from_str(text).ok()?;
+        let document = if is_kafka_source(&source.source) {
+            Self::parse_kafka(text)?
+        } else {
+            serde_json::from_str(text).ok()?
+        };
         (document.version == super::VERSION).then_some(document)
+    }
+
+    /// A Kafka document: `event` taken apart into its members and its
+    /// records, partition by partition, each kept as written.
+    fn parse_kafka(text: &str) -> Option<Self> {
+        #[derive(Deserialize)]
+        struct Kafka {
+            version: String,
+            source: String,
+            failure: Box<RawValue>,
+            hydration: Box<RawValue>,
+            #[serde(default)]
+            part: Option<PartInfo>,
+            event: Members,
+        }
+        let kafka: Kafka = serde_json::from_str(text).ok()?;
+        let mut header = Vec::new();
+        let mut partitions = Vec::new();
+        let mut records = Vec::new();
+        for (name, value) in kafka.event.0 {
+            if name != "records" {
+                header.push((name, value));
+                continue;
+            }
+            let by_partition: Members = serde_json::from_str(value.get()).ok()?;
+            for (key, array) in by_partition.0 {
+                let these: Vec<Box<RawValue>> = serde_json::from_str(array.get()).ok()?;
+                partitions.push((key, these.len()));
+                records.extend(these);
+            }
+        }
+        let body = KafkaBody {
+            header,
+            partitions,
+            hydration: kafka.hydration,
+        };
+        Some(Document {
+            version: kafka.version,
+            source: kafka.source,
+            failure: kafka.failure,
+            hydration: body.counts()?,
+            part: kafka.part,
+            records,
+            kafka: Some(body),
+        })
     }
 
     pub fn to_json(&self) -> String {
@@ -61,6 +153,10 @@ impl HydratedDocument {
             hydration: self.hydration.clone(),
             part: None,
             records: self.records.iter().map(|r| r.json.clone()).collect(),
+            kafka: match &self.batch {
+                Batch::Shard(_) => None,
+                Batch::Kafka(kafka) => Some(kafka.body.clone()),
+            },
         })
     }
 }
@@ -104,6 +200,15 @@ pub fn join(parts: Vec<Document>) -> Result<Document, JoinError> {
     let mut whole = parts.next().ok_or(JoinError::Empty)?;
     whole.part = None;
     for part in parts {
+        // A Kafka part lists every partition, with its own share of records.
+        if let (Some(whole), Some(part)) = (whole.kafka.as_mut(), part.kafka.as_ref()) {
+            if whole.partitions.len() != part.partitions.len() {
+                return Err(JoinError::Mixed);
+            }
+            for ((_, count), (_, more)) in whole.partitions.iter_mut().zip(&part.partitions) {
+                *count += more;
+            }
+        }
         whole.records.extend(part.records);
     }
     Ok(whole)

@@ -5,8 +5,11 @@
 //! validated identifiers and numbers, never from input text.
 
 use crate::deliver::DeliveryError;
+use crate::hydrator::kafka::KafkaRefusal;
 use crate::input::failure::RecordError;
 use crate::input::trigger::InputError;
+use crate::kinds::kafka::batch::KafkaRecordError;
+use crate::kinds::kafka::read::PartitionError;
 use crate::read::ReadError;
 
 /// Why a failure record produced no delivered document. For SNS, direct and
@@ -56,6 +59,14 @@ pub enum HydrateError {
     },
     #[error("{0}")]
     Ledger(#[from] crate::aws::ledger::LedgerError),
+    #[error("{0}")]
+    KafkaRecord(KafkaRecordError),
+    #[error("{0}")]
+    KafkaNotAllowed(KafkaRefusal),
+    #[error("KAFKA_AUTH={0} is not supported yet: only none (plaintext) is built")]
+    KafkaAuthNotSupported(&'static str),
+    #[error("reading the Kafka cluster failed: {0}")]
+    KafkaRead(PartitionError),
 }
 
 impl HydrateError {
@@ -74,6 +85,14 @@ impl HydrateError {
             HydrateError::NoDlqQueueUrl => "Config.NoDlqQueueUrl".into(),
             HydrateError::ResponseTooLarge { .. } => "Response.TooLarge".into(),
             HydrateError::Ledger(e) => format!("Ledger.{}", e.class()),
+            HydrateError::KafkaRecord(e) => format!("Input.{}", e.class()),
+            HydrateError::KafkaNotAllowed(refusal) => format!("Input.{}", refusal.class()),
+            HydrateError::KafkaAuthNotSupported(_) => "Config.KafkaAuthNotSupported".into(),
+            HydrateError::KafkaRead(error) => match error {
+                PartitionError::Gone => "Read.Kafka.Gone".into(),
+                PartitionError::OutOfRange => "Read.Kafka.OutOfRange".into(),
+                PartitionError::Broker(class) => format!("Read.Kafka.{class}"),
+            },
         }
     }
 }

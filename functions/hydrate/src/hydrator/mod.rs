@@ -3,7 +3,7 @@
 //!
 //! Holds what lives across invocations (the SDK clients and the settings),
 //! runs the range reader for each failure record, a bounded number at a
-//! time, and answers in the form the trigger needs: the document itself for
+//! time (a Kafka failure is read from its cluster in `kafka.rs`), and answers in the form the trigger needs: the document itself for
 //! an OnSuccess destination, a delivery report, or an SQS partial batch
 //! response.
 //!
@@ -11,6 +11,7 @@
 //! function, stand-ins in the offline tests (`tests.rs`).
 
 mod error;
+mod kafka;
 mod once;
 mod response;
 mod s3;
@@ -31,7 +32,7 @@ use crate::aws::clients::Clients;
 use crate::aws::{DeliveryStream, Ledger, ObjectStore, ObjectWriter, Queue};
 use crate::deliver::{Archive, Archived, DeliveryError, DlqWriter};
 use crate::document::{
-    BatchContext, EventRecords, HydratedDocument, Hydration, Origin, Status, VERSION,
+    Batch, BatchContext, EventRecords, HydratedDocument, Hydration, Origin, Status, VERSION,
 };
 use crate::hydrator::settings::Settings;
 use crate::input::failure::{OnFailureRecord, StreamKind};
@@ -43,7 +44,7 @@ use crate::observe::metrics::Metrics;
 use crate::read::coalesce::{RunBounds, Storm};
 use crate::read::ReadSummary;
 pub use error::HydrateError;
-pub use response::{BatchResponse, DeliveryReport, ItemFailure, Receipt, Response};
+pub use response::{BatchResponse, DeliveryReport, Failed, ItemFailure, Receipt, Response};
 
 /// Everything a hydrator reaches AWS through: [`Clients`] in the function,
 /// AWS held in memory in the offline tests.
@@ -180,11 +181,11 @@ impl<A: AwsApi> Hydrator<A> {
         let failures = futures_util::stream::iter(messages)
             .map(|(index, message)| async move {
                 let outcome = async {
-                    let record = message.content?;
+                    let input = message.content?;
                     if self.settings.dlq_queue_url.is_none() {
                         return Err(HydrateError::NoDlqQueueUrl);
                     }
-                    self.deliver_once(record, deadline).await
+                    self.deliver_once(input, deadline).await
                 }
                 .await;
                 match outcome {
@@ -210,13 +211,19 @@ impl<A: AwsApi> Hydrator<A> {
         }
     }
 
-    async fn document_from(
+    /// Builds the document of one failure, of any kind and from any
+    /// envelope, without delivering it.
+    pub async fn document_from(
         &self,
         input: FailureInput,
         deadline: Option<Instant>,
     ) -> Result<HydratedDocument, HydrateError> {
         match input {
             FailureInput::Record(record) => self.hydrate(record, deadline).await,
+            FailureInput::Kafka(raw) => {
+                let failure = self.kafka_failure(&raw)?;
+                self.hydrate_kafka(failure, deadline).await
+            }
             FailureInput::S3Object(object) => self.hydrate_s3_object(&object, deadline).await,
         }
     }
@@ -238,23 +245,43 @@ impl<A: AwsApi> Hydrator<A> {
         let sent = writer.send(document).await?;
         let archived = self.archive(document).await;
         self.metrics.sent(&self.aws, document, &sent).await;
-        let batch = &document.batch;
-        tracing::info!(
-            stream = batch.stream_arn.as_str(),
-            shard = %batch.shard_id,
-            start = %batch.start,
-            parts = sent.message_ids.len(),
-            calls = sent.calls,
-            status = sent.hydration.status.as_str(),
-            "delivered to the dead-letter queue"
-        );
+        let failed = match &document.batch {
+            Batch::Shard(batch) => {
+                tracing::info!(
+                    stream = batch.stream_arn.as_str(),
+                    shard = %batch.shard_id,
+                    start = %batch.start,
+                    parts = sent.message_ids.len(),
+                    calls = sent.calls,
+                    status = sent.hydration.status.as_str(),
+                    "delivered to the dead-letter queue"
+                );
+                Failed::Shard {
+                    stream_arn: batch.stream_arn.as_str().to_owned(),
+                    shard_id: batch.shard_id.clone(),
+                    start_sequence_number: batch.start.to_string(),
+                    end_sequence_number: batch.end.to_string(),
+                }
+            }
+            Batch::Kafka(kafka) => {
+                // The failure's id only: its cluster and topics are input.
+                tracing::info!(
+                    group_id = %kafka.group_id,
+                    parts = sent.message_ids.len(),
+                    calls = sent.calls,
+                    status = sent.hydration.status.as_str(),
+                    "delivered to the dead-letter queue"
+                );
+                Failed::Kafka {
+                    cluster: kafka.cluster.clone(),
+                    partitions: kafka.ranges.clone(),
+                }
+            }
+        };
         Ok(Receipt {
             message_ids: sent.message_ids,
             group_id: sent.group_id,
-            stream_arn: batch.stream_arn.as_str().to_owned(),
-            shard_id: batch.shard_id.clone(),
-            start_sequence_number: batch.start.to_string(),
-            end_sequence_number: batch.end.to_string(),
+            failed,
             status: sent.hydration.status,
             hydrated_records: sent.hydration.hydrated_records,
             archived,
@@ -409,7 +436,7 @@ fn document(
         hydration,
         records,
         failure: record.raw,
-        batch,
+        batch: Batch::Shard(batch),
         throttled_calls: read.throttled_calls,
     }
 }

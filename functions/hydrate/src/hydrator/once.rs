@@ -12,8 +12,10 @@ use super::{DeliveryReport, HydrateError, Hydrator, Receipt, Response};
 use crate::aws::ledger::LedgerError;
 use crate::aws::LedgerState;
 use crate::document::parts::group_id;
+use crate::document::HydratedDocument;
 use crate::input::failure::OnFailureRecord;
 use crate::input::trigger::FailureInput;
+use crate::kinds::kafka::batch::KafkaFailure;
 
 /// How long a delivered failure is remembered: past the longest an event
 /// source mapping, SNS or SQS keeps retrying (SQS keeps a message 14 days).
@@ -26,18 +28,30 @@ fn epoch_seconds() -> u64 {
 }
 
 impl<A: AwsApi> Hydrator<A> {
-    /// Hydrates and sends one failure of an SQS message: `None` when the
-    /// table says it was delivered already, which acknowledges the message.
+    /// Hydrates and sends one failure: `None` when the table says it was
+    /// delivered already, which acknowledges it. An S3 object's failure is
+    /// known only once fetched, so it is sent without the table.
     pub(super) async fn deliver_once(
         &self,
-        record: OnFailureRecord,
+        input: FailureInput,
         deadline: Option<Instant>,
     ) -> Result<Option<Receipt>, HydrateError> {
+        let failure = match input {
+            FailureInput::Record(record) => Failure::Stream(record),
+            FailureInput::Kafka(raw) => Failure::Kafka(self.kafka_failure(&raw)?),
+            FailureInput::S3Object(object) => {
+                let document = self.hydrate_s3_object(&object, deadline).await?;
+                return self.deliver(&document).await.map(Some);
+            }
+        };
         let Some(table) = self.settings.idempotency_table.as_deref() else {
-            let document = self.hydrate(record, deadline).await?;
+            let document = self.hydrate_failure(failure, deadline).await?;
             return self.deliver(&document).await.map(Some);
         };
-        let id = group_id(&record.batch);
+        let id = match &failure {
+            Failure::Stream(record) => group_id(&record.batch),
+            Failure::Kafka(kafka) => crate::kinds::kafka::hydrated::group_id(kafka),
+        };
         let now = epoch_seconds();
         let expires = now.saturating_add(self.settings.in_progress_seconds);
         let begun = self.aws.begin(table, &id, now, expires).await;
@@ -50,7 +64,7 @@ impl<A: AwsApi> Hydrator<A> {
             Some(LedgerState::InProgress) => return Err(LedgerError::InProgress.into()),
         }
         let sent = async {
-            let document = self.hydrate(record, deadline).await?;
+            let document = self.hydrate_failure(failure, deadline).await?;
             self.deliver(&document).await
         };
         let receipt = match sent.await {
@@ -84,13 +98,7 @@ impl<A: AwsApi> Hydrator<A> {
     ) -> Result<Response, HydrateError> {
         let delivered = futures_util::stream::iter(inputs)
             .map(|(index, input)| async move {
-                let receipt = match input {
-                    FailureInput::Record(record) => self.deliver_once(record, deadline).await?,
-                    FailureInput::S3Object(object) => {
-                        let document = self.hydrate_s3_object(&object, deadline).await?;
-                        Some(self.deliver(&document).await?)
-                    }
-                };
+                let receipt = self.deliver_once(input, deadline).await?;
                 Ok(receipt.map(|receipt| (index, receipt)))
             })
             .buffered(self.settings.max_concurrency)
@@ -101,4 +109,21 @@ impl<A: AwsApi> Hydrator<A> {
         let delivered = super::in_input_order(delivered);
         Ok(Response::Delivered(DeliveryReport { delivered }))
     }
+
+    async fn hydrate_failure(
+        &self,
+        failure: Failure,
+        deadline: Option<Instant>,
+    ) -> Result<HydratedDocument, HydrateError> {
+        match failure {
+            Failure::Stream(record) => self.hydrate(record, deadline).await,
+            Failure::Kafka(kafka) => self.hydrate_kafka(kafka, deadline).await,
+        }
+    }
+}
+
+/// A failure whose id is known before it is read.
+enum Failure {
+    Stream(OnFailureRecord),
+    Kafka(KafkaFailure),
 }

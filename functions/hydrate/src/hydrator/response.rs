@@ -32,15 +32,32 @@ pub struct Receipt {
     /// One message a part, in part order.
     pub message_ids: Vec<String>,
     pub group_id: String,
-    pub stream_arn: String,
-    pub shard_id: String,
-    pub start_sequence_number: String,
-    pub end_sequence_number: String,
+    /// What the failure names, in the document's place.
+    #[serde(flatten)]
+    pub failed: Failed,
     pub status: Status,
     pub hydrated_records: u32,
     /// What the Firehose archive took, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<Archived>,
+}
+
+/// What a delivered failure names: a stream shard's sequence range, or a
+/// Kafka cluster and its partitions' ranges.
+#[derive(Debug, Serialize)]
+#[serde(untagged, rename_all = "camelCase")]
+pub enum Failed {
+    #[serde(rename_all = "camelCase")]
+    Shard {
+        stream_arn: String,
+        shard_id: String,
+        start_sequence_number: String,
+        end_sequence_number: String,
+    },
+    Kafka {
+        cluster: String,
+        partitions: String,
+    },
 }
 
 /// The SQS partial batch response: only these messages are retried.

@@ -1,6 +1,6 @@
 //! The S3 on-failure destination's path: fetch the object the event names,
 //! within a size bound, and build the document from the payload it saved,
-//! or read the stream when it saved none.
+//! or read the stream when it saved none; a Kafka object goes the Kafka way.
 
 use std::cmp::Ordering;
 
@@ -12,9 +12,10 @@ use super::{document, Hydrator};
 use crate::aws::bounded_object::{read_within, ObjectError};
 use crate::document::{sequence_number_of, EventRecords, HydratedDocument, Origin};
 use crate::hydrator::error::HydrateError;
-use crate::input::failure::OnFailureRecord;
+use crate::input::failure::{OnFailureRecord, RecordError};
 use crate::input::failure_object::FailureObject;
 use crate::input::trigger::S3ObjectRef;
+use crate::kinds::kafka::batch::KafkaFailure;
 use crate::read::{Gap, GapReason, ReadSummary};
 
 impl<A: AwsApi> Hydrator<A> {
@@ -27,7 +28,15 @@ impl<A: AwsApi> Hydrator<A> {
     ) -> Result<HydratedDocument, HydrateError> {
         let started = Instant::now();
         let bytes = self.fetch_object(object).await?;
-        let parsed = FailureObject::parse(&bytes).map_err(|error| {
+        let parsed = FailureObject::parse(&bytes);
+        if let Err(RecordError::KafkaBatch) = parsed {
+            // A Kafka object, UTF-8 JSON since it got this far: its payload
+            // is the batch, or the cluster is read.
+            let text = String::from_utf8_lossy(&bytes);
+            let failure = KafkaFailure::parse(&text).map_err(HydrateError::KafkaRecord)?;
+            return self.hydrate_kafka(failure, deadline).await;
+        }
+        let parsed = parsed.map_err(|error| {
             let e = HydrateError::Object {
                 bucket: object.bucket.clone(),
                 key: object.key_for_logs(),

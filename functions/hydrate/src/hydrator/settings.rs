@@ -2,6 +2,7 @@
 
 use crate::aws::backoff::Backoff;
 use crate::deliver::Offload;
+use crate::kinds::kafka::read::KafkaLimits;
 use crate::observe::metrics::MetricsSettings;
 use crate::read::ReadLimits;
 
@@ -42,6 +43,59 @@ pub struct Settings {
     pub idempotency_table: Option<String>,
     /// How long a failure stays in progress in the table: a bit past the function's timeout.
     pub in_progress_seconds: u64,
+    /// Which Kafka clusters the function may connect to, and how.
+    pub kafka: KafkaSettings,
+}
+
+/// Kafka: a failure record names the cluster it came from, so the function
+/// connects only where these allow, whatever a record says.
+#[derive(Debug, Clone, Default)]
+pub struct KafkaSettings {
+    /// `KAFKA_BOOTSTRAP_ALLOWLIST`: every `host:port` the function may
+    /// connect to, compared without regard to case. A failure is read only
+    /// when each server it names is here; with none, no Kafka failure is read.
+    pub bootstrap_allowlist: Vec<String>,
+    /// `KAFKA_CLUSTER_ARNS`: the MSK clusters whose failures are read; a
+    /// failure naming another MSK cluster is refused before any connection.
+    pub cluster_arns: Vec<String>,
+    /// `KAFKA_AUTH`: how the function authenticates to the clusters.
+    pub auth: KafkaAuthMode,
+    /// `KAFKA_SCRAM_SECRET_ARN`: the Secrets Manager secret holding the
+    /// SCRAM user name and password, for `KAFKA_AUTH=scram-sha-512`.
+    pub scram_secret_arn: Option<String>,
+    /// How much one partition's read may fetch and hold.
+    pub limits: KafkaLimits,
+}
+
+/// `KAFKA_AUTH`'s values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum KafkaAuthMode {
+    /// `none`: plaintext, as a self-managed cluster with no authentication.
+    #[default]
+    None,
+    /// `iam`: MSK IAM (SASL/OAUTHBEARER); not built yet.
+    Iam,
+    /// `scram-sha-512`: SASL/SCRAM with the secret `KAFKA_SCRAM_SECRET_ARN`; not built yet.
+    ScramSha512,
+    /// `tls`: mutual TLS; not built yet.
+    Tls,
+}
+
+impl KafkaAuthMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            KafkaAuthMode::None => "none",
+            KafkaAuthMode::Iam => "iam",
+            KafkaAuthMode::ScramSha512 => "scram-sha-512",
+            KafkaAuthMode::Tls => "tls",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::None, Self::Iam, Self::ScramSha512, Self::Tls]
+            .into_iter()
+            .find(|mode| mode.name() == text.trim().to_ascii_lowercase())
+    }
 }
 
 /// An S3 on-failure object holds the record and the invocation payload
@@ -71,6 +125,7 @@ impl Default for Settings {
             idempotency_table: None,
             // Lambda's longest timeout, and a minute.
             in_progress_seconds: 960,
+            kafka: KafkaSettings::default(),
         }
     }
 }
@@ -81,7 +136,9 @@ impl Settings {
     /// `MAX_CONCURRENT_HYDRATIONS`, `ARCHIVE_FIREHOSE_STREAM`,
     /// `RESPONSE_MAX_BYTES`, `S3_OBJECT_MAX_BYTES`, `OFFLOAD_BUCKET`,
     /// `OFFLOAD_PREFIX`, `OFFLOAD_KMS_KEY_ID`, `READS_PER_SHARD_PER_SECOND`,
-    /// `IDEMPOTENCY_TABLE`, `IDEMPOTENCY_IN_PROGRESS_SECONDS`, and the `METRICS_*`
+    /// `IDEMPOTENCY_TABLE`, `IDEMPOTENCY_IN_PROGRESS_SECONDS`,
+    /// `KAFKA_BOOTSTRAP_ALLOWLIST`, `KAFKA_CLUSTER_ARNS`, `KAFKA_AUTH`,
+    /// `KAFKA_SCRAM_SECRET_ARN` ([`KafkaSettings`]), and the `METRICS_*`
     /// variables ([`MetricsSettings::from_env`]);
     /// a malformed number is a start-up error rather than a silent default.
     pub fn from_env() -> Result<Self, String> {
@@ -116,8 +173,42 @@ impl Settings {
                 "IDEMPOTENCY_IN_PROGRESS_SECONDS",
                 defaults.in_progress_seconds,
             )?,
+            kafka: KafkaSettings::from_env()?,
         })
     }
+}
+
+impl KafkaSettings {
+    /// The `KAFKA_*` variables; an unknown `KAFKA_AUTH` is a start-up error.
+    pub fn from_env() -> Result<Self, String> {
+        let auth = match text("KAFKA_AUTH") {
+            None => KafkaAuthMode::None,
+            Some(value) => KafkaAuthMode::parse(&value).ok_or_else(|| {
+                format!("KAFKA_AUTH must be none, iam, scram-sha-512 or tls, not `{value}`")
+            })?,
+        };
+        Ok(Self {
+            bootstrap_allowlist: list("KAFKA_BOOTSTRAP_ALLOWLIST"),
+            cluster_arns: list("KAFKA_CLUSTER_ARNS"),
+            auth,
+            scram_secret_arn: text("KAFKA_SCRAM_SECRET_ARN"),
+            limits: KafkaLimits::default(),
+        })
+    }
+}
+
+/// A comma-separated list, each item trimmed, empty items left out.
+fn list(name: &str) -> Vec<String> {
+    text(name)
+        .map(|value| {
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|item| !item.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn text(name: &str) -> Option<String> {

@@ -56,12 +56,11 @@ pub enum RecordError {
     NotAnObject,
     #[error("the record has neither KinesisBatchInfo nor DDBStreamBatchInfo")]
     MissingBatchInfo,
-    /// Kafka failures are parsed and read by `crate::kinds::kafka`, not yet
-    /// from an invocation (docs/kafka.md): said plainly, not as a missing field.
-    #[error(
-        "the record names a Kafka batch (KafkaBatchInfo), which invocations do not hydrate yet"
-    )]
-    KafkaNotHydrated,
+    /// Kafka failures are parsed and read by `crate::kinds::kafka`
+    /// ([`OnFailureRecord::parse_any`] passes them on): said plainly to a
+    /// caller that expects a stream's record, not as a missing field.
+    #[error("the record names a Kafka batch (KafkaBatchInfo), not a stream's")]
+    KafkaBatch,
     #[error("the record has both KinesisBatchInfo and DDBStreamBatchInfo")]
     AmbiguousBatchInfo,
     #[error("`{0}` occurs more than once")]
@@ -113,7 +112,7 @@ impl RecordError {
             RecordError::InvalidJson(_) => "InvalidJson",
             RecordError::NotAnObject => "NotAnObject",
             RecordError::MissingBatchInfo => "MissingBatchInfo",
-            RecordError::KafkaNotHydrated => "KafkaNotHydrated",
+            RecordError::KafkaBatch => "KafkaBatch",
             RecordError::AmbiguousBatchInfo => "AmbiguousBatchInfo",
             RecordError::DuplicateField(_) => "DuplicateField",
             RecordError::MalformedBatchInfo(_) => "MalformedBatchInfo",
@@ -137,9 +136,32 @@ impl From<JsonFault> for RecordError {
     }
 }
 
+/// An on-failure record of either family.
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "held only while a trigger hands it on, one at a time"
+)]
+pub enum AnyRecord {
+    /// A Kinesis or DynamoDB Streams record, validated.
+    Stream(OnFailureRecord),
+    /// A Kafka record (`KafkaBatchInfo` alone), its text kept whole:
+    /// `crate::kinds::kafka` validates it, knowing what Kafka allows.
+    Kafka(Box<RawValue>),
+}
+
 impl OnFailureRecord {
-    /// Parses and validates one on-failure record from its JSON text.
+    /// Parses and validates one stream's on-failure record from its JSON text.
     pub fn parse(text: &str) -> Result<Self, RecordError> {
+        match Self::parse_any(text)? {
+            AnyRecord::Stream(record) => Ok(record),
+            AnyRecord::Kafka(_) => Err(RecordError::KafkaBatch),
+        }
+    }
+
+    /// Parses one on-failure record of either family from its JSON text: a
+    /// stream's validated, a Kafka one passed on whole.
+    pub fn parse_any(text: &str) -> Result<AnyRecord, RecordError> {
         let raw: Box<RawValue> = serde_json::from_str(text).map_err(JsonFault::from)?;
         let members = Members::parse(raw.get())?.ok_or(RecordError::NotAnObject)?;
         let unique = |key| members.unique(key).map_err(RecordError::DuplicateField);
@@ -148,7 +170,7 @@ impl OnFailureRecord {
                 (Some(k), None) => ("KinesisBatchInfo", k, StreamKind::Kinesis),
                 (None, Some(d)) => ("DDBStreamBatchInfo", d, StreamKind::DynamoDb),
                 (None, None) if unique("KafkaBatchInfo")?.is_some() => {
-                    return Err(RecordError::KafkaNotHydrated)
+                    return Ok(AnyRecord::Kafka(raw))
                 }
                 (None, None) => return Err(RecordError::MissingBatchInfo),
                 (Some(_), Some(_)) => return Err(RecordError::AmbiguousBatchInfo),
@@ -158,18 +180,19 @@ impl OnFailureRecord {
         let pipe_context = context(unique("context")?, "context")?;
         let consumer_arn = consumer(request_context, "functionArn")
             .or_else(|| consumer(pipe_context, "partnerResourceArn"));
-        Ok(Self {
+        Ok(AnyRecord::Stream(Self {
             raw,
             batch,
             consumer_arn,
-        })
+        }))
     }
 }
 
 /// The record's context, which is copied into the document with the record:
 /// an object when present (`requestContext` from an event source mapping,
-/// `context` from a Pipe), or the record is not one AWS wrote.
-fn context<'a>(
+/// `context` from a Pipe), or the record is not one AWS wrote. Kafka records
+/// (`crate::kinds::kafka::batch`) are held to it too.
+pub(crate) fn context<'a>(
     value: Option<&'a RawValue>,
     path: &'static str,
 ) -> Result<Option<&'a RawValue>, RecordError> {
@@ -365,7 +388,7 @@ mod tests {
             ("not json".into(), "InvalidJson"),
             ("[1,2]".into(), "NotAnObject"),
             ("{}".into(), "MissingBatchInfo"),
-            (r#"{"KafkaBatchInfo": {}}"#.into(), "KafkaNotHydrated"),
+            (r#"{"KafkaBatchInfo": {}}"#.into(), "KafkaBatch"),
             (
                 r#"{"KinesisBatchInfo": {}, "DDBStreamBatchInfo": {}}"#.into(),
                 "AmbiguousBatchInfo",

@@ -6,7 +6,7 @@
 //! Everything else (the range reader, coalescing, documents, delivery,
 //! metrics, the tool) is written once over these. Kafka (`kafka/`), whose
 //! failures name offsets of several partitions, has its own partition reader
-//! and document, not wired into the hydrator yet (docs/kafka.md).
+//! and document, which it hands to the same delivery (`kafka/hydrated.rs`).
 
 pub mod dynamodb;
 pub mod kafka;

@@ -62,7 +62,7 @@ fn document(sizes: &[usize]) -> HydratedDocument {
                 .map(|r| RawRecord::of(r, r.kinesis.sequence_number.clone()).unwrap())
                 .collect(),
         ),
-        batch: record.batch,
+        batch: crate::document::Batch::Shard(record.batch),
     }
 }
 
@@ -98,7 +98,7 @@ fn check(sizes: &[usize], limit: usize) -> Result<(), TestCaseError> {
         let value: Value = serde_json::from_str(&part.body).unwrap();
         prop_assert_eq!(value["part"]["index"].as_u64(), Some(i as u64 + 1));
         prop_assert_eq!(value["part"]["count"].as_u64(), Some(count as u64));
-        let group = group_id(&document.batch);
+        let group = document.batch.group_id();
         prop_assert_eq!(value["part"]["groupId"].as_str(), Some(group.as_str()));
         prop_assert_eq!(
             &value["hydration"],
@@ -175,9 +175,9 @@ fn a_record_that_fits_alone_gets_a_part_of_its_own() {
 fn the_group_id_is_stable_and_tells_failures_apart() {
     let a = document(&[1, 2]);
     let b = document(&[1, 2, 3]);
-    assert_eq!(group_id(&a.batch), group_id(&document(&[9, 9]).batch));
-    assert_ne!(group_id(&a.batch), group_id(&b.batch));
-    assert_eq!(group_id(&a.batch).len(), 32);
+    assert_eq!(a.batch.group_id(), document(&[9, 9]).batch.group_id());
+    assert_ne!(a.batch.group_id(), b.batch.group_id());
+    assert_eq!(a.batch.group_id().len(), 32);
 }
 
 proptest! {

@@ -96,7 +96,8 @@ async fn answers_keep_the_inputs_order_though_failures_are_hydrated_by_run() {
     };
     let ranges: Vec<(&str, &str)> = documents
         .iter()
-        .map(|d| (d.batch.shard_id.as_str(), d.batch.start.as_str()))
+        .map(|d| d.batch.shard().expect("a Kinesis document"))
+        .map(|b| (b.shard_id.as_str(), b.start.as_str()))
         .collect();
     let expected: Vec<(&str, &str)> = failures
         .iter()

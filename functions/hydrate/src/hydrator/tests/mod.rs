@@ -6,6 +6,7 @@
 //!
 //! This module is AWS in memory and the helpers; the tests are by subject:
 //! `delivery` (triggers, both kinds, the queue, the archive, the S3 path),
+//! `kafka` (Kafka failures: the allow-lists, a saved batch, parts, once),
 //! `offload` (records too large for a message), `once` (the idempotency
 //! table).
 
@@ -520,5 +521,6 @@ fn failed_ids(response: Response) -> Vec<String> {
 }
 
 mod delivery;
+mod kafka;
 mod offload;
 mod once;

@@ -15,7 +15,7 @@ fn ledger_id(message: &Value) -> String {
     let crate::input::trigger::Invocation::Queue(messages) = batch else {
         panic!("an SQS event")
     };
-    crate::document::parts::group_id(&messages[0].content.as_ref().unwrap().batch)
+    crate::document::parts::group_id(messages[0].content.as_ref().unwrap().batch().unwrap())
 }
 
 fn refused_for_good() -> CallFailure {

@@ -8,20 +8,26 @@
 //!   never holds up the others;
 //! - a bare on-failure record (direct invocation, replays), from an event
 //!   source mapping or an EventBridge Pipe;
+//! - in each of these, a Kafka event source mapping's record
+//!   (`KafkaBatchInfo`), passed on whole for `crate::kinds::kafka`;
+//! - a Kafka event from a Kafka topic destination, each message's value an
+//!   on-failure record that holds its one failed record;
 //! - an S3 event notification for objects an S3 on-failure destination wrote.
 //!
 //! Errors name the problem in one line and never quote payload data.
 
 mod error;
+mod kafka;
 mod s3;
 mod sns;
 mod sqs;
 #[cfg(test)]
 mod tests;
 
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::input::failure::{BatchInfo, OnFailureRecord};
+use crate::input::failure::{AnyRecord, BatchInfo, OnFailureRecord};
 
 pub use error::{InputError, MAX_EVENT_RECORDS, MAX_PAYLOAD_BYTES};
 pub use s3::S3ObjectRef;
@@ -42,16 +48,32 @@ pub enum Invocation {
 pub enum FailureInput {
     /// The on-failure record itself.
     Record(OnFailureRecord),
+    /// A Kafka on-failure record, whole, for `crate::kinds::kafka` to
+    /// validate and read.
+    Kafka(Box<RawValue>),
     /// An object written by an S3 on-failure destination, to be fetched.
     S3Object(S3ObjectRef),
 }
 
 impl FailureInput {
-    /// The failed batch, when known before anything is fetched.
+    /// The failed shard's batch, when known before anything is fetched.
     pub fn batch(&self) -> Option<&BatchInfo> {
+        self.stream_record().map(|record| &record.batch)
+    }
+
+    /// A stream's on-failure record, when this is one.
+    pub fn stream_record(&self) -> Option<&OnFailureRecord> {
         match self {
-            FailureInput::Record(record) => Some(&record.batch),
-            FailureInput::S3Object(_) => None,
+            FailureInput::Record(record) => Some(record),
+            FailureInput::Kafka(_) | FailureInput::S3Object(_) => None,
+        }
+    }
+
+    /// A record of either family.
+    fn record(record: AnyRecord) -> Self {
+        match record {
+            AnyRecord::Stream(record) => FailureInput::Record(record),
+            AnyRecord::Kafka(raw) => FailureInput::Kafka(raw),
         }
     }
 }
@@ -101,8 +123,14 @@ pub fn parse(payload: &[u8]) -> Result<Invocation, InputError> {
         return Err(InputError::UnsupportedEvent);
     };
     if is_failure_record(object) {
-        let record = OnFailureRecord::parse(text).map_err(InputError::Record)?;
-        return Ok(Invocation::Whole(vec![FailureInput::Record(record)]));
+        let record = OnFailureRecord::parse_any(text).map_err(InputError::Record)?;
+        return Ok(Invocation::Whole(vec![FailureInput::record(record)]));
+    }
+    if kafka::is_kafka_event(object) {
+        let records = kafka::records(object)?;
+        return Ok(Invocation::Whole(
+            records.into_iter().map(FailureInput::record).collect(),
+        ));
     }
     let Some(records) = object.get("Records").and_then(Value::as_array) else {
         return Err(InputError::UnsupportedEvent);
@@ -125,7 +153,7 @@ pub fn parse(payload: &[u8]) -> Result<Invocation, InputError> {
     }
     match source {
         Transport::Sns => sns::records(records).map(|records| {
-            Invocation::Whole(records.into_iter().map(FailureInput::Record).collect())
+            Invocation::Whole(records.into_iter().map(FailureInput::record).collect())
         }),
         Transport::Sqs => Ok(Invocation::Queue(sqs::messages(records))),
         Transport::S3 => s3::objects(records).map(|objects| {
@@ -136,5 +164,7 @@ pub fn parse(payload: &[u8]) -> Result<Invocation, InputError> {
 
 /// A bare on-failure record names its batch at the top level.
 fn is_failure_record(object: &serde_json::Map<String, Value>) -> bool {
-    object.contains_key("KinesisBatchInfo") || object.contains_key("DDBStreamBatchInfo")
+    ["KinesisBatchInfo", "DDBStreamBatchInfo", "KafkaBatchInfo"]
+        .iter()
+        .any(|info| object.contains_key(*info))
 }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::error::InputError;
-use crate::input::failure::OnFailureRecord;
+use crate::input::failure::{AnyRecord, OnFailureRecord};
 use crate::input::fault;
 
 /// An SNS notification as SNS writes it into an SQS message body when raw
@@ -20,7 +20,7 @@ pub(super) struct Notification {
 
 /// Every record of an SNS event, in order; the first bad one fails them all,
 /// because the invocation fails or succeeds as a whole.
-pub(super) fn records(records: &[Value]) -> Result<Vec<OnFailureRecord>, InputError> {
+pub(super) fn records(records: &[Value]) -> Result<Vec<AnyRecord>, InputError> {
     records
         .iter()
         .enumerate()
@@ -32,7 +32,7 @@ pub(super) fn records(records: &[Value]) -> Result<Vec<OnFailureRecord>, InputEr
                     index,
                     reason: fault.into(),
                 })?;
-            OnFailureRecord::parse(message).map_err(|error| InputError::InRecord {
+            OnFailureRecord::parse_any(message).map_err(|error| InputError::InRecord {
                 envelope: "SNS",
                 index,
                 error,

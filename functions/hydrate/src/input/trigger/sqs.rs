@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::error::InputError;
 use super::sns::Notification;
+use super::FailureInput;
 use crate::input::failure::BatchInfo;
 use crate::input::failure::OnFailureRecord;
 use crate::input::fault;
@@ -44,19 +45,19 @@ pub(super) fn messages(records: &[Value]) -> Vec<QueueMessage> {
 }
 
 /// The on-failure record in a message body, unwrapping an SNS notification.
-fn failure_in(body: &str) -> Result<OnFailureRecord, crate::input::failure::RecordError> {
+fn failure_in(body: &str) -> Result<FailureInput, crate::input::failure::RecordError> {
     if let Ok(notification) = serde_json::from_str::<Notification>(body) {
         if notification.kind.as_deref() == Some("Notification") {
-            return OnFailureRecord::parse(&notification.message);
+            return OnFailureRecord::parse_any(&notification.message).map(FailureInput::record);
         }
     }
-    OnFailureRecord::parse(body)
+    OnFailureRecord::parse_any(body).map(FailureInput::record)
 }
 
 impl QueueMessage {
-    /// The failed batch, when the message held a valid record.
+    /// The failed shard's batch, when the message held a valid stream record.
     pub fn batch(&self) -> Option<&BatchInfo> {
-        self.content.as_ref().ok().map(|record| &record.batch)
+        self.content.as_ref().ok().and_then(FailureInput::batch)
     }
 }
 
@@ -67,5 +68,6 @@ pub struct QueueMessage {
     pub message_id: String,
     /// The message's place in the event.
     pub index: usize,
-    pub content: Result<OnFailureRecord, InputError>,
+    /// A stream's record or a Kafka one; never an S3 object.
+    pub content: Result<FailureInput, InputError>,
 }

@@ -93,8 +93,32 @@ fn whole(payload: &Value) -> Vec<FailureInput> {
 fn start_of(source: &FailureInput) -> &str {
     match source {
         FailureInput::Record(r) => r.batch.start.as_str(),
-        FailureInput::S3Object(_) => panic!("expected a record"),
+        FailureInput::Kafka(_) | FailureInput::S3Object(_) => panic!("expected a record"),
     }
+}
+
+#[test]
+fn a_kafka_record_is_passed_on_whole_from_every_envelope() {
+    let kafka = json!({"requestContext": {"condition": "RetryAttemptsExhausted"},
+        "KafkaBatchInfo": {"batchSize": 1, "bootstrapServers": "h:9092",
+            "recordsInfo": {"t-0": {"firstRecordOffset": "1", "lastRecordOffset": "1"}}}});
+    let is_it = |input: &FailureInput| match input {
+        FailureInput::Kafka(raw) => serde_json::from_str::<Value>(raw.get()).unwrap() == kafka,
+        _ => false,
+    };
+    assert!(whole(&kafka).iter().all(is_it));
+    let sns =
+        json!({"Records": [{"EventSource": "aws:sns", "Sns": {"Message": kafka.to_string()}}]});
+    assert!(whole(&sns).iter().all(is_it));
+    let notification = json!({"Type": "Notification", "Message": kafka.to_string()}).to_string();
+    let sqs = json!({"Records": [
+        {"messageId": "m0", "eventSource": "aws:sqs", "body": kafka.to_string()},
+        {"messageId": "m1", "eventSource": "aws:sqs", "body": notification}]});
+    let Invocation::Queue(messages) = parse(sqs.to_string().as_bytes()).unwrap() else {
+        panic!("expected a queue invocation")
+    };
+    assert_eq!(messages.len(), 2);
+    assert!(messages.iter().all(|m| is_it(m.content.as_ref().unwrap())));
 }
 
 #[test]
@@ -163,7 +187,7 @@ fn sqs_messages_stand_alone_and_unwrap_sns_notifications() {
         .iter()
         .map(|m| {
             let outcome = match &m.content {
-                Ok(r) => Ok(r.batch.shard_id.as_str()),
+                Ok(r) => Ok(r.batch().map_or("", |b| b.shard_id.as_str())),
                 Err(e) => Err(e.class()),
             };
             (m.message_id.as_str(), outcome)

@@ -10,6 +10,7 @@
 use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::input::failure::{context, RecordError};
 use crate::input::fault::{is_identifier, FieldFault, JsonFault, Members};
 
 /// Lambda's largest Kafka batch; the on-failure record of a larger one is not real.
@@ -117,6 +118,8 @@ pub enum KafkaRecordError {
     ArnTooLong,
     #[error("the payload is not a Kafka event: {0}")]
     MalformedPayload(PayloadFault),
+    #[error("the record's context is malformed: {0}")]
+    MalformedContext(FieldFault),
 }
 
 /// What is wrong with an S3 destination's `payload`.
@@ -146,6 +149,7 @@ impl KafkaRecordError {
             Self::InvalidBootstrapServers(_) => "InvalidBootstrapServers",
             Self::ArnTooLong => "ArnTooLong",
             Self::MalformedPayload(_) => "MalformedPayload",
+            Self::MalformedContext(_) => "MalformedContext",
         }
     }
 }
@@ -167,7 +171,17 @@ impl KafkaFailure {
                 .map_err(KafkaRecordError::DuplicateField)
         };
         let info = unique("KafkaBatchInfo")?.ok_or(KafkaRecordError::MissingBatchInfo)?;
-        let condition = condition(unique("requestContext")?);
+        // Copied into the document with the record, as for the stream kinds.
+        let request_context =
+            context(unique("requestContext")?, "requestContext").map_err(|error| match error {
+                RecordError::MalformedContext(fault) => KafkaRecordError::MalformedContext(fault),
+                // `context` fails only as above; named the same way regardless.
+                _ => KafkaRecordError::MalformedContext(FieldFault::not(
+                    "requestContext",
+                    "an object",
+                )),
+            })?;
+        let condition = condition(request_context);
         let payload = match unique("payload")? {
             Some(p) if p.get() != "null" => Some(delivered_event(p)?),
             _ => None,
@@ -219,11 +233,14 @@ impl KafkaFailure {
                 )))
             }
         };
-        let records_info = info
-            .unique("recordsInfo")
-            .map_err(KafkaRecordError::DuplicateField)?
-            .ok_or(malformed(FieldFault::missing("KafkaBatchInfo.recordsInfo")))?;
-        let partitions = partitions(records_info)?;
+        let unique_info = |key| info.unique(key).map_err(KafkaRecordError::DuplicateField);
+        let partitions = match (unique_info("recordsInfo")?, unique_info("recordInfo")?) {
+            (Some(records_info), _) => partitions(records_info)?,
+            (None, Some(record_info)) => one_record(record_info, payload.as_deref())?,
+            (None, None) => {
+                return Err(malformed(FieldFault::missing("KafkaBatchInfo.recordsInfo")))
+            }
+        };
         Ok(Self {
             raw,
             condition,
@@ -357,6 +374,44 @@ fn partitions(records_info: &RawValue) -> Result<Vec<PartitionRange>, KafkaRecor
         ));
     }
     Ok(ranges)
+}
+
+/// A Kafka topic destination's record names one failed record
+/// (`recordInfo`: its offset) and holds it in `payload`, filed under its
+/// partition's key: one partition, one offset.
+fn one_record(
+    record_info: &RawValue,
+    payload: Option<&RawValue>,
+) -> Result<Vec<PartitionRange>, KafkaRecordError> {
+    let info = Members::parse(record_info.get())?.ok_or(malformed(FieldFault::not(
+        "KafkaBatchInfo.recordInfo",
+        "an object",
+    )))?;
+    let offset = offset(&info, "offset")?;
+    let payload = payload.ok_or(malformed(FieldFault::missing("payload")))?;
+    let bad = || {
+        KafkaRecordError::MalformedPayload(PayloadFault::Field(FieldFault::not(
+            "payload.records",
+            "one partition's key",
+        )))
+    };
+    // Checked when the payload was read: an object whose `records` is an object.
+    let event = Members::parse(payload.get())?.ok_or_else(bad)?;
+    let records = event
+        .unique("records")
+        .map_err(KafkaRecordError::DuplicateField)?
+        .ok_or_else(bad)?;
+    let partitions = Members::parse(records.get())?.ok_or_else(bad)?;
+    let [(key, _)] = partitions.0.as_slice() else {
+        return Err(bad());
+    };
+    let (topic, partition) = split_key(key)?;
+    Ok(vec![PartitionRange {
+        topic: topic.to_owned(),
+        partition,
+        first: offset,
+        last: offset,
+    }])
 }
 
 fn split_key(key: &str) -> Result<(&str, i32), KafkaRecordError> {

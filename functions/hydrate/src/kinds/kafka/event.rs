@@ -60,9 +60,10 @@ impl Serialize for Partitions<'_> {
     }
 }
 
-struct EventRecord<'a> {
-    range: &'a PartitionRange,
-    record: &'a KafkaRecord,
+/// One record as the consumer got it; `hydrated.rs` writes records one by one.
+pub(super) struct EventRecord<'a> {
+    pub range: &'a PartitionRange,
+    pub record: &'a KafkaRecord,
 }
 
 impl Serialize for EventRecord<'_> {

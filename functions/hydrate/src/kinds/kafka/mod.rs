@@ -2,7 +2,8 @@
 //! on-failure record (`batch.rs`), each failed partition's offsets read back
 //! (`read.rs`, over the cluster reached in `broker.rs`), the records in the
 //! Kafka event shape Lambda delivered them in (`event.rs`), and the document
-//! (`document.rs`); a storm's failures of one partition served from one
+//! (`document.rs`), and that document as the hydrator delivers it
+//! (`hydrated.rs`); a storm's failures of one partition served from one
 //! read (`coalesce.rs`); the MSK IAM token (`msk_iam.rs`).
 //!
 //! A Kafka failure names offsets of several partitions at once, not one
@@ -14,6 +15,7 @@ pub mod broker;
 pub mod coalesce;
 pub mod document;
 pub mod event;
+pub mod hydrated;
 pub mod msk_iam;
 pub mod read;
 

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use super::{line, Counts, MetricsSettings, RetentionCache, DYNAMODB_RETENTION};
 use crate::deliver::sqs::Sent;
-use crate::document::{HydratedDocument, Hydration};
+use crate::document::{Batch, HydratedDocument, Hydration};
 use crate::input::stream_arn::StreamKind;
 use crate::kinds::Streams;
 
@@ -78,13 +78,19 @@ impl Metrics {
         if !self.settings.enabled {
             return;
         }
-        let stream = &document.batch.stream_arn;
-        let retention = match stream.kind {
-            StreamKind::Kinesis => {
-                let lookup = || streams.kinesis_retention(&stream.region, stream.as_str());
-                self.retention.kinesis(stream.as_str(), lookup).await
+        let retention = match &document.batch {
+            Batch::Shard(batch) => {
+                let stream = &batch.stream_arn;
+                match stream.kind {
+                    StreamKind::Kinesis => {
+                        let lookup = || streams.kinesis_retention(&stream.region, stream.as_str());
+                        self.retention.kinesis(stream.as_str(), lookup).await
+                    }
+                    StreamKind::DynamoDb => Some(DYNAMODB_RETENTION),
+                }
             }
-            StreamKind::DynamoDb => Some(DYNAMODB_RETENTION),
+            // A topic's retention is the cluster's to say; not asked for yet.
+            Batch::Kafka(_) => None,
         };
         let counts = Counts {
             throttled_calls: document.throttled_calls,

@@ -363,16 +363,15 @@ impl Storm {
     }
 
     /// Plans the runs of an invocation's failure records (S3 objects, whose
-    /// records are known only once fetched, are read alone).
+    /// records are known only once fetched, are read alone; Kafka failures
+    /// are read from their clusters).
     pub fn plan_inputs(&self, inputs: &[FailureInput]) -> Planned<'_> {
-        self.plan(inputs.iter().filter_map(|input| match input {
-            FailureInput::Record(record) => Some(record),
-            FailureInput::S3Object(_) => None,
-        }))
+        self.plan(inputs.iter().filter_map(FailureInput::stream_record))
     }
 
     /// Plans the runs of an SQS event's failure records.
     pub fn plan_messages(&self, messages: &[QueueMessage]) -> Planned<'_> {
-        self.plan(messages.iter().filter_map(|m| m.content.as_ref().ok()))
+        let inputs = messages.iter().filter_map(|m| m.content.as_ref().ok());
+        self.plan(inputs.filter_map(FailureInput::stream_record))
     }
 }

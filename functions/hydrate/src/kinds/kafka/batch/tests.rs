@@ -37,6 +37,14 @@ fn parse(value: &Value) -> Result<KafkaFailure, KafkaRecordError> {
     KafkaFailure::parse(&value.to_string())
 }
 
+/// The documented record with `requestContext` replaced: it is copied into
+/// the document, so it must be the object AWS writes.
+fn with_context(context: Value) -> Value {
+    let mut record = documented();
+    record["requestContext"] = context;
+    record
+}
+
 fn with_info(field: &str, value: Value) -> Value {
     let mut record = documented();
     record["KafkaBatchInfo"][field] = value;
@@ -229,6 +237,8 @@ fn hostile_offsets_and_keys_are_classified_without_quoting_them() {
         ),
         (json!({"requestContext": {}}), "MissingBatchInfo"),
         (json!([1]), "NotAnObject"),
+        (with_context(json!("4111")), "MalformedContext"),
+        (with_context(json!([4111])), "MalformedContext"),
     ];
     for (record, class) in cases {
         let error = parse(&record).unwrap_err();
