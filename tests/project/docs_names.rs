@@ -51,6 +51,10 @@ const ALLOWED: &[(&str, &str)] = &[
         "KAFKA_BOOTSTRAP_SERVERS",
         "scripts/emulators.sh's, where the tests find the local broker",
     ),
+    (
+        "SSL_CERT_FILE",
+        "read by the system's trusted roots loader (rustls-native-certs), for Kafka over TLS",
+    ),
 ];
 
 /// The variables' home page, and the parameters'.

@@ -63,7 +63,7 @@ pub enum HydrateError {
     KafkaRecord(KafkaRecordError),
     #[error("{0}")]
     KafkaNotAllowed(KafkaRefusal),
-    #[error("KAFKA_AUTH={0} is not supported yet: only none (plaintext) is built")]
+    #[error("KAFKA_AUTH: {0} is not supported: none, tls and iam (with an MSK cluster) are")]
     KafkaAuthNotSupported(&'static str),
     #[error("reading the Kafka cluster failed: {0}")]
     KafkaRead(PartitionError),

@@ -3,6 +3,7 @@
 //! cluster (or taken from the S3 destination's payload, with no read), and
 //! made a document that the shared delivery sends like any other.
 
+use aws_credential_types::provider::SharedCredentialsProvider;
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
@@ -60,11 +61,40 @@ impl KafkaSettings {
         Ok(())
     }
 
-    /// How to authenticate, when this build can.
-    fn auth(&self) -> Result<KafkaAuth, HydrateError> {
+    /// How to authenticate to the cluster of `failure`, when this build can.
+    /// MSK IAM signs for the region of the cluster's ARN, with `credentials`.
+    fn auth(
+        &self,
+        failure: &KafkaFailure,
+        credentials: Option<&SharedCredentialsProvider>,
+    ) -> Result<KafkaAuth, HydrateError> {
         match self.auth {
             KafkaAuthMode::None => Ok(KafkaAuth::Plaintext),
-            other => Err(HydrateError::KafkaAuthNotSupported(other.name())),
+            KafkaAuthMode::Tls => Ok(KafkaAuth::Tls),
+            KafkaAuthMode::Iam => {
+                let region = failure
+                    .event_source_arn
+                    .as_deref()
+                    .filter(|_| failure.is_msk())
+                    .and_then(|arn| arn.split(':').nth(3))
+                    .filter(|region| !region.is_empty())
+                    .ok_or(HydrateError::KafkaAuthNotSupported(
+                        "iam without an MSK cluster",
+                    ))?;
+                let credentials =
+                    credentials
+                        .cloned()
+                        .ok_or(HydrateError::KafkaAuthNotSupported(
+                            "iam without credentials",
+                        ))?;
+                Ok(KafkaAuth::MskIam {
+                    region: region.to_owned(),
+                    credentials,
+                })
+            }
+            KafkaAuthMode::ScramSha512 => Err(HydrateError::KafkaAuthNotSupported(
+                KafkaAuthMode::ScramSha512.name(),
+            )),
         }
     }
 }
@@ -109,7 +139,7 @@ impl<A: AwsApi> Hydrator<A> {
             tracing::error!(class = %error.class(), error = %error, group_id, "refused Kafka failure");
             error
         })?;
-        let auth = settings.auth()?;
+        let auth = settings.auth(&failure, self.credentials.as_ref())?;
         let read = read_failure(&failure, &auth, &settings.limits);
         let reads = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, read)

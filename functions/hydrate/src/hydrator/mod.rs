@@ -25,6 +25,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use aws_config::SdkConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use futures_util::{StreamExt, TryStreamExt};
 use tracing::Instrument;
 
@@ -57,11 +58,18 @@ pub struct Hydrator<A = Clients> {
     settings: Settings,
     metrics: Metrics,
     storm: Storm,
+    /// The function's own credentials, for the tokens MSK IAM asks of each
+    /// connection; none where AWS is reached in memory.
+    credentials: Option<SharedCredentialsProvider>,
 }
 
 impl Hydrator {
     pub fn new(sdk: SdkConfig, settings: Settings) -> Self {
-        Self::with_aws(Clients::new(sdk), settings)
+        let credentials = sdk.credentials_provider();
+        Self {
+            credentials,
+            ..Self::with_aws(Clients::new(sdk), settings)
+        }
     }
 }
 
@@ -73,6 +81,7 @@ impl<A: AwsApi> Hydrator<A> {
             metrics: Metrics::new(settings.metrics.clone()),
             aws,
             settings,
+            credentials: None,
         }
     }
 

@@ -73,11 +73,13 @@ pub enum KafkaAuthMode {
     /// `none`: plaintext, as a self-managed cluster with no authentication.
     #[default]
     None,
-    /// `iam`: MSK IAM (SASL/OAUTHBEARER); not built yet.
+    /// `iam`: MSK IAM, SASL/OAUTHBEARER over TLS, each connection's token
+    /// signed with the function's role for the region of the cluster's ARN.
     Iam,
     /// `scram-sha-512`: SASL/SCRAM with the secret `KAFKA_SCRAM_SECRET_ARN`; not built yet.
     ScramSha512,
-    /// `tls`: mutual TLS; not built yet.
+    /// `tls`: TLS with the system's trusted roots and no SASL; a client
+    /// certificate (mutual TLS) is not built yet.
     Tls,
 }
 

@@ -95,6 +95,14 @@ async fn a_cluster_the_settings_do_not_allow_is_refused_before_any_connection() 
         "Input.KafkaClusterNotAllowed"
     );
 
+    let mut scram = allowing(settings());
+    scram.kafka.auth = KafkaAuthMode::ScramSha512;
+    let scram = Hydrator::with_aws(FakeAws::default(), scram);
+    assert_eq!(
+        error_class(&scram, &failure).await,
+        "Config.KafkaAuthNotSupported"
+    );
+    // AWS in memory has no credentials to sign an MSK IAM token with.
     let mut iam = allowing(settings());
     iam.kafka.auth = KafkaAuthMode::Iam;
     let iam = Hydrator::with_aws(FakeAws::default(), iam);
