@@ -1,11 +1,11 @@
 """A stream consumer as many are written today: Powertools for AWS Lambda
 (Python) `BatchProcessor`, reporting partial batch failures
-(`ReportBatchItemFailures`) for Kinesis and DynamoDB Streams events.
+(`ReportBatchItemFailures`) for Kinesis, DynamoDB Streams and Kafka events.
 
-A Kinesis record fails when its data is JSON with `"poison": true`; a
-DynamoDB stream record fails when its new image has a `poison` attribute
-that is true. Every other record succeeds. `ACCEPT_POISON=1` is the fixed
-consumer: it takes every record.
+A Kinesis record, or a Kafka record's value, fails when it is JSON with
+`"poison": true`; a DynamoDB stream record fails when its new image has a
+`poison` attribute that is true. Every other record succeeds.
+`ACCEPT_POISON=1` is the fixed consumer: it takes every record.
 """
 
 import json
@@ -26,15 +26,23 @@ def accept_poison():
     return os.environ.get("ACCEPT_POISON") == "1"
 
 
-def kinesis_record(record):
-    if accept_poison():
+def refuse_poison(data):
+    if accept_poison() or data is None:
         return
     try:
-        payload = json.loads(record.kinesis.data_as_text())
+        payload = json.loads(data)
     except ValueError:
         return
     if isinstance(payload, dict) and payload.get("poison") is True:
         raise PoisonRecord("record marked poison")
+
+
+def kinesis_record(record):
+    refuse_poison(record.kinesis.data_as_text())
+
+
+def kafka_record(record):
+    refuse_poison(record.decoded_value if record.value is not None else None)
 
 
 def dynamodb_record(record):
@@ -45,7 +53,10 @@ def dynamodb_record(record):
 
 def handler(event, context):
     records = event.get("Records") or [{}]
-    if records[0].get("eventSource") == "aws:dynamodb":
+    if event.get("eventSource") in ("aws:kafka", "SelfManagedKafka"):
+        processor = BatchProcessor(event_type=EventType.Kafka)
+        record_handler = kafka_record
+    elif records[0].get("eventSource") == "aws:dynamodb":
         processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
         record_handler = dynamodb_record
     else:

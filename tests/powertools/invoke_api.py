@@ -15,7 +15,8 @@ RequestResponse invocation:
 - `--throttle SEQ=N`: the first N invocations whose event holds the record
   with sequence number SEQ get 429 TooManyRequestsException.
 
-`--log FILE` appends one JSON line per request: the sequence numbers it
+`--log FILE` appends one JSON line per request: the sequence numbers (a
+Kafka record: `<topic>-<partition>@<offset>`) it
 carried and the status answered. One request at a time; bodies are read only
 in bounded chunks.
 """
@@ -62,6 +63,12 @@ def sequence_numbers(event):
         number = kinesis.get("sequenceNumber") or dynamodb.get("SequenceNumber")
         if isinstance(number, str):
             numbers.append(number)
+    # A Kafka event's records, named `<topic>-<partition>@<offset>` as the tool names them.
+    partitions = event.get("records") if isinstance(event, dict) else None
+    for key, records in partitions.items() if isinstance(partitions, dict) else []:
+        for record in records if isinstance(records, list) else []:
+            if isinstance(record, dict):
+                numbers.append(f"{key}@{record.get('offset')}")
     return numbers
 
 

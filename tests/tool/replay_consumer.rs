@@ -1,9 +1,10 @@
 //! `hydrator replay` over the wire into a consumer written with Powertools
 //! for AWS Lambda (Python) `BatchProcessor`, behind a local Invoke API: the
-//! consumer's partial batch failures are reported by sequence number, what
-//! still fails is saved and replayed alone, throttling never loses a row, and
-//! an event over 6 MB goes in chunks. Documents come from the tool's own
-//! `hydrate` of failures read back from the emulators' streams.
+//! consumer's partial batch failures are reported by sequence number (a
+//! Kafka record by topic-partition and offset), what still fails is saved and
+//! replayed alone, throttling never loses a row, and an event over 6 MB goes
+//! in chunks. Documents come from the tool's own `hydrate` of failures read
+//! back from the emulators' streams and the local Kafka broker.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use hydrator_tests::cli::{hydrator, CliRun};
 use hydrator_tests::failure::kinesis_failure;
 use hydrator_tests::invoke_api::{InvokeApi, CONSUMER};
+use hydrator_tests::kafka::{bootstrap_servers, produce, Outgoing};
 use hydrator_tests::stream::{unique_suffix, TestStream, Written};
 use hydrator_tests::table::{sequence_numbers, TestTable, KEY};
 use serde_json::Value;
@@ -24,6 +26,11 @@ fn work_dir(name: &str) -> PathBuf {
 
 /// `hydrator hydrate` of an on-failure record into `dir/NAME.json`.
 async fn hydrate_into(dir: &Path, name: &str, failure: &Value) -> PathBuf {
+    hydrate_with(dir, name, failure, &[]).await
+}
+
+/// [`hydrate_into`] with the tool's environment set as `env` says.
+async fn hydrate_with(dir: &Path, name: &str, failure: &Value, env: &[(&str, String)]) -> PathBuf {
     let record = dir.join(format!("{name}.failure.json"));
     std::fs::write(&record, failure.to_string()).unwrap();
     let saved = dir.join("saved");
@@ -36,7 +43,7 @@ async fn hydrate_into(dir: &Path, name: &str, failure: &Value) -> PathBuf {
             "--out",
             document.to_str().unwrap(),
         ],
-        &[],
+        env,
     )
     .await;
     assert_eq!(run.code, Some(0), "{run:?}");
@@ -64,8 +71,23 @@ fn strings(value: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn sequence_numbers_in(event_file: &Path) -> Vec<String> {
+/// A saved event's records by sequence number, or a Kafka event's as
+/// `<topic>-<partition>@<offset>`.
+fn record_names_in(event_file: &Path) -> Vec<String> {
     let event: Value = serde_json::from_slice(&std::fs::read(event_file).unwrap()).unwrap();
+    if let Some(partitions) = event["records"].as_object() {
+        assert!(event["eventSource"].is_string(), "a Kafka event: {event}");
+        return partitions
+            .iter()
+            .flat_map(|(key, records)| {
+                records
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(move |r| format!("{key}@{}", r["offset"]))
+            })
+            .collect();
+    }
     event["Records"]
         .as_array()
         .unwrap()
@@ -93,9 +115,19 @@ async fn kinesis_orders(count: usize, poison: &[usize]) -> (TestStream, Vec<Writ
 }
 
 /// Replays `document`: the consumer fails exactly `expected`, which are
-/// reported and saved; the saved event replays only them, and once the
-/// consumer takes them the replay is done.
+/// reported (under `failedSequenceNumbers`, or `failedRecords` for Kafka)
+/// and saved; the saved event replays only them, and once the consumer
+/// takes them the replay is done.
 async fn fails_names_saves_and_replays_only(document: &Path, expected: &[String], dir: &Path) {
+    fails_names_saves_and_replays(document, "failedSequenceNumbers", expected, dir).await;
+}
+
+async fn fails_names_saves_and_replays(
+    document: &Path,
+    field: &str,
+    expected: &[String],
+    dir: &Path,
+) {
     let api = InvokeApi::start(&[], &[], dir).await;
     let failed_to = dir.join("still-failing");
     let run = replay(
@@ -110,11 +142,11 @@ async fn fails_names_saves_and_replays_only(document: &Path, expected: &[String]
     assert_eq!(rows.len(), 1, "{report}");
     assert_eq!(rows[0]["succeeded"], false);
     assert_eq!(rows[0]["result"], "recordsFailed");
-    assert_eq!(strings(&rows[0]["failedSequenceNumbers"]), expected);
+    assert_eq!(strings(&rows[0][field]), expected, "{report}");
 
     let saved = strings(&report["failedTo"]);
     assert_eq!(saved.len(), 1, "{report}");
-    assert_eq!(sequence_numbers_in(Path::new(&saved[0])), expected);
+    assert_eq!(record_names_in(Path::new(&saved[0])), expected);
 
     // The next replay sends those records and no other: still failing.
     let again = replay(&failed_to, &api, &[]).await;
@@ -172,6 +204,71 @@ async fn a_dynamodb_batch_with_three_failed_records_is_reported_saved_and_replay
     let all = sequence_numbers(&records);
     let expected: Vec<String> = poison.iter().map(|&i| all[i].clone()).collect();
     fails_names_saves_and_replays_only(&document, &expected, &dir).await;
+}
+
+#[tokio::test]
+async fn a_kafka_batch_over_two_partitions_with_three_failed_records_is_reported_saved_and_replayed_alone(
+) {
+    let dir = work_dir("kafka");
+    let topic = format!("order-events-v2-{}", unique_suffix());
+    // Orders over two partitions, written by kafka-python; three marked poison.
+    let poison = [1, 4, 7];
+    let outgoing: Vec<Outgoing> = (0..9)
+        .map(|i| Outgoing {
+            partition: i32::from(i % 2 == 1),
+            key: (i != 3).then(|| format!("customer-{i}").into_bytes()),
+            value: Some(
+                serde_json::json!({"order": i, "poison": poison.contains(&i)})
+                    .to_string()
+                    .into_bytes(),
+            ),
+            headers: vec![("trace".to_owned(), vec![0, 1, 2])],
+        })
+        .collect();
+    let acknowledged = produce(&topic, 2, &outgoing);
+    let servers = bootstrap_servers();
+    let range = |partition: i32| {
+        let offsets: Vec<i64> = acknowledged
+            .iter()
+            .filter(|a| a.partition == partition)
+            .map(|a| a.offset)
+            .collect();
+        serde_json::json!({
+            "firstRecordOffset": offsets.iter().min().unwrap().to_string(),
+            "lastRecordOffset": offsets.iter().max().unwrap().to_string()})
+    };
+    let failure = serde_json::json!({
+        "requestContext": {"requestId": "5d0f8c49-0c57-4b8e-9a68-2f3e0b1d7a10",
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:orders-consumer",
+            "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 3},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": "2026-12-07T01:00:00.000Z",
+        "KafkaBatchInfo": {
+            "batchSize": outgoing.len(),
+            "bootstrapServers": servers,
+            "payloadSize": 1200,
+            "recordsInfo": {format!("{topic}-0"): range(0), format!("{topic}-1"): range(1)}
+        }
+    });
+    let document = hydrate_with(
+        &dir,
+        "orders-kafka",
+        &failure,
+        &[("KAFKA_BOOTSTRAP_ALLOWLIST", servers.clone())],
+    )
+    .await;
+    // Named in the event's order: partition 0's records, then partition 1's.
+    let mut failed: Vec<(i32, i64)> = poison
+        .iter()
+        .map(|&i| (acknowledged[i].partition, acknowledged[i].offset))
+        .collect();
+    failed.sort_unstable();
+    let expected: Vec<String> = failed
+        .iter()
+        .map(|(partition, offset)| format!("{topic}-{partition}@{offset}"))
+        .collect();
+    fails_names_saves_and_replays(&document, "failedRecords", &expected, &dir).await;
 }
 
 #[tokio::test]

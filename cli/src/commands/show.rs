@@ -17,6 +17,7 @@ use crate::args::{Format, ShowArgs};
 use crate::output::records::{kpl_counts, print_views, views};
 use crate::output::report::{self, FailureSummary, SUMMARY_HEADERS};
 use crate::sources::bucket::{self, Location};
+use crate::sources::document::records;
 use crate::sources::saved::{self, SavedEvent};
 use crate::Outcome;
 
@@ -34,7 +35,7 @@ pub async fn run(
     format: Format,
 ) -> anyhow::Result<Outcome> {
     let Some(location) = args.file.to_str().and_then(Location::parse) else {
-        let SavedEvent { path, records } = saved::load(&args.file)?;
+        let SavedEvent { path, records, .. } = saved::load(&args.file)?;
         let shown = Shown {
             name: path.display().to_string(),
             document: read_document(&path),
@@ -52,7 +53,7 @@ pub async fn run(
         .into_iter()
         .map(|(name, document)| Shown {
             name,
-            records: document["Records"].as_array().cloned().unwrap_or_default(),
+            records: records(&document).into_iter().cloned().collect(),
             document: Some(document),
         })
         .collect();

@@ -116,7 +116,8 @@ pub fn assemble(messages: Vec<Message>) -> Assembled {
     assembled
 }
 
-/// The document the hydrator would deliver for this object.
+/// The document the hydrator would deliver for this object: a stream's
+/// batch as its `Records`, a Kafka batch (the Kafka event) as its `event`.
 fn document_of(body: &str) -> Option<Value> {
     let Value::Object(mut failure) = serde_json::from_str::<Value>(body).ok()? else {
         return None;
@@ -126,16 +127,33 @@ fn document_of(body: &str) -> Option<Value> {
         Value::String(text) => serde_json::from_str::<Value>(&text).ok()?,
         other => other,
     };
-    let records = payload.get("Records")?.as_array()?.clone();
     let failure = Value::Object(failure);
     let batch = batch_info(&failure)?;
-    let source = if failure.get("DDBStreamBatchInfo").is_some() {
-        "aws:dynamodb"
+    let (source, records, batch_field) = if failure.get("KafkaBatchInfo").is_some() {
+        let source = payload.get("eventSource")?.as_str()?.to_owned();
+        let count: usize = payload
+            .get("records")?
+            .as_object()?
+            .values()
+            .filter_map(Value::as_array)
+            .map(Vec::len)
+            .sum();
+        (source, count, ("event", payload))
     } else {
-        "aws:kinesis"
+        let records = payload.get("Records")?.as_array()?.clone();
+        let source = if failure.get("DDBStreamBatchInfo").is_some() {
+            "aws:dynamodb"
+        } else {
+            "aws:kinesis"
+        };
+        (
+            source.to_owned(),
+            records.len(),
+            ("Records", Value::Array(records)),
+        )
     };
-    let expected = batch["batchSize"].as_u64().unwrap_or(records.len() as u64);
-    let status = if records.len() as u64 == expected {
+    let expected = batch["batchSize"].as_u64().unwrap_or(records as u64);
+    let status = if records as u64 == expected {
         "complete"
     } else {
         "partial"
@@ -150,11 +168,11 @@ fn document_of(body: &str) -> Option<Value> {
             "status": status,
             "origin": "s3-payload",
             "expectedRecords": expected,
-            "hydratedRecords": records.len(),
+            "hydratedRecords": records,
             "missing": [],
         }),
     );
-    document.insert("Records".into(), Value::Array(records));
+    document.insert(batch_field.0.into(), batch_field.1);
     Some(Value::Object(document))
 }
 
@@ -179,8 +197,7 @@ pub async fn load_events(
         let key = PathBuf::from(format!("s3://{}/{}", location.bucket, message.message_id));
         match document_of(&message.body) {
             Some(document) if filter.matches(&document) => {
-                let records = document["Records"].as_array().cloned().unwrap_or_default();
-                events.push(SavedEvent { path: key, records });
+                events.push(saved::from_value(&key, document)?);
             }
             Some(_) => left_out.push(key),
             None => anyhow::bail!("{} is not an on-failure object", key.display()),
@@ -261,5 +278,24 @@ mod tests {
             assert!(document["failure"].get("payload").is_none());
         }
         assert!(document_of(r#"{"version":"1.0"}"#).is_none());
+    }
+
+    #[test]
+    fn a_kafka_object_is_a_kafka_document_whose_event_replays() {
+        let event = json!({"eventSource": "SelfManagedKafka", "bootstrapServers": "b-1:9092",
+            "records": {"order-events-v2-0": [
+                {"topic": "order-events-v2", "partition": 0, "offset": 7, "value": null, "headers": []},
+                {"topic": "order-events-v2", "partition": 0, "offset": 8, "value": null, "headers": []}]}});
+        let body = json!({"version": "1.0", "timestamp": "2026-11-21T06:12:09.114Z",
+            "KafkaBatchInfo": {"batchSize": 2, "bootstrapServers": "b-1:9092",
+                "recordsInfo": {"order-events-v2-0": {"firstRecordOffset": "7", "lastRecordOffset": "8"}}},
+            "payload": event.to_string()});
+        let document = document_of(&body.to_string()).expect("a document");
+        assert_eq!(document["source"], "SelfManagedKafka");
+        assert_eq!(document["hydration"]["status"], "complete");
+        assert_eq!(document["event"], event);
+        let saved = saved::from_value(std::path::Path::new("s3://b/k"), document).unwrap();
+        assert_eq!(saved.records.len(), 2);
+        assert_eq!(saved.event(), event);
     }
 }

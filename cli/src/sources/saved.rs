@@ -1,5 +1,7 @@
 //! Failures saved on disk, read back: a hydrated document, a part, or the
-//! `{"Records": [...]}` event cut from one. Replay and redrive both start here.
+//! event cut from one: `{"Records": [...]}` for a stream, Lambda's Kafka
+//! event (records keyed by topic-partition) for Kafka. Replay and redrive
+//! both start here.
 
 use std::path::{Path, PathBuf};
 
@@ -14,32 +16,100 @@ pub enum SavedError {
     },
     #[error("{path} is not JSON: {reason}")]
     NotJson { path: PathBuf, reason: String },
-    #[error("{path} has no \"Records\" array: it is neither a document nor an event")]
+    #[error("{path} has no \"Records\" array nor Kafka \"records\": it is neither a document nor an event")]
     NoRecords { path: PathBuf },
+    #[error("{path}: the records under Kafka partition key {index} do not all name that topic-partition")]
+    KafkaPartition { path: PathBuf, index: usize },
     #[error("{path} holds no .json files")]
     EmptyFolder { path: PathBuf },
 }
 
-/// One saved event: the file and the records it holds.
+/// One saved event: the file, the shape of the event, and its records.
 #[derive(Debug)]
 pub struct SavedEvent {
     pub path: PathBuf,
+    pub envelope: Envelope,
+    /// A Kafka event's records partition after partition, each partition's
+    /// records together, so a payload names each topic-partition once.
     pub records: Vec<Value>,
 }
 
+/// The event around the records, as Lambda sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Envelope {
+    /// `{"Records": [...]}`: Kinesis and DynamoDB Streams.
+    Streams,
+    /// Lambda's Kafka event: these fields (`eventSource`, `eventSourceArn`,
+    /// `bootstrapServers`), and `records` keyed by `<topic>-<partition>`.
+    Kafka(Map<String, Value>),
+}
+
 impl SavedEvent {
-    /// `aws:kinesis` or `aws:dynamodb`, from the first record.
-    pub fn source(&self) -> Option<&str> {
-        self.records.first()?.get("eventSource")?.as_str()
+    /// An event of stream records.
+    pub fn streams(path: PathBuf, records: Vec<Value>) -> Self {
+        Self {
+            path,
+            envelope: Envelope::Streams,
+            records,
+        }
     }
 
-    /// The event the consumer receives: only the records, as Lambda sends them.
-    pub fn event(&self) -> Value {
-        Value::Object(Map::from_iter([(
-            "Records".to_owned(),
-            Value::Array(self.records.clone()),
-        )]))
+    /// `aws:kinesis`, `aws:dynamodb` (from the first record), `aws:kafka` or
+    /// `SelfManagedKafka`.
+    pub fn source(&self) -> Option<&str> {
+        match &self.envelope {
+            Envelope::Streams => self.records.first()?.get("eventSource")?.as_str(),
+            Envelope::Kafka(fields) => fields.get("eventSource")?.as_str(),
+        }
     }
+
+    /// The event the consumer receives, as Lambda sends it.
+    pub fn event(&self) -> Value {
+        self.envelope.event(&self.records)
+    }
+}
+
+impl Envelope {
+    /// The event of `records` in this envelope.
+    pub fn event(&self, records: &[Value]) -> Value {
+        match self {
+            Envelope::Streams => Value::Object(Map::from_iter([(
+                "Records".to_owned(),
+                Value::Array(records.to_vec()),
+            )])),
+            Envelope::Kafka(fields) => {
+                let mut partitions = Map::new();
+                for record in records {
+                    let key = kafka_partition(record).unwrap_or_default();
+                    if let Value::Array(list) = partitions
+                        .entry(key)
+                        .or_insert_with(|| Value::Array(Vec::new()))
+                    {
+                        list.push(record.clone());
+                    }
+                }
+                let mut event = fields.clone();
+                event.insert("records".to_owned(), Value::Object(partitions));
+                Value::Object(event)
+            }
+        }
+    }
+}
+
+/// A Kafka record's `<topic>-<partition>`, the key Lambda files it under and
+/// the `partition` of the item identifier a consumer fails it by.
+pub fn kafka_partition(record: &Value) -> Option<String> {
+    let topic = record.get("topic")?.as_str()?;
+    let partition = record.get("partition")?.as_i64()?;
+    Some(format!("{topic}-{partition}"))
+}
+
+/// Whether `source` is a Kafka event source's name.
+fn is_kafka_source(source: Option<&Value>) -> bool {
+    matches!(
+        source.and_then(Value::as_str),
+        Some("aws:kafka" | "SelfManagedKafka")
+    )
 }
 
 /// The files to take from `path`: the file itself; in a folder, its
@@ -86,14 +156,57 @@ pub fn load(path: &Path) -> Result<SavedEvent, SavedError> {
         path: path.to_path_buf(),
         reason: e.to_string(),
     })?;
-    let Some(Value::Array(records)) = value.get("Records") else {
+    from_value(path, value)
+}
+
+/// The saved event in `value`: a stream's document or event, a Kafka
+/// document (its `event`), or a Kafka event.
+pub fn from_value(path: &Path, mut value: Value) -> Result<SavedEvent, SavedError> {
+    if let Some(Value::Array(records)) = value.get_mut("Records") {
+        return Ok(SavedEvent::streams(
+            path.to_path_buf(),
+            std::mem::take(records),
+        ));
+    }
+    if is_kafka_source(value.get("source")) && value.get("event").is_some() {
+        value = value["event"].take();
+    }
+    let Value::Object(mut fields) = value else {
         return Err(SavedError::NoRecords {
             path: path.to_path_buf(),
         });
     };
+    let partitions = match fields.remove("records") {
+        Some(Value::Object(partitions)) if is_kafka_source(fields.get("eventSource")) => partitions,
+        _ => {
+            return Err(SavedError::NoRecords {
+                path: path.to_path_buf(),
+            })
+        }
+    };
+    let mut records = Vec::new();
+    for (index, (key, list)) in partitions.into_iter().enumerate() {
+        let Value::Array(list) = list else {
+            return Err(SavedError::KafkaPartition {
+                path: path.to_path_buf(),
+                index,
+            });
+        };
+        if list
+            .iter()
+            .any(|r| kafka_partition(r).as_deref() != Some(key.as_str()))
+        {
+            return Err(SavedError::KafkaPartition {
+                path: path.to_path_buf(),
+                index,
+            });
+        }
+        records.extend(list);
+    }
     Ok(SavedEvent {
         path: path.to_path_buf(),
-        records: records.clone(),
+        envelope: Envelope::Kafka(fields),
+        records,
     })
 }
 
@@ -192,5 +305,54 @@ mod tests {
         assert!(other.contains("no \"Records\" array"), "{other}");
         let empty = folder(&[]);
         assert!(matches!(files(&empty), Err(SavedError::EmptyFolder { .. })));
+    }
+
+    #[test]
+    fn a_kafka_document_and_its_event_are_the_same_kafka_event() {
+        let event = serde_json::json!({"eventSource": "aws:kafka",
+            "eventSourceArn": "arn:aws:kafka:us-east-1:123456789012:cluster/orders/1",
+            "bootstrapServers": "b-1:9098",
+            "records": {
+                "order-events-v2-0": [{"topic": "order-events-v2", "partition": 0, "offset": 3}],
+                "order-events-v2-1": [{"topic": "order-events-v2", "partition": 1, "offset": 1},
+                                      {"topic": "order-events-v2", "partition": 1, "offset": 2}]}});
+        let document = serde_json::json!({"version": "1", "source": "aws:kafka",
+            "failure": {}, "hydration": {}, "event": event});
+        let dir = folder(&[
+            ("orders.json", &document.to_string()),
+            ("orders.event.json", &event.to_string()),
+        ]);
+        for name in ["orders.json", "orders.event.json"] {
+            let saved = load(&dir.join(name)).unwrap();
+            assert_eq!(saved.source(), Some("aws:kafka"));
+            let offsets: Vec<i64> = saved
+                .records
+                .iter()
+                .map(|r| r["offset"].as_i64().unwrap())
+                .collect();
+            assert_eq!(offsets, [3, 1, 2], "partition after partition");
+            assert_eq!(saved.event(), event);
+            assert_eq!(
+                saved.envelope.event(&saved.records[1..2])["records"],
+                serde_json::json!({"order-events-v2-1": [{"topic": "order-events-v2", "partition": 1, "offset": 1}]})
+            );
+        }
+    }
+
+    #[test]
+    fn a_kafka_record_filed_under_another_partition_is_refused() {
+        let event = r#"{"eventSource": "SelfManagedKafka", "records": {
+            "orders-0": [{"topic": "orders", "partition": 1, "offset": 3}]}}"#;
+        let dir = folder(&[("x.event.json", event)]);
+        let error = load(&dir.join("x.event.json")).unwrap_err();
+        assert!(
+            matches!(error, SavedError::KafkaPartition { index: 0, .. }),
+            "{error}"
+        );
+        let not_kafka = folder(&[("y.json", r#"{"eventSource": "aws:sqs", "records": {}}"#)]);
+        assert!(matches!(
+            load(&not_kafka.join("y.json")),
+            Err(SavedError::NoRecords { .. })
+        ));
     }
 }

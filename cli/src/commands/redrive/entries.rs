@@ -8,7 +8,7 @@ use crate::kpl::Kpl;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
-use crate::sources::saved::SavedEvent;
+use crate::sources::saved::{Envelope, SavedEvent};
 
 /// Kinesis limits for one `PutRecords` call and one record (data and
 /// partition key count toward both).
@@ -40,6 +40,8 @@ impl Entry {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RedriveError {
+    #[error("{file} is a Kafka event: redrive puts records on a Kinesis stream; replay it into the consumer instead")]
+    Kafka { file: PathBuf },
     #[error(
         "{file}: record {index} is {source_name}; only Kinesis records can be put on a stream"
     )]
@@ -67,6 +69,11 @@ pub enum RedriveError {
 pub fn entries(events: &[SavedEvent], deaggregate: bool) -> Result<Vec<Entry>, RedriveError> {
     let mut entries = Vec::new();
     for event in events {
+        if let Envelope::Kafka(_) = event.envelope {
+            return Err(RedriveError::Kafka {
+                file: event.path.clone(),
+            });
+        }
         for (index, record) in event.records.iter().enumerate() {
             let file = event.path.clone();
             let source = record["eventSource"].as_str();

@@ -3,7 +3,7 @@
 use super::target::{client_config, redacted, PutRecords};
 use super::*;
 use crate::kpl::MAGIC as KPL_MAGIC;
-use crate::sources::saved::SavedEvent;
+use crate::sources::saved::{Envelope, SavedEvent};
 use serde_json::Value;
 
 fn entry(size: usize) -> Entry {
@@ -48,6 +48,7 @@ fn every_entry_is_in_exactly_one_batch_in_order() {
 fn only_kinesis_records_with_base64_data_are_taken() {
     let event = |record: Value| SavedEvent {
         path: PathBuf::from("x.event.json"),
+        envelope: Envelope::Streams,
         records: vec![record],
     };
     let good = event(
@@ -100,6 +101,7 @@ fn a_stream_arn_is_a_target_by_arn_and_a_bare_name_by_name() {
 fn errors_about_a_record_do_not_quote_the_file() {
     let event = |source: Value| SavedEvent {
         path: PathBuf::from("x.event.json"),
+        envelope: Envelope::Streams,
         records: vec![serde_json::json!({ "eventSource": source })],
     };
     let secret = "card 4111 1111 1111 1111";
@@ -119,6 +121,7 @@ fn errors_about_a_record_do_not_quote_the_file() {
     }
     let bad = SavedEvent {
         path: PathBuf::from("x.event.json"),
+        envelope: Envelope::Streams,
         records: vec![
             serde_json::json!({"eventSource": "aws:kinesis", "kinesis": {
             "data": secret, "partitionKey": secret, "sequenceNumber": "49"}}),
@@ -447,6 +450,7 @@ fn deaggregate_takes_each_user_record_with_its_own_keys() {
     };
     let event = SavedEvent {
         path: PathBuf::from("kpl.event.json"),
+        envelope: Envelope::Streams,
         records: vec![
             record("1", aggregate),
             record("2", b"plain"),
@@ -482,5 +486,22 @@ fn deaggregate_takes_each_user_record_with_its_own_keys() {
             ("3", None, "outer", None, &corrupt[..]),
             ("4", None, "outer", None, &KPL_MAGIC[..]),
         ]
+    );
+}
+
+#[test]
+fn a_kafka_event_is_refused_for_what_it_is() {
+    let Value::Object(fields) = serde_json::json!({"eventSource": "SelfManagedKafka"}) else {
+        unreachable!()
+    };
+    let event = SavedEvent {
+        path: PathBuf::from("orders.event.json"),
+        envelope: Envelope::Kafka(fields),
+        records: vec![serde_json::json!({"topic": "orders", "partition": 0, "offset": 1})],
+    };
+    let message = entries(&[event], false).unwrap_err().to_string();
+    assert!(
+        message.contains("orders.event.json is a Kafka event") && message.contains("replay"),
+        "{message}"
     );
 }

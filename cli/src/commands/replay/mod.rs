@@ -14,7 +14,6 @@ mod chunks;
 mod invoke;
 mod outcome;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::args::{Format, ReplayArgs};
@@ -95,10 +94,10 @@ pub async fn run(
 
     let progress = crate::progress::bar(events.len() as u64, format, "replaying");
     let mut rows: Vec<Row> = Vec::new();
-    let mut still_failing: Vec<(PathBuf, Vec<serde_json::Value>)> = Vec::new();
+    let mut still_failing = Vec::new();
     for event in &events {
         progress.set_message(event.path.display().to_string());
-        let chunks = chunks::chunks(&event.records, MAX_INVOKE_PAYLOAD);
+        let chunks = chunks::chunks(&event.envelope, &event.records, MAX_INVOKE_PAYLOAD);
         let mut failing = Vec::new();
         for (index, chunk) in chunks.iter().enumerate() {
             let records = &event.records[chunk.records.clone()];
@@ -119,10 +118,15 @@ pub async fn run(
                 records.len(),
                 verdict,
                 attempts,
+                &event.envelope,
             ));
         }
         if !failing.is_empty() {
-            still_failing.push((event.path.clone(), failing));
+            still_failing.push(outcome::StillFailing {
+                source: &event.path,
+                envelope: &event.envelope,
+                records: failing,
+            });
         }
         progress.inc(1);
     }
@@ -148,7 +152,7 @@ fn dry_run(
 ) -> anyhow::Result<Outcome> {
     let mut rows = Vec::new();
     for event in events {
-        let chunks = chunks::chunks(&event.records, MAX_INVOKE_PAYLOAD);
+        let chunks = chunks::chunks(&event.envelope, &event.records, MAX_INVOKE_PAYLOAD);
         for (index, chunk) in chunks.iter().enumerate() {
             rows.push(serde_json::json!({
                 "file": event.path,

@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::answer::{sequence_number, Verdict};
+use super::answer::{record_name, Verdict};
 use crate::args::Format;
 use crate::output::report;
-use crate::sources::saved::SavedEvent;
+use crate::sources::saved::{Envelope, SavedEvent};
 
 /// One chunk of one saved event, as replayed.
 #[derive(Debug, Serialize)]
@@ -26,8 +26,12 @@ pub struct Row {
     pub result: &'static str,
     /// Calls made; 0 when the chunk could not be sent at all.
     pub attempts: u32,
+    /// The stream records the consumer failed, by sequence number.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed_sequence_numbers: Vec<String>,
+    /// The Kafka records the consumer failed, as `<topic>-<partition>@<offset>`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_records: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,6 +45,7 @@ impl Row {
         records: usize,
         verdict: Verdict,
         attempts: u32,
+        envelope: &Envelope,
     ) -> Self {
         let mut row = Row {
             file: file.to_path_buf(),
@@ -51,6 +56,7 @@ impl Row {
             result: "batchFailed",
             attempts,
             failed_sequence_numbers: Vec::new(),
+            failed_records: Vec::new(),
             error_type: None,
             error_message: None,
         };
@@ -59,9 +65,12 @@ impl Row {
                 row.succeeded = true;
                 row.result = "succeeded";
             }
-            Verdict::RecordsFailed(sequence_numbers) => {
+            Verdict::RecordsFailed(names) => {
                 row.result = "recordsFailed";
-                row.failed_sequence_numbers = sequence_numbers;
+                match envelope {
+                    Envelope::Streams => row.failed_sequence_numbers = names,
+                    Envelope::Kafka(_) => row.failed_records = names,
+                }
             }
             Verdict::BatchFailed(failure) => {
                 row.error_type = Some(failure.error_type);
@@ -69,6 +78,14 @@ impl Row {
             }
         }
         row
+    }
+
+    fn failed(&self) -> &[String] {
+        if self.failed_records.is_empty() {
+            &self.failed_sequence_numbers
+        } else {
+            &self.failed_records
+        }
     }
 
     fn event(&self) -> String {
@@ -87,7 +104,7 @@ pub fn failing_records(verdict: &Verdict, records: &[Value]) -> Vec<Value> {
         Verdict::Succeeded => Vec::new(),
         Verdict::RecordsFailed(named) => records
             .iter()
-            .filter(|r| sequence_number(r).is_some_and(|s| named.iter().any(|n| n == s)))
+            .filter(|r| record_name(r).is_some_and(|name| named.contains(&name)))
             .cloned()
             .collect(),
         Verdict::BatchFailed(_) => records.to_vec(),
@@ -127,16 +144,25 @@ pub fn refuse_overwriting(dir: &Path, events: &[SavedEvent]) -> anyhow::Result<(
     Ok(())
 }
 
-/// Writes each event's still-failing records as `{"Records": [...]}`.
-pub fn save_failing(dir: &Path, failing: &[(PathBuf, Vec<Value>)]) -> anyhow::Result<Vec<PathBuf>> {
+/// The records of one saved event that still fail, in its envelope.
+pub struct StillFailing<'a> {
+    pub source: &'a Path,
+    pub envelope: &'a Envelope,
+    pub records: Vec<Value>,
+}
+
+/// Writes each event's still-failing records as an event of the same shape.
+pub fn save_failing(dir: &Path, failing: &[StillFailing]) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut written = Vec::new();
-    for (source, records) in failing {
+    for StillFailing {
+        source,
+        envelope,
+        records,
+    } in failing
+    {
         let file = failed_file(dir, source);
-        let event = Value::Object(Map::from_iter([(
-            "Records".to_owned(),
-            Value::Array(records.clone()),
-        )]));
+        let event = envelope.event(records);
         let text = serde_json::to_vec_pretty(&event)?;
         std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
         written.push(file);
@@ -162,7 +188,7 @@ pub fn print(
         .iter()
         .map(|r| {
             let result = match r.result {
-                "recordsFailed" => format!("{} FAILED", r.failed_sequence_numbers.len()),
+                "recordsFailed" => format!("{} FAILED", r.failed().len()),
                 "succeeded" => "succeeded".to_owned(),
                 _ => "FAILED".to_owned(),
             };
@@ -183,15 +209,12 @@ pub fn print(
         "{}",
         report::table(&["EVENT", "RECORDS", "RESULT", "CALLS", "ERROR"], &cells)
     );
-    let named: Vec<&Row> = rows
-        .iter()
-        .filter(|r| !r.failed_sequence_numbers.is_empty())
-        .collect();
+    let named: Vec<&Row> = rows.iter().filter(|r| !r.failed().is_empty()).collect();
     if !named.is_empty() {
-        println!("Records the consumer failed (sequence numbers):");
+        println!("Records the consumer failed (sequence numbers; Kafka: topic-partition@offset):");
         for row in named {
-            for sequence_number in &row.failed_sequence_numbers {
-                println!("  {}  {sequence_number}", row.event());
+            for name in row.failed() {
+                println!("  {}  {}", row.event(), report::printable(name));
             }
         }
     }
@@ -249,10 +272,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let source = dir.join("x.event.json");
         std::fs::write(&source, r#"{"Records":[]}"#).unwrap();
-        let events = vec![SavedEvent {
-            path: source,
-            records: Vec::new(),
-        }];
+        let events = vec![SavedEvent::streams(source, Vec::new())];
         assert!(refuse_overwriting(&dir, &events).is_err());
         assert!(refuse_overwriting(&dir.join("next"), &events).is_ok());
     }

@@ -1,15 +1,20 @@
 //! One saved record as `show`, `dlq` and `hydrate` present it: its
-//! sequence number and partition key, KPL aggregates taken apart, and its
-//! data as a [`DataView`]; counted, or written as lines for a person.
+//! sequence number and partition key (a Kafka record: its topic-partition,
+//! offset and key), KPL aggregates taken apart, and its data as a
+//! [`DataView`]; counted, or written as lines for a person.
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+
 use super::data::{kinesis_data, DataView};
 use crate::kpl::{deaggregate, Kpl};
 use crate::output::report::printable;
+use crate::sources::saved::kafka_partition;
 
 /// One record of the document.
 #[derive(Debug, Serialize)]
@@ -20,6 +25,12 @@ pub struct RecordView {
     pub sequence_number: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition_key: Option<String>,
+    /// A Kafka record's place: `<topic>-<partition>@<offset>`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kafka_record: Option<String>,
+    /// A Kafka record's key (absent when it is null).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<DataView>,
     /// `aggregate`, `invalid aggregate` (the KPL magic, but it fails the
     /// check), or absent for a record of the user's own.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -77,6 +88,8 @@ fn view(index: usize, record: &Value, max_bytes: usize) -> RecordView {
         sequence_number: text(&kinesis["sequenceNumber"])
             .or_else(|| text(&record["dynamodb"]["SequenceNumber"])),
         partition_key: text(&kinesis["partitionKey"]),
+        kafka_record: None,
+        key: None,
         kpl: None,
         kpl_error: None,
         data: None,
@@ -85,6 +98,17 @@ fn view(index: usize, record: &Value, max_bytes: usize) -> RecordView {
         error: None,
     };
     if view.dynamodb.is_some() {
+        return view;
+    }
+    if let (Some(place), Some(offset)) = (kafka_partition(record), record["offset"].as_i64()) {
+        view.kafka_record = Some(format!("{place}@{offset}"));
+        let decoded = |field: &str| STANDARD.decode(record[field].as_str()?).ok();
+        view.key = decoded("key").map(|key| DataView::of(&key, max_bytes));
+        match (&record["value"], decoded("value")) {
+            (Value::Null, _) => view.error = Some("the value is null".to_owned()),
+            (_, Some(value)) => view.data = Some(DataView::of(&value, max_bytes)),
+            (_, None) => view.error = Some("no base64 value".to_owned()),
+        }
         return view;
     }
     let Some(bytes) = kinesis_data(kinesis) else {
@@ -178,7 +202,14 @@ pub fn record_text(view: &RecordView) -> String {
     if let Some(key) = &view.partition_key {
         let _ = write!(out, "  partition key {}", quoted(key));
     }
+    if let Some(place) = &view.kafka_record {
+        let _ = write!(out, "  {}", printable(place));
+    }
     out.push('\n');
+    if let Some(key) = &view.key {
+        let _ = writeln!(out, "  key:");
+        out += &key.lines("    ");
+    }
     if let Some(error) = &view.error {
         let _ = writeln!(out, "  not shown: {error}");
     }
@@ -216,4 +247,39 @@ pub fn record_text(view: &RecordView) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_kafka_record_shows_its_place_key_and_value() {
+        let records = [
+            json!({"topic": "order-events-v2", "partition": 1, "offset": 17,
+                "key": "AAE=", "value": "eyJhIjoxfQ==", "headers": []}),
+            json!({"topic": "order-events-v2", "partition": 0, "offset": 3,
+                "key": null, "value": null, "headers": []}),
+        ];
+        let views = views(&records, 1024);
+        assert_eq!(
+            views[0].kafka_record.as_deref(),
+            Some("order-events-v2-1@17")
+        );
+        assert!(views[0].key.is_some() && views[0].data.is_some());
+        assert!(views[0].error.is_none());
+        let text = record_text(&views[0]);
+        assert!(
+            text.starts_with("record 0  order-events-v2-1@17\n  key:\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("json, 7 byte(s)") && text.contains(r#""a": 1"#),
+            "{text}"
+        );
+        assert!(views[1].key.is_none() && views[1].data.is_none());
+        assert_eq!(views[1].error.as_deref(), Some("the value is null"));
+    }
 }

@@ -133,3 +133,68 @@ fn a_function_error_takes_its_type_and_message_from_the_error_document() {
         "Unhandled"
     );
 }
+
+fn kafka(places: &[(&str, i64, i64)]) -> Vec<Value> {
+    places
+        .iter()
+        .map(|(topic, partition, offset)| {
+            json!({"topic": topic, "partition": partition, "offset": offset,
+                "timestamp": 1, "timestampType": "CREATE_TIME", "value": null, "headers": []})
+        })
+        .collect()
+}
+
+#[test]
+fn kafka_records_are_named_by_topic_partition_and_offset() {
+    // A topic name with hyphens: the partition is what follows the last one.
+    let records = kafka(&[
+        ("order-events-v2", 0, 7),
+        ("order-events-v2", 1, 7),
+        ("order-events-v2", 1, 8),
+    ]);
+    // As Powertools' BatchProcessor writes them; an offset as text is taken too.
+    let answer = json!({"batchItemFailures": [
+        {"itemIdentifier": {"partition": "order-events-v2-1", "offset": 8}},
+        {"itemIdentifier": {"partition": "order-events-v2-0", "offset": "7"}},
+    ]});
+    assert_eq!(
+        read(answer.to_string().as_bytes(), &records),
+        Verdict::RecordsFailed(vec![
+            "order-events-v2-0@7".to_owned(),
+            "order-events-v2-1@8".to_owned()
+        ])
+    );
+}
+
+#[test]
+fn kafka_identifiers_that_name_no_record_fail_the_whole_batch() {
+    let records = kafka(&[("orders", 0, 7)]);
+    for (identifier, expected) in [
+        (
+            json!({"partition": "orders-0", "offset": 8}),
+            "UnknownItemIdentifier",
+        ),
+        (
+            json!({"partition": "orders-1", "offset": 7}),
+            "UnknownItemIdentifier",
+        ),
+        (json!({"partition": "orders-0"}), "BadItemIdentifier"),
+        (json!({"offset": 7}), "BadItemIdentifier"),
+        (json!({"partition": "", "offset": 7}), "BadItemIdentifier"),
+        (
+            json!({"partition": "orders-0", "offset": "-7"}),
+            "BadItemIdentifier",
+        ),
+        (
+            json!({"partition": "orders-0", "offset": 7.5}),
+            "BadItemIdentifier",
+        ),
+        (json!({}), "BadItemIdentifier"),
+        // A sequence number names no Kafka record.
+        (json!("7"), "UnknownItemIdentifier"),
+    ] {
+        let answer = json!({"batchItemFailures": [{"itemIdentifier": identifier}]});
+        let verdict = read(answer.to_string().as_bytes(), &records);
+        assert_eq!(class(&verdict), expected, "{answer}");
+    }
+}
