@@ -320,6 +320,86 @@ async fn a_cluster_not_on_the_allow_list_is_never_connected_to() {
     assert!(listener.accept().is_err(), "no connection was made");
 }
 
+/// A secret in the emulator's Secrets Manager; its ARN.
+async fn secret(text: &str) -> String {
+    let client = aws_sdk_secretsmanager::Client::new(&sdk_config());
+    let created = client
+        .create_secret()
+        .name(format!("AmazonMSK_hydrator-{}", unique_suffix()))
+        .secret_string(text)
+        .send()
+        .await
+        .expect("create the secret");
+    created.arn.expect("the secret's ARN")
+}
+
+#[tokio::test]
+async fn the_scram_user_is_read_from_secrets_manager_before_any_connection() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let broker = listener.local_addr().unwrap().to_string();
+    let failure = failure_record("orders", &broker);
+    let queue = create_queue("kafka-dlq").await;
+    let scram = |arn: String| {
+        let mut settings = settings(&queue);
+        settings.kafka.bootstrap_allowlist = vec![broker.clone()];
+        settings.kafka.auth = hydrate::KafkaAuthMode::ScramSha512;
+        settings.kafka.scram_secret_arn = Some(arn);
+        Hydrator::new(sdk_config(), settings)
+    };
+    let event = sns_event(&failure).to_string();
+
+    // No such secret, and a secret that is not a user: no connection is made.
+    let missing = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_none-a1b2c3";
+    let error = scram(missing.to_owned())
+        .handle(&event)
+        .await
+        .expect_err("no secret");
+    assert_eq!(error.class(), "Read.Kafka.ScramSecretPermanent", "{error}");
+    let not_a_user = secret("hunter2-not-json").await;
+    let error = scram(not_a_user)
+        .handle(&event)
+        .await
+        .expect_err("not a user");
+    assert_eq!(error.class(), "Config.KafkaScramSecretNotCredentials");
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+    let early =
+        tokio::time::timeout(std::time::Duration::from_millis(200), listener.accept()).await;
+    assert!(early.is_err(), "no connection was made");
+
+    // The user's secret read: the hydrator goes on to the broker, over TLS
+    // (SCRAM as Lambda uses it), and this listener answers nothing.
+    let user = secret(r#"{"username": "hydrator", "password": "hunter2-pa55"}"#).await;
+    let hydrator = scram(user);
+    let handled = tokio::spawn(async move { hydrator.handle(event).await });
+    let (mut connection, _) =
+        tokio::time::timeout(std::time::Duration::from_secs(30), listener.accept())
+            .await
+            .expect("the broker is reached once the secret is read")
+            .expect("accept");
+    let mut hello = [0u8; 1];
+    tokio::io::AsyncReadExt::read_exact(&mut connection, &mut hello)
+        .await
+        .expect("the client speaks first");
+    assert_eq!(
+        hello[0], 0x16,
+        "a TLS handshake record opens the connection"
+    );
+    drop(connection);
+    drop(listener);
+    let error = handled
+        .await
+        .unwrap()
+        .expect_err("no broker behind the listener");
+    assert!(
+        error.class().starts_with("Read.Kafka."),
+        "{}",
+        error.class()
+    );
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+}
+
 #[tokio::test]
 async fn the_tool_drains_a_kafka_document_and_saves_its_event() {
     let (topic, written) = written_topic(100);

@@ -27,7 +27,7 @@ use aws_types::service_config::ServiceConfigKey;
 use bytes::Bytes;
 
 use crate::aws::batch_send::CallFailure;
-use crate::aws::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue};
+use crate::aws::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue, Secrets};
 
 pub struct Clients {
     sdk: SdkConfig,
@@ -39,6 +39,7 @@ pub struct Clients {
     sqs: OnceLock<aws_sdk_sqs::Client>,
     firehose: OnceLock<aws_sdk_firehose::Client>,
     dynamodb: OnceLock<aws_sdk_dynamodb::Client>,
+    secrets: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
 }
 
 impl Clients {
@@ -51,6 +52,7 @@ impl Clients {
             kinesis: Mutex::default(),
             dynamodb_streams: Mutex::default(),
             s3: Mutex::default(),
+            secrets: Mutex::default(),
         }
     }
 
@@ -182,6 +184,35 @@ impl ObjectWriter for Clients {
             .await
             .map(|_| ())
             .map_err(|e| CallFailure::of(&e))
+    }
+}
+
+impl Secrets for Clients {
+    async fn secret_string(&self, arn: &str) -> Result<String, CallFailure> {
+        // `arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME`: read where it lives.
+        let own = self.sdk.region().map_or("us-east-1", |r| r.as_ref());
+        let region = arn
+            .split(':')
+            .nth(3)
+            .filter(|r| !r.is_empty())
+            .unwrap_or(own);
+        let client = cached(&self.secrets, region, || {
+            let config = aws_sdk_secretsmanager::config::Builder::from(&self.sdk)
+                .region(Region::new(region.to_owned()))
+                .build();
+            aws_sdk_secretsmanager::Client::from_conf(config)
+        });
+        let answer = client
+            .get_secret_value()
+            .secret_id(arn)
+            .send()
+            .await
+            .map_err(|e| CallFailure::of(&e))?;
+        answer.secret_string.ok_or_else(|| CallFailure {
+            class: crate::aws::error::ErrorClass::Permanent,
+            code: None,
+            message: "the secret holds binary, not text".to_owned(),
+        })
     }
 }
 

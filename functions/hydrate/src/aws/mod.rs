@@ -1,6 +1,6 @@
 //! What the hydrator asks of AWS, as small traits: read a shard, send a
 //! batch of messages, put a batch of archive records, fetch an object, keep
-//! a message body too large for the queue.
+//! a message body too large for the queue, read a Kafka user's secret.
 //!
 //! The real clients implement them ([`crate::aws::clients::Clients`]); the
 //! orchestration and delivery tests supply their own, so that everything
@@ -32,6 +32,13 @@ pub trait Queue {
         queue_url: &str,
         entries: Vec<SendMessageBatchRequestEntry>,
     ) -> Result<SendMessageBatchOutput, CallFailure>;
+}
+
+/// Secrets Manager's `GetSecretValue`: the secret's text, in the region of
+/// its ARN. For the SCRAM user of a Kafka cluster.
+#[allow(async_fn_in_trait)]
+pub trait Secrets {
+    async fn secret_string(&self, arn: &str) -> Result<String, CallFailure>;
 }
 
 /// Firehose's `PutRecordBatch`, for the archive.

@@ -7,6 +7,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
+use super::scram::ScramUser;
 use super::settings::{KafkaAuthMode, KafkaSettings};
 use super::{AwsApi, HydrateError, Hydrator};
 use crate::deliver::DeliveryError;
@@ -62,11 +63,13 @@ impl KafkaSettings {
     }
 
     /// How to authenticate to the cluster of `failure`, when this build can.
-    /// MSK IAM signs for the region of the cluster's ARN, with `credentials`.
+    /// MSK IAM signs for the region of the cluster's ARN, with `credentials`;
+    /// SCRAM is `scram`'s user, over TLS as Lambda's own mappings use it.
     fn auth(
         &self,
         failure: &KafkaFailure,
         credentials: Option<&SharedCredentialsProvider>,
+        scram: Option<ScramUser>,
     ) -> Result<KafkaAuth, HydrateError> {
         match self.auth {
             KafkaAuthMode::None => Ok(KafkaAuth::Plaintext),
@@ -92,9 +95,16 @@ impl KafkaSettings {
                     credentials,
                 })
             }
-            KafkaAuthMode::ScramSha512 => Err(HydrateError::KafkaAuthNotSupported(
-                KafkaAuthMode::ScramSha512.name(),
-            )),
+            KafkaAuthMode::ScramSha512 => match scram {
+                Some(ScramUser { username, password }) => Ok(KafkaAuth::ScramSha512 {
+                    username,
+                    password,
+                    tls: true,
+                }),
+                None => Err(HydrateError::KafkaAuthNotSupported(
+                    KafkaAuthMode::ScramSha512.name(),
+                )),
+            },
         }
     }
 }
@@ -139,7 +149,20 @@ impl<A: AwsApi> Hydrator<A> {
             tracing::error!(class = %error.class(), error = %error, group_id, "refused Kafka failure");
             error
         })?;
-        let auth = settings.auth(&failure, self.credentials.as_ref())?;
+        let scram = match settings.auth {
+            KafkaAuthMode::ScramSha512 => Some(
+                self.scram_users
+                    .user(&self.aws, settings.scram_secret_arn.as_deref())
+                    .await
+                    .map_err(|error| {
+                        let error = HydrateError::KafkaScramSecret(error);
+                        tracing::error!(class = %error.class(), error = %error, group_id, "no SCRAM user");
+                        error
+                    })?,
+            ),
+            _ => None,
+        };
+        let auth = settings.auth(&failure, self.credentials.as_ref(), scram)?;
         let read = read_failure(&failure, &auth, &settings.limits);
         let reads = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, read)

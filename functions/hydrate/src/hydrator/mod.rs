@@ -15,6 +15,7 @@ mod kafka;
 mod once;
 mod response;
 mod s3;
+mod scram;
 pub mod settings;
 #[cfg(test)]
 mod tests;
@@ -30,7 +31,7 @@ use futures_util::{StreamExt, TryStreamExt};
 use tracing::Instrument;
 
 use crate::aws::clients::Clients;
-use crate::aws::{DeliveryStream, Ledger, ObjectStore, ObjectWriter, Queue};
+use crate::aws::{DeliveryStream, Ledger, ObjectStore, ObjectWriter, Queue, Secrets};
 use crate::deliver::{Archive, Archived, DeliveryError, DlqWriter};
 use crate::document::{
     Batch, BatchContext, EventRecords, HydratedDocument, Hydration, Origin, Status, VERSION,
@@ -49,9 +50,15 @@ pub use response::{BatchResponse, DeliveryReport, Failed, ItemFailure, Receipt, 
 
 /// Everything a hydrator reaches AWS through: [`Clients`] in the function,
 /// AWS held in memory in the offline tests.
-pub trait AwsApi: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter + Ledger {}
+pub trait AwsApi:
+    Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter + Ledger + Secrets
+{
+}
 
-impl<T: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter + Ledger> AwsApi for T {}
+impl<T> AwsApi for T where
+    T: Streams + Queue + DeliveryStream + ObjectStore + ObjectWriter + Ledger + Secrets
+{
+}
 
 pub struct Hydrator<A = Clients> {
     aws: A,
@@ -61,6 +68,8 @@ pub struct Hydrator<A = Clients> {
     /// The function's own credentials, for the tokens MSK IAM asks of each
     /// connection; none where AWS is reached in memory.
     credentials: Option<SharedCredentialsProvider>,
+    /// The SCRAM user of `KAFKA_SCRAM_SECRET_ARN`, kept between invocations.
+    scram_users: scram::ScramUsers,
 }
 
 impl Hydrator {
@@ -82,6 +91,7 @@ impl<A: AwsApi> Hydrator<A> {
             aws,
             settings,
             credentials: None,
+            scram_users: scram::ScramUsers::default(),
         }
     }
 

@@ -95,12 +95,29 @@ async fn a_cluster_the_settings_do_not_allow_is_refused_before_any_connection() 
         "Input.KafkaClusterNotAllowed"
     );
 
+    // SCRAM without its secret, or with a secret that is not a user.
     let mut scram = allowing(settings());
     scram.kafka.auth = KafkaAuthMode::ScramSha512;
-    let scram = Hydrator::with_aws(FakeAws::default(), scram);
+    let unset = Hydrator::with_aws(FakeAws::default(), scram.clone());
     assert_eq!(
-        error_class(&scram, &failure).await,
-        "Config.KafkaAuthNotSupported"
+        error_class(&unset, &failure).await,
+        "Config.KafkaScramSecretNotSet"
+    );
+    let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_orders-a1b2c3";
+    scram.kafka.scram_secret_arn = Some(arn.to_owned());
+    let missing = Hydrator::with_aws(FakeAws::default(), scram.clone());
+    assert_eq!(
+        error_class(&missing, &failure).await,
+        "Read.Kafka.ScramSecretPermanent"
+    );
+    let not_a_user = FakeAws {
+        secrets: HashMap::from([(arn.to_owned(), "hunter2".to_owned())]),
+        ..FakeAws::default()
+    };
+    let not_a_user = Hydrator::with_aws(not_a_user, scram);
+    assert_eq!(
+        error_class(&not_a_user, &failure).await,
+        "Config.KafkaScramSecretNotCredentials"
     );
     // AWS in memory has no credentials to sign an MSK IAM token with.
     let mut iam = allowing(settings());

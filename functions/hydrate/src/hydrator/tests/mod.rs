@@ -29,7 +29,7 @@ use crate::aws::backoff::Backoff;
 use crate::aws::batch_send::CallFailure;
 use crate::aws::error::ErrorClass;
 use crate::aws::{Begun, Ledger, LedgerState};
-use crate::aws::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue};
+use crate::aws::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue, Secrets};
 use crate::deliver::{Offload, S3Pointer};
 use crate::document::{join, Document};
 use crate::input::sequence::compare_decimal;
@@ -184,6 +184,8 @@ struct FakeAws {
     refuse_release: bool,
     /// Run as each `SendMessageBatch` call begins: what others do meanwhile.
     on_send: fn(&FakeAws),
+    /// Secrets Manager: secret text by ARN.
+    secrets: HashMap<String, String>,
 }
 
 impl Default for FakeAws {
@@ -206,6 +208,7 @@ impl Default for FakeAws {
             ledger: Mutex::default(),
             refuse_release: false,
             on_send: |_| {},
+            secrets: HashMap::new(),
         }
     }
 }
@@ -472,6 +475,16 @@ fn delivered(aws: &FakeAws) -> Vec<Document> {
         by_group.entry(group).or_default().push(part);
     }
     by_group.into_values().map(|p| join(p).unwrap()).collect()
+}
+
+impl Secrets for FakeAws {
+    async fn secret_string(&self, arn: &str) -> Result<String, CallFailure> {
+        self.secrets.get(arn).cloned().ok_or_else(|| CallFailure {
+            class: ErrorClass::Permanent,
+            code: Some("ResourceNotFoundException".into()),
+            message: "Secrets Manager can't find the specified secret.".into(),
+        })
+    }
 }
 
 impl Ledger for FakeAws {
