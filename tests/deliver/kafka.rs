@@ -320,6 +320,94 @@ async fn a_cluster_not_on_the_allow_list_is_never_connected_to() {
     assert!(listener.accept().is_err(), "no connection was made");
 }
 
+/// A Kafka on-failure record for `ranges` (partition, first, last offset).
+fn failure_over(topic: &str, ranges: &[(i32, i64, i64)]) -> Value {
+    let mut info = serde_json::Map::new();
+    for (partition, first, last) in ranges {
+        info.insert(
+            format!("{topic}-{partition}"),
+            json!({"firstRecordOffset": first.to_string(), "lastRecordOffset": last.to_string()}),
+        );
+    }
+    let mut failure = failure_record(topic, &bootstrap_servers());
+    let size: i64 = ranges.iter().map(|(_, first, last)| last - first + 1).sum();
+    failure["KafkaBatchInfo"]["batchSize"] = json!(size);
+    failure["KafkaBatchInfo"]["recordsInfo"] = Value::Object(info);
+    failure
+}
+
+/// Each document's Kafka event and fetch count, by its failure's ranges.
+async fn events_and_fetches(queue: &str) -> std::collections::BTreeMap<String, (Value, u64)> {
+    joined(&received(queue).await)
+        .iter()
+        .map(|document| {
+            let whole: Value = serde_json::from_str(&document.to_json()).unwrap();
+            let ranges = whole["failure"]["KafkaBatchInfo"]["recordsInfo"].to_string();
+            let fetches = whole["hydration"]["fetchCalls"].as_u64().unwrap();
+            (ranges, (whole["event"].clone(), fetches))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_storm_in_one_sqs_batch_is_read_together_each_document_as_if_read_alone() {
+    let (topic, written) = written_topic(100);
+    let offsets = |partition: i32| -> Vec<i64> {
+        written
+            .iter()
+            .filter(|(_, a)| a.partition == partition)
+            .map(|(_, a)| a.offset)
+            .collect()
+    };
+    let (p0, p1) = (offsets(0), offsets(1));
+    // Five failures over overlapping ranges of both partitions.
+    let failures: Vec<Value> = [
+        vec![(0, p0[0], p0[2])],
+        vec![(0, p0[1], p0[4])],
+        vec![(0, p0[3], p0[4]), (1, p1[0], p1[1])],
+        vec![(1, p1[0], p1[4])],
+        vec![(1, p1[3], p1[4])],
+    ]
+    .iter()
+    .map(|ranges| failure_over(&topic, ranges))
+    .collect();
+    let bodies: Vec<String> = failures.iter().map(Value::to_string).collect();
+
+    let together = create_queue("kafka-dlq").await;
+    let response = Hydrator::new(sdk_config(), settings(&together))
+        .handle(sqs_event(&bodies).to_string())
+        .await
+        .expect("answered");
+    assert_eq!(
+        serde_json::to_value(&response).unwrap()["batchItemFailures"],
+        json!([])
+    );
+    let together = events_and_fetches(&together).await;
+
+    let alone = create_queue("kafka-dlq").await;
+    for body in &bodies {
+        Hydrator::new(sdk_config(), settings(&alone))
+            .handle(sqs_event(std::slice::from_ref(body)).to_string())
+            .await
+            .expect("answered");
+    }
+    let alone = events_and_fetches(&alone).await;
+
+    assert_eq!(together.len(), 5);
+    assert_eq!(
+        together.keys().collect::<Vec<_>>(),
+        alone.keys().collect::<Vec<_>>()
+    );
+    for (ranges, (event, _)) in &together {
+        assert_eq!(event, &alone[ranges].0, "the same records for {ranges}");
+    }
+    let fetched = |documents: &std::collections::BTreeMap<String, (Value, u64)>| {
+        documents.values().map(|(_, fetches)| fetches).sum::<u64>()
+    };
+    // One fetch a partition together; one a partition range alone.
+    assert_eq!((fetched(&together), fetched(&alone)), (2, 6));
+}
+
 /// A secret in the emulator's Secrets Manager; its ARN.
 async fn secret(text: &str) -> String {
     let client = aws_sdk_secretsmanager::Client::new(&sdk_config());

@@ -2,6 +2,11 @@
 //! held to the settings' allow-lists before any connection, read from its
 //! cluster (or taken from the S3 destination's payload, with no read), and
 //! made a document that the shared delivery sends like any other.
+//!
+//! A storm arrives as many failures in one invocation (an SQS batch, a
+//! direct invocation): those of one cluster are read together first, each
+//! partition's ranges merged and fetched once (`kinds::kafka::coalesce`), and
+//! each failure's document then takes its share of what was read.
 
 use aws_credential_types::provider::SharedCredentialsProvider;
 use serde_json::value::RawValue;
@@ -13,11 +18,12 @@ use super::{AwsApi, HydrateError, Hydrator};
 use crate::deliver::DeliveryError;
 use crate::document::HydratedDocument;
 use crate::input::fault::FieldFault;
+use crate::input::trigger::FailureInput;
 use crate::kinds::kafka::batch::{KafkaFailure, KafkaRecordError, PayloadFault};
 use crate::kinds::kafka::broker::KafkaAuth;
 use crate::kinds::kafka::hydrated::{self, from_payload, from_reads};
-use crate::kinds::kafka::read::PartitionError;
-use crate::kinds::kafka::read_failure;
+use crate::kinds::kafka::read::{PartitionError, PartitionRead};
+use crate::kinds::kafka::{read_failure, read_failures};
 
 /// Why a Kafka failure is not read: what it names is not allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -109,7 +115,133 @@ impl KafkaSettings {
     }
 }
 
+/// The largest number of failures read together: an SQS batch holds ten.
+const MAX_READ_TOGETHER: usize = 10;
+
+/// Reads done for an invocation's Kafka failures before their documents are
+/// built, by failure id; each is taken once, and what is left is dropped
+/// when the invocation ends.
+#[derive(Default)]
+pub(super) struct ReadTogether {
+    reads: std::sync::Mutex<std::collections::HashMap<String, Vec<PartitionRead>>>,
+}
+
+impl ReadTogether {
+    fn take(&self, group_id: &str) -> Option<Vec<PartitionRead>> {
+        self.reads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(group_id)
+    }
+
+    fn keep(&self, group_id: String, reads: Vec<PartitionRead>) {
+        self.reads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(group_id, reads);
+    }
+
+    pub(super) fn clear(&self) {
+        self.reads.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
 impl<A: AwsApi> Hydrator<A> {
+    /// The Kafka failures among `inputs` to read together, by cluster: only
+    /// those that would be read anyway (valid, allowed, not carrying their
+    /// batch), and only clusters with more than one.
+    pub(super) fn kafka_storm<'a>(
+        &self,
+        inputs: impl Iterator<Item = &'a FailureInput>,
+    ) -> Vec<(String, Vec<KafkaFailure>)> {
+        let mut by_cluster: std::collections::BTreeMap<String, Vec<KafkaFailure>> =
+            std::collections::BTreeMap::new();
+        for input in inputs {
+            let FailureInput::Kafka(raw) = input else {
+                continue;
+            };
+            let Ok(failure) = KafkaFailure::parse(raw.get()) else {
+                continue;
+            };
+            if failure.payload.is_some() || self.settings.kafka.admit(&failure).is_err() {
+                continue;
+            }
+            by_cluster
+                .entry(failure.bootstrap_servers.clone())
+                .or_default()
+                .push(failure);
+        }
+        by_cluster
+            .into_iter()
+            .filter(|(_, failures)| failures.len() > 1)
+            .collect()
+    }
+
+    /// Reads each cluster's failures of `storm` together, so a storm of
+    /// failures of one partition costs the fetches of one read. A cluster
+    /// that cannot be read together leaves each failure to its own read, and
+    /// its own error.
+    pub(super) async fn read_kafka_together(
+        &self,
+        storm: Vec<(String, Vec<KafkaFailure>)>,
+        deadline: Option<Instant>,
+    ) {
+        for (servers, failures) in storm {
+            for failures in failures.chunks(MAX_READ_TOGETHER) {
+                self.read_cluster_together(&servers, failures, deadline)
+                    .await;
+            }
+        }
+    }
+
+    async fn read_cluster_together(
+        &self,
+        servers: &str,
+        failures: &[KafkaFailure],
+        deadline: Option<Instant>,
+    ) {
+        let settings = &self.settings.kafka;
+        let scram = match settings.auth {
+            KafkaAuthMode::ScramSha512 => {
+                let user = self
+                    .scram_users
+                    .user(&self.aws, settings.scram_secret_arn.as_deref())
+                    .await;
+                match user {
+                    Ok(user) => Some(user),
+                    Err(_) => return,
+                }
+            }
+            _ => None,
+        };
+        // One cluster, so one region for MSK IAM: the first failure's.
+        let Ok(auth) = settings.auth(&failures[0], self.credentials.as_ref(), scram) else {
+            return;
+        };
+        let refs: Vec<&KafkaFailure> = failures.iter().collect();
+        let read = read_failures(servers, &refs, &auth, &settings.limits);
+        let reads = match deadline {
+            Some(deadline) => match tokio::time::timeout_at(deadline, read).await {
+                Ok(reads) => reads,
+                Err(_) => return,
+            },
+            None => read.await,
+        };
+        let Ok(reads) = reads else {
+            return;
+        };
+        let fetches: u32 = reads.iter().flatten().map(|r| r.fetches).sum();
+        tracing::info!(
+            failures = failures.len(),
+            fetch_calls = fetches,
+            "read Kafka failures together"
+        );
+        for (failure, reads) in failures.iter().zip(reads) {
+            self.kafka_read_together
+                .keep(hydrated::group_id(failure), reads);
+        }
+    }
+
     /// The Kafka record, validated.
     pub(super) fn kafka_failure(&self, raw: &RawValue) -> Result<KafkaFailure, HydrateError> {
         KafkaFailure::parse(raw.get()).map_err(|error| {
@@ -163,7 +295,12 @@ impl<A: AwsApi> Hydrator<A> {
             _ => None,
         };
         let auth = settings.auth(&failure, self.credentials.as_ref(), scram)?;
-        let read = read_failure(&failure, &auth, &settings.limits);
+        let read = async {
+            match self.kafka_read_together.take(&group_id) {
+                Some(reads) => Ok(reads),
+                None => read_failure(&failure, &auth, &settings.limits).await,
+            }
+        };
         let reads = match deadline {
             Some(deadline) => tokio::time::timeout_at(deadline, read)
                 .await

@@ -70,6 +70,8 @@ pub struct Hydrator<A = Clients> {
     credentials: Option<SharedCredentialsProvider>,
     /// The SCRAM user of `KAFKA_SCRAM_SECRET_ARN`, kept between invocations.
     scram_users: scram::ScramUsers,
+    /// This invocation's Kafka failures, read together before their documents.
+    kafka_read_together: kafka::ReadTogether,
 }
 
 impl Hydrator {
@@ -92,6 +94,7 @@ impl<A: AwsApi> Hydrator<A> {
             settings,
             credentials: None,
             scram_users: scram::ScramUsers::default(),
+            kafka_read_together: kafka::ReadTogether::default(),
         }
     }
 
@@ -113,7 +116,7 @@ impl<A: AwsApi> Hydrator<A> {
         let invocation = trigger::parse(payload).inspect_err(|e| {
             tracing::error!(class = %e.class(), error = %e, bytes = payload.len(), "rejected invocation payload");
         })?;
-        match invocation {
+        let response = match invocation {
             // Boxed: the stream combinators nest future types too deep for
             // the compiler to lay out inline in the runtime's handler.
             Invocation::Whole(inputs) => {
@@ -122,7 +125,10 @@ impl<A: AwsApi> Hydrator<A> {
             Invocation::Queue(messages) => Ok(Response::Batch(
                 Box::pin(self.handle_queue(messages, read_deadline)).await,
             )),
-        }
+        };
+        // Reads of failures whose documents were not built (delivered before, say).
+        self.kafka_read_together.clear();
+        response
     }
 
     /// Every failure must succeed, or the invocation fails as a whole (and
@@ -134,6 +140,8 @@ impl<A: AwsApi> Hydrator<A> {
         deadline: Option<Instant>,
     ) -> Result<Response, HydrateError> {
         let _runs = self.storm.plan_inputs(&inputs);
+        let storm = self.kafka_storm(inputs.iter());
+        self.read_kafka_together(storm, deadline).await;
         let inputs = Storm::in_run_order(inputs, FailureInput::batch);
         if self.settings.dlq_queue_url.is_some() && self.settings.idempotency_table.is_some() {
             return self.deliver_whole_once(inputs, deadline).await;
@@ -196,6 +204,8 @@ impl<A: AwsApi> Hydrator<A> {
         deadline: Option<Instant>,
     ) -> BatchResponse {
         let _runs = self.storm.plan_messages(&messages);
+        let storm = self.kafka_storm(messages.iter().filter_map(|m| m.content.as_ref().ok()));
+        self.read_kafka_together(storm, deadline).await;
         let messages = Storm::in_run_order(messages, QueueMessage::batch);
         let failures = futures_util::stream::iter(messages)
             .map(|(index, message)| async move {

@@ -61,14 +61,18 @@ pub fn spans(failures: &[&KafkaFailure]) -> Vec<Span> {
 /// `None` when it is gone), and gives every failure its partitions' reads,
 /// in its own order. A span's fetches are counted on the first slice cut
 /// from it, so that the sum over failures is what was fetched.
-pub async fn read_spans<P, F>(
+pub async fn read_spans<P, F, Fut>(
     failures: &[&KafkaFailure],
     limits: &KafkaLimits,
     mut open: F,
 ) -> Result<Vec<Vec<PartitionRead>>, PartitionError>
 where
     P: KafkaPartition,
-    F: AsyncFnMut(&PartitionRange) -> Result<P, PartitionError>,
+    // A plain closure that returns a future, not an async closure: the
+    // invocation's future must be `Send` for every lifetime, which the
+    // compiler cannot yet prove through an async closure's borrows.
+    F: FnMut(PartitionRange) -> Fut,
+    Fut: std::future::Future<Output = Result<P, PartitionError>>,
 {
     let mut read_spans = Vec::new();
     for span in spans(failures) {
@@ -78,7 +82,7 @@ where
             max_fetches: limits.max_fetches.saturating_mul(span.serves),
             fetch_bytes: limits.fetch_bytes,
         };
-        let partition = open(&span.range).await?;
+        let partition = open(span.range.clone()).await?;
         let read = read_range(&partition, &span.range, &scaled).await?;
         read_spans.push((span.range, read));
     }

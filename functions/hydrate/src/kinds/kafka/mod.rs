@@ -60,11 +60,12 @@ pub async fn read_failures(
 ) -> Result<Vec<Vec<PartitionRead>>, PartitionError> {
     let client = broker::connect(bootstrap_servers, auth).await?;
     let existing = broker::existing_partitions(&client).await?;
-    coalesce::read_spans(failures, limits, async |range| {
+    let (client, existing) = (&client, &existing);
+    coalesce::read_spans(failures, limits, |range| async move {
         if !existing.contains(&(range.topic.clone(), range.partition)) {
             return Ok(Partition::Gone(Gone));
         }
-        match BrokerPartition::open(&client, &range.topic, range.partition).await {
+        match BrokerPartition::open(client, &range.topic, range.partition).await {
             Ok(partition) => Ok(Partition::Open(partition)),
             Err(PartitionError::Gone) => Ok(Partition::Gone(Gone)),
             Err(other) => Err(other),

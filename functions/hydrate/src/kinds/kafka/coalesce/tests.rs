@@ -77,7 +77,7 @@ fn a_storm_of_one_partition_is_read_once_and_each_failure_gets_its_own_slice() {
     let reads = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime with no I/O builds")
-        .block_on(read_spans(&storm, &KafkaLimits::default(), async |_| {
+        .block_on(read_spans(&storm, &KafkaLimits::default(), |_| async {
             Ok(Full(&fetches))
         }))
         .expect("in memory");
