@@ -99,7 +99,8 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
         ),
         // Kafka: the MSK clusters given, their topics (derived from each
         // cluster's ARN, tests/project/infra_wiring.rs resolves it), the
-        // SCRAM secret and its key through Secrets Manager.
+        // SCRAM secret, the client certificate's secret, and their keys
+        // through Secrets Manager.
         ("kafka-cluster:Connect", json!({"Ref": "KafkaClusterArns"})),
         ("kafka-cluster:DescribeTopic", kafka_topics.clone()),
         ("kafka-cluster:ReadData", kafka_topics),
@@ -108,6 +109,14 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             json!({"Ref": "KafkaScramSecretArn"}),
         ),
         ("kms:Decrypt", json!({"Ref": "KafkaScramSecretKmsKeyArn"})),
+        (
+            "secretsmanager:GetSecretValue",
+            json!({"Ref": "KafkaClientCertificateSecretArn"}),
+        ),
+        (
+            "kms:Decrypt",
+            json!({"Ref": "KafkaClientCertificateSecretKmsKeyArn"}),
+        ),
         // The network interfaces of a function in a VPC.
         ("ec2:CreateNetworkInterface", network_interfaces.clone()),
         ("ec2:DeleteNetworkInterface", network_interfaces.clone()),
@@ -164,6 +173,8 @@ fn the_hydrator_reads_and_sends_only_where_its_parameters_say() {
             "GrantMskClusters",
             "HasScramSecret",
             "HasScramSecretKey",
+            "HasClientCertificateSecret",
+            "HasClientCertificateSecretKey",
             "HasKafkaVpc",
             "HasKafkaVpc",
             "CreateOffloadBucket",
@@ -395,6 +406,10 @@ fn the_hydrator_uses_keys_only_through_the_service_and_describes_only_kinesis_su
             (
                 json!({"Fn::If": ["HasFailureBucketKey", {"Ref": "FailureBucketKmsKeyArn"}, {"Fn::GetAtt": ["HydratorKey", "Arn"]}]}).to_string(),
                 json!({"Fn::Sub": "s3.${AWS::Region}.amazonaws.com"})
+            ),
+            (
+                json!({"Ref": "KafkaClientCertificateSecretKmsKeyArn"}).to_string(),
+                json!({"Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com"})
             ),
             (
                 json!({"Ref": "KafkaScramSecretKmsKeyArn"}).to_string(),

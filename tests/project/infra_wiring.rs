@@ -680,9 +680,68 @@ fn the_kafka_settings_reach_the_function_by_the_names_it_reads() {
             ("KAFKA_BOOTSTRAP_ALLOWLIST", "kafka-1.internal:9094"),
         ])
     );
+    let certificate = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-client-AbCdEf";
+    assert_eq!(
+        kafka_environment(&[
+            ("KafkaClusterArns", ORDERS_CLUSTER),
+            ("KafkaClientCertificateSecretArn", certificate)
+        ]),
+        pairs(&[
+            ("KAFKA_AUTH", "mtls"),
+            ("KAFKA_CLIENT_CERTIFICATE_SECRET_ARN", certificate),
+            ("KAFKA_CLUSTER_ARNS", ORDERS_CLUSTER),
+        ]),
+        "a client certificate means mutual TLS, even for MSK clusters"
+    );
     assert_eq!(
         template["Parameters"]["KafkaAuth"]["AllowedValues"],
-        json!(["", "none", "iam", "scram-sha-512", "tls"])
+        json!(["", "none", "iam", "scram-sha-512", "tls", "mtls"])
+    );
+}
+
+#[test]
+fn the_client_certificate_secret_is_read_alone_and_decrypted_through_secrets_manager_only() {
+    let template = template();
+    let secret = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-client-AbCdEf";
+    let key = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let servers = ("KafkaBootstrapServers", "kafka-1.internal:9094");
+    let read = json!({"Sid": "ReadClientCertificateSecret", "Effect": "Allow",
+                      "Action": "secretsmanager:GetSecretValue", "Resource": secret});
+    assert_eq!(
+        kafka_statements(
+            &template,
+            &[servers, ("KafkaClientCertificateSecretArn", secret)]
+        ),
+        [("ReadClientCertificateSecret".to_owned(), read.clone())]
+    );
+    let statements = super::template::Deployment::new(
+        &template,
+        &[
+            servers,
+            ("KafkaClientCertificateSecretArn", secret),
+            ("KafkaClientCertificateSecretKmsKeyArn", key),
+        ],
+    )
+    .role_statements("HydratorRole");
+    let decrypt = statements
+        .iter()
+        .find(|s| s["Sid"] == "DecryptClientCertificateSecret")
+        .expect("the key is granted");
+    assert_eq!(
+        decrypt,
+        &json!({"Sid": "DecryptClientCertificateSecret", "Effect": "Allow", "Action": "kms:Decrypt",
+                "Resource": key,
+                "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}})
+    );
+    // mtls without its secret is refused at deployment.
+    let rule = &template["Rules"]["MutualTlsNeedsItsCertificate"];
+    assert_eq!(
+        rule["RuleCondition"],
+        json!({"Fn::Equals": [{"Ref": "KafkaAuth"}, "mtls"]})
+    );
+    assert_eq!(
+        rule["Assertions"][0]["Assert"],
+        json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "KafkaClientCertificateSecretArn"}, ""]}]})
     );
 }
 

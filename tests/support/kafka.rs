@@ -51,6 +51,11 @@ struct Request<'a> {
     /// TLS, trusting this certificate authority.
     #[serde(skip_serializing_if = "Option::is_none")]
     ssl_cafile: Option<&'a Path>,
+    /// A client certificate and its key, for mutual TLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ssl_certfile: Option<&'a Path>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ssl_keyfile: Option<&'a Path>,
 }
 
 fn b64(bytes: &Option<Vec<u8>>) -> Value {
@@ -74,9 +79,23 @@ pub fn produce_to(
     partitions: i32,
     records: &[Outgoing],
 ) -> Vec<Acknowledged> {
+    produce_as(bootstrap, ssl_cafile, None, topic, partitions, records)
+}
+
+/// As [`produce_to`], presenting the client certificate and key `client`.
+pub fn produce_as(
+    bootstrap: &str,
+    ssl_cafile: Option<&Path>,
+    client: Option<(&Path, &Path)>,
+    topic: &str,
+    partitions: i32,
+    records: &[Outgoing],
+) -> Vec<Acknowledged> {
     let request = Request {
         bootstrap,
         ssl_cafile,
+        ssl_certfile: client.map(|(certificate, _)| certificate),
+        ssl_keyfile: client.map(|(_, key)| key),
         topic,
         partitions,
         records: records

@@ -1,9 +1,14 @@
 //! A Kafka broker reached over TLS only (`support/kafka/tls_front.py`: a
 //! tansu broker of its own behind a TLS front, with a certificate authority
-//! made for the test), for reading over TLS as MSK's listeners require.
+//! made for the test process), for reading over TLS as MSK's listeners
+//! require, and with a client certificate where the front asks for one.
+//!
+//! Every broker of a process chains to one authority, so the one trusted-roots
+//! file (`SSL_CERT_FILE`, read once a process) serves every test.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::OnceLock;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -15,11 +20,45 @@ pub struct TlsBroker {
     pub bootstrap: String,
     /// The certificate authority the front's certificate chains to.
     pub ca: PathBuf,
+    /// A client certificate that authority signed, and its key (PEM).
+    pub client_certificate: PathBuf,
+    pub client_key: PathBuf,
     _front: tokio::process::Child,
 }
 
+/// The process's certificate authority, made on first use.
+fn authority() -> &'static Path {
+    static FOLDER: OnceLock<PathBuf> = OnceLock::new();
+    FOLDER.get_or_init(|| {
+        let root = workspace_root();
+        let folder = std::env::temp_dir().join(format!(
+            "hydrator-kafka-ca-{}",
+            crate::stream::unique_suffix()
+        ));
+        let made = std::process::Command::new(root.join(".tools/venv/bin/python"))
+            .arg(root.join("tests/support/kafka/tls_front.py"))
+            .arg("--make-ca")
+            .arg(&folder)
+            .status()
+            .expect("run tls_front.py (scripts/tools.sh installs .tools/venv)");
+        assert!(made.success(), "the test authority is made");
+        folder
+    })
+}
+
 impl TlsBroker {
+    /// A front that takes any TLS client.
     pub async fn start() -> TlsBroker {
+        Self::start_with(false).await
+    }
+
+    /// A front that takes only clients with a certificate the authority signed.
+    pub async fn start_mutual() -> TlsBroker {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(mutual: bool) -> TlsBroker {
+        let authority = authority();
         let root = workspace_root();
         let dir = std::env::temp_dir().join(format!(
             "hydrator-kafka-tls-{}",
@@ -29,6 +68,9 @@ impl TlsBroker {
             .arg(root.join("tests/support/kafka/tls_front.py"))
             .arg(root.join(".tools/kafka/bin/tansu"))
             .arg(&dir)
+            .arg("--ca")
+            .arg(authority)
+            .args(mutual.then_some("--mutual"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -50,7 +92,9 @@ impl TlsBroker {
             .unwrap_or_else(|| panic!("the TLS front printed no port: {line:?}"));
         TlsBroker {
             bootstrap: format!("127.0.0.1:{port}"),
-            ca: dir.join("ca.pem"),
+            ca: authority.join("ca.pem"),
+            client_certificate: authority.join("client.pem"),
+            client_key: authority.join("client.key"),
             _front: front,
         }
     }

@@ -54,7 +54,7 @@ pub use input::trigger::{
     parse as parse_invocation, FailureInput, InputError, Invocation, QueueMessage,
 };
 pub use kinds::kafka::batch::{Condition as KafkaCondition, KafkaFailure, KafkaRecordError};
-pub use kinds::kafka::broker::KafkaAuth;
+pub use kinds::kafka::broker::{ClientCertificate, ClientCertificateError, KafkaAuth};
 pub use kinds::kafka::document::KafkaDocument;
 pub use kinds::kafka::read::{KafkaGap, KafkaGapReason, KafkaLimits, PartitionRead};
 pub use kinds::kafka::{read_failure as read_kafka_failure, read_failures as read_kafka_failures};

@@ -9,17 +9,26 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
 /** How the hydrator authenticates to the brokers (`KAFKA_AUTH`). */
-export type KafkaAuth = 'none' | 'iam' | 'scram-sha-512' | 'tls';
+export type KafkaAuth = 'none' | 'iam' | 'scram-sha-512' | 'tls' | 'mtls';
 
 export interface HydratorKafkaProps {
   /** Amazon MSK clusters (their ARNs); with IAM, the hydrator may connect to them and read their topics. */
   readonly clusterArns?: string[];
   /** The brokers (`host:port`) the hydrator may connect to, MSK's or a self-managed cluster's. */
   readonly bootstrapServers?: string[];
-  /** Default: `scram-sha-512` with a secret, else `iam` with MSK clusters, else `none`. */
+  /**
+   * Default: `scram-sha-512` with a SCRAM secret, else `mtls` with a client
+   * certificate's secret, else `iam` with MSK clusters, else `none`.
+   */
   readonly auth?: KafkaAuth;
   /** The SCRAM user's secret: read alone, decrypted with its key through Secrets Manager only. */
   readonly scramSecret?: secretsmanager.ISecret;
+  /**
+   * The client certificate's secret for mutual TLS (`certificate`: PEM chain,
+   * `privateKey`: unencrypted PEM key): read alone, decrypted with its key
+   * through Secrets Manager only.
+   */
+  readonly clientCertificateSecret?: secretsmanager.ISecret;
   /** The VPC that reaches the brokers; the function then runs in it. */
   readonly vpc?: ec2.IVpc;
   /** The subnets of `vpc` the function runs in. Default: the VPC's private subnets. */
@@ -60,9 +69,14 @@ export function kafkaSettings(stack: Stack, props: HydratorKafkaProps): KafkaSet
   if (clusterArns.length === 0 && bootstrapServers.length === 0) {
     throw new Error('hydrator: kafka needs clusterArns (MSK) or bootstrapServers (the brokers it may connect to)');
   }
-  const auth: KafkaAuth = props.auth ?? (props.scramSecret ? 'scram-sha-512' : clusterArns.length > 0 ? 'iam' : 'none');
+  const auth: KafkaAuth =
+    props.auth ??
+    (props.scramSecret ? 'scram-sha-512' : props.clientCertificateSecret ? 'mtls' : clusterArns.length > 0 ? 'iam' : 'none');
   if (auth === 'scram-sha-512' && !props.scramSecret) {
     throw new Error("hydrator: kafka.auth 'scram-sha-512' needs kafka.scramSecret");
+  }
+  if (auth === 'mtls' && !props.clientCertificateSecret) {
+    throw new Error("hydrator: kafka.auth 'mtls' needs kafka.clientCertificateSecret");
   }
   if ((props.vpcSubnets || props.securityGroups) && !props.vpc) {
     throw new Error('hydrator: kafka.vpcSubnets and kafka.securityGroups need kafka.vpc');
@@ -72,6 +86,7 @@ export function kafkaSettings(stack: Stack, props: HydratorKafkaProps): KafkaSet
   if (bootstrapServers.length > 0) environment.KAFKA_BOOTSTRAP_ALLOWLIST = bootstrapServers.join(',');
   if (clusterArns.length > 0) environment.KAFKA_CLUSTER_ARNS = Fn.join(',', clusterArns);
   if (props.scramSecret) environment.KAFKA_SCRAM_SECRET_ARN = props.scramSecret.secretArn;
+  if (props.clientCertificateSecret) environment.KAFKA_CLIENT_CERTIFICATE_SECRET_ARN = props.clientCertificateSecret.secretArn;
 
   const statements: iam.PolicyStatement[] = [];
   const wildcards: { finding: string; reason: string }[] = [];
@@ -89,13 +104,18 @@ export function kafkaSettings(stack: Stack, props: HydratorKafkaProps): KafkaSet
       });
     }
   }
-  if (props.scramSecret) {
-    statements.push(new iam.PolicyStatement({ sid: 'ReadScramSecret', actions: ['secretsmanager:GetSecretValue'], resources: [props.scramSecret.secretArn] }));
-    const key = props.scramSecret.encryptionKey;
+  const secrets: [string, secretsmanager.ISecret | undefined][] = [
+    ['ScramSecret', props.scramSecret],
+    ['ClientCertificateSecret', props.clientCertificateSecret],
+  ];
+  for (const [name, secret] of secrets) {
+    if (!secret) continue;
+    statements.push(new iam.PolicyStatement({ sid: `Read${name}`, actions: ['secretsmanager:GetSecretValue'], resources: [secret.secretArn] }));
+    const key = secret.encryptionKey;
     if (key) {
       statements.push(
         new iam.PolicyStatement({
-          sid: 'DecryptScramSecret',
+          sid: `Decrypt${name}`,
           actions: ['kms:Decrypt'],
           resources: [key.keyArn],
           conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.amazonaws.com` } },

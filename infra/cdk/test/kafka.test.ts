@@ -9,6 +9,8 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { App, Fn, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Hydrator, topicsOf } from '../src';
@@ -27,7 +29,16 @@ function statementsOf(template: Template, roleId: string): Record<string, Json> 
   return statements;
 }
 
-const kafkaSids = ['ConnectToKafkaClusters', 'ReadKafkaTopics', 'ReadScramSecret', 'DecryptScramSecret', 'ManageVpcNetworkInterfaces', 'DescribeVpcNetworkInterfaces'];
+const kafkaSids = [
+  'ConnectToKafkaClusters',
+  'ReadKafkaTopics',
+  'ReadScramSecret',
+  'DecryptScramSecret',
+  'ReadClientCertificateSecret',
+  'DecryptClientCertificateSecret',
+  'ManageVpcNetworkInterfaces',
+  'DescribeVpcNetworkInterfaces',
+];
 
 function kafkaStatements(template: Template, roleId: string): Record<string, Json> {
   const all = statementsOf(template, roleId);
@@ -148,12 +159,48 @@ test("a cluster's topics are derived from its ARN, a reference's by CloudFormati
   assert.deepEqual(errors.map((e) => e.ruleName), []);
 });
 
+test("a client certificate's secret means mutual TLS, read alone and decrypted through Secrets Manager only", () => {
+  const stack = new Stack(new App(), 'MutualTls', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const key = new kms.Key(stack, 'CertificateKey', { enableKeyRotation: true });
+  const certificate = new secretsmanager.Secret(stack, 'ClientCertificate', { encryptionKey: key });
+  const hydrator = new Hydrator(stack, 'Hydrator', {
+    code: standInCode(),
+    kafka: { bootstrapServers: SELF_MANAGED_BROKERS, clientCertificateSecret: certificate },
+  });
+  const template = Template.fromStack(stack);
+  const secretId = stack.getLogicalId(certificate.node.defaultChild as never);
+  assert.deepEqual(kafkaStatements(template, roleOf(stack, hydrator)), {
+    ReadClientCertificateSecret: {
+      Sid: 'ReadClientCertificateSecret',
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: { Ref: secretId },
+    },
+    DecryptClientCertificateSecret: {
+      Sid: 'DecryptClientCertificateSecret',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: { 'Fn::GetAtt': [stack.getLogicalId(key.node.defaultChild as never), 'Arn'] },
+      Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+    },
+  });
+  const functionId = stack.getLogicalId(hydrator.function.node.defaultChild as never);
+  const variables = template.toJSON().Resources[functionId].Properties.Environment.Variables;
+  assert.equal(variables.KAFKA_AUTH, 'mtls');
+  assert.deepEqual(variables.KAFKA_CLIENT_CERTIFICATE_SECRET_ARN, { Ref: secretId });
+  assert.equal(variables.KAFKA_SCRAM_SECRET_ARN, undefined);
+});
+
 test('settings that cannot work are refused with what to do', () => {
   const stack = new Stack(new App(), 'Refused');
   assert.throws(() => new Hydrator(stack, 'NoBrokers', { code: standInCode(), kafka: {} }), /clusterArns \(MSK\) or bootstrapServers/);
   assert.throws(
     () => new Hydrator(stack, 'NoSecret', { code: standInCode(), kafka: { bootstrapServers: ['k:9096'], auth: 'scram-sha-512' } }),
     /needs kafka.scramSecret/,
+  );
+  assert.throws(
+    () => new Hydrator(stack, 'NoCertificate', { code: standInCode(), kafka: { bootstrapServers: ['k:9094'], auth: 'mtls' } }),
+    /needs kafka.clientCertificateSecret/,
   );
   const withoutKafka = new Hydrator(stack, 'WithoutKafka', { code: standInCode() });
   assert.throws(() => withoutKafka.onKafkaFailure(), /needs the `kafka` prop/);

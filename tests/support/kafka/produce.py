@@ -4,7 +4,8 @@ Usage: produce.py < REQUEST
 REQUEST is JSON: {"bootstrap": "host:port", "topic": "...", "partitions": N,
 "records": [{"partition": P, "key": B64 | null, "value": B64 | null,
 "headers": [[NAME, B64], ...]}, ...], "ssl_cafile": PATH (optional: TLS, trusting
-that authority)}. Creates the topic, writes each record
+that authority), "ssl_certfile" and "ssl_keyfile": PATHs (optional: a client
+certificate, for mutual TLS)}. Creates the topic, writes each record
 to its partition in order, and prints what the broker acknowledged, in the
 same order: [{"partition": P, "offset": O, "timestamp": MS}, ...].
 """
@@ -22,6 +23,8 @@ def main() -> None:
     tls = {}
     if request.get("ssl_cafile"):
         tls = {"security_protocol": "SSL", "ssl_cafile": request["ssl_cafile"]}
+    if request.get("ssl_certfile"):
+        tls.update(ssl_certfile=request["ssl_certfile"], ssl_keyfile=request["ssl_keyfile"])
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, **tls)
     admin.create_topics([NewTopic(request["topic"], request["partitions"], 1)])
     admin.close()

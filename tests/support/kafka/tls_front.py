@@ -4,10 +4,14 @@ plaintext. tansu has no TLS listener, so the front gives it one; the broker
 advertises the front's address, so every connection a client makes after
 the bootstrap goes through TLS too.
 
-Usage: tls_front.py TANSU DIR
-Makes a certificate authority and a server certificate for 127.0.0.1 (with
-the `cryptography` package), writes the authority to DIR/ca.pem, starts
-tansu, then prints "PORT <front port>" and serves until killed.
+Usage: tls_front.py --make-ca CADIR
+       tls_front.py TANSU DIR --ca CADIR [--mutual]
+The first makes a certificate authority (CADIR/ca.pem and ca.key) and a
+client certificate it signed (CADIR/client.pem, client.key: unencrypted
+PKCS#8), with the `cryptography` package. The second makes a server
+certificate for 127.0.0.1 signed by that authority, starts tansu, then prints
+"PORT <front port>" and serves until killed; with --mutual the front takes
+only clients presenting a certificate the authority signed (mutual TLS).
 """
 import asyncio
 import datetime
@@ -31,36 +35,64 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def certificates(folder: Path) -> tuple[Path, Path]:
+VALIDITY = datetime.timedelta(days=1)
+
+
+def pem(path: Path, value) -> None:
+    if hasattr(value, "private_bytes"):
+        path.write_bytes(value.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                             serialization.NoEncryption()))
+    else:
+        path.write_bytes(value.public_bytes(serialization.Encoding.PEM))
+
+
+def issue(ca_name, ca_key, subject: str, usage, alternative=None):
     now = datetime.datetime.now(datetime.timezone.utc)
-    valid = dict(not_valid_before=now - datetime.timedelta(minutes=5), not_valid_after=now + datetime.timedelta(days=1))
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = (
+        x509.CertificateBuilder(subject_name=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]),
+                                issuer_name=ca_name, public_key=key.public_key(),
+                                serial_number=x509.random_serial_number(),
+                                not_valid_before=now - datetime.timedelta(minutes=5), not_valid_after=now + VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+    )
+    if alternative is not None:
+        builder = builder.add_extension(x509.SubjectAlternativeName([alternative]), critical=False)
+    return builder.sign(ca_key, hashes.SHA256()), key
+
+
+def make_ca(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    now = datetime.datetime.now(datetime.timezone.utc)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hydrator test authority")])
     ca = (
         x509.CertificateBuilder(subject_name=ca_name, issuer_name=ca_name, public_key=ca_key.public_key(),
-                                serial_number=x509.random_serial_number(), **valid)
+                                serial_number=x509.random_serial_number(),
+                                not_valid_before=now - datetime.timedelta(minutes=5), not_valid_after=now + VALIDITY)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                                      content_commitment=False, key_encipherment=False, data_encipherment=False,
                                      key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
-    key = ec.generate_private_key(ec.SECP256R1())
-    server = (
-        x509.CertificateBuilder(subject_name=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]),
-                                issuer_name=ca_name, public_key=key.public_key(),
-                                serial_number=x509.random_serial_number(), **valid)
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    (folder / "ca.pem").write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    chain = folder / "server.pem"
-    chain.write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    private = folder / "server.key"
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
+    client, client_key = issue(ca_name, ca_key, "hydrator", x509.oid.ExtendedKeyUsageOID.CLIENT_AUTH)
+    pem(folder / "ca.key", ca_key)
+    pem(folder / "client.pem", client)
+    pem(folder / "client.key", client_key)
+    # Last: its presence says the folder is complete.
+    pem(folder / "ca.pem", ca)
+
+
+def certificates(folder: Path, ca_folder: Path) -> tuple[Path, Path]:
+    ca = x509.load_pem_x509_certificate((ca_folder / "ca.pem").read_bytes())
+    ca_key = serialization.load_pem_private_key((ca_folder / "ca.key").read_bytes(), None)
+    server, key = issue(ca.subject, ca_key, "127.0.0.1", x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,
+                        x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
+    chain, private = folder / "server.pem", folder / "server.key"
+    pem(chain, server)
+    pem(private, key)
     return chain, private
 
 
@@ -91,9 +123,14 @@ async def serve(front: int, back: int, context: ssl.SSLContext) -> None:
 
 
 def main() -> None:
+    if sys.argv[1] == "--make-ca":
+        make_ca(Path(sys.argv[2]))
+        return
     tansu, folder = sys.argv[1], Path(sys.argv[2])
+    ca_folder = Path(sys.argv[sys.argv.index("--ca") + 1])
+    mutual = "--mutual" in sys.argv
     folder.mkdir(parents=True, exist_ok=True)
-    chain, private = certificates(folder)
+    chain, private = certificates(folder, ca_folder)
     front, back = free_port(), free_port()
     broker = subprocess.Popen(
         [tansu, "broker", "--listener-url", f"tcp://127.0.0.1:{back}",
@@ -109,6 +146,9 @@ def main() -> None:
                 time.sleep(0.05)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(chain, private)
+        if mutual:
+            context.verify_mode = ssl.CERT_REQUIRED
+            context.load_verify_locations(ca_folder / "ca.pem")
         asyncio.run(serve(front, back, context))
     finally:
         broker.kill()

@@ -63,10 +63,10 @@ pub enum HydrateError {
     KafkaRecord(KafkaRecordError),
     #[error("{0}")]
     KafkaNotAllowed(KafkaRefusal),
-    #[error("KAFKA_AUTH: {0} is not supported: none, tls, scram-sha-512 and iam (with an MSK cluster) are")]
+    #[error("KAFKA_AUTH: {0} is not supported: none, tls, mtls, scram-sha-512 and iam (with an MSK cluster) are")]
     KafkaAuthNotSupported(&'static str),
     #[error("{0}")]
-    KafkaScramSecret(crate::hydrator::scram::ScramSecretError),
+    KafkaSecret(crate::hydrator::kafka_secrets::KafkaSecretError),
     #[error("reading the Kafka cluster failed: {0}")]
     KafkaRead(PartitionError),
 }
@@ -90,7 +90,7 @@ impl HydrateError {
             HydrateError::KafkaRecord(e) => format!("Input.{}", e.class()),
             HydrateError::KafkaNotAllowed(refusal) => format!("Input.{}", refusal.class()),
             HydrateError::KafkaAuthNotSupported(_) => "Config.KafkaAuthNotSupported".into(),
-            HydrateError::KafkaScramSecret(error) => error.class(),
+            HydrateError::KafkaSecret(error) => error.class(),
             HydrateError::KafkaRead(error) => match error {
                 PartitionError::Gone => "Read.Kafka.Gone".into(),
                 PartitionError::OutOfRange => "Read.Kafka.OutOfRange".into(),

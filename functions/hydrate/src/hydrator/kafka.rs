@@ -12,7 +12,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use serde_json::value::RawValue;
 use tokio::time::Instant;
 
-use super::scram::ScramUser;
+use super::kafka_secrets::{KafkaSecretError, ScramUser};
 use super::settings::{KafkaAuthMode, KafkaSettings};
 use super::{AwsApi, HydrateError, Hydrator};
 use crate::deliver::DeliveryError;
@@ -20,7 +20,7 @@ use crate::document::HydratedDocument;
 use crate::input::fault::FieldFault;
 use crate::input::trigger::FailureInput;
 use crate::kinds::kafka::batch::{KafkaFailure, KafkaRecordError, PayloadFault};
-use crate::kinds::kafka::broker::KafkaAuth;
+use crate::kinds::kafka::broker::{ClientCertificate, KafkaAuth};
 use crate::kinds::kafka::hydrated::{self, from_payload, from_reads};
 use crate::kinds::kafka::read::{PartitionError, PartitionRead};
 use crate::kinds::kafka::{read_failure, read_failures};
@@ -70,12 +70,13 @@ impl KafkaSettings {
 
     /// How to authenticate to the cluster of `failure`, when this build can.
     /// MSK IAM signs for the region of the cluster's ARN, with `credentials`;
-    /// SCRAM is `scram`'s user, over TLS as Lambda's own mappings use it.
+    /// SCRAM is the secret's user, over TLS as Lambda's own mappings use it;
+    /// mutual TLS presents the secret's client certificate.
     fn auth(
         &self,
         failure: &KafkaFailure,
         credentials: Option<&SharedCredentialsProvider>,
-        scram: Option<ScramUser>,
+        secret: Option<Secret>,
     ) -> Result<KafkaAuth, HydrateError> {
         match self.auth {
             KafkaAuthMode::None => Ok(KafkaAuth::Plaintext),
@@ -101,18 +102,27 @@ impl KafkaSettings {
                     credentials,
                 })
             }
-            KafkaAuthMode::ScramSha512 => match scram {
-                Some(ScramUser { username, password }) => Ok(KafkaAuth::ScramSha512 {
-                    username,
-                    password,
-                    tls: true,
-                }),
-                None => Err(HydrateError::KafkaAuthNotSupported(
-                    KafkaAuthMode::ScramSha512.name(),
-                )),
+            KafkaAuthMode::ScramSha512 | KafkaAuthMode::MutualTls => match secret {
+                Some(Secret::Scram(ScramUser { username, password })) => {
+                    Ok(KafkaAuth::ScramSha512 {
+                        username,
+                        password,
+                        tls: true,
+                    })
+                }
+                Some(Secret::ClientCertificate(certificate)) => {
+                    Ok(KafkaAuth::MutualTls(certificate))
+                }
+                None => Err(HydrateError::KafkaAuthNotSupported(self.auth.name())),
             },
         }
     }
+}
+
+/// What a secret gave to authenticate with.
+enum Secret {
+    Scram(ScramUser),
+    ClientCertificate(ClientCertificate),
 }
 
 /// The largest number of failures read together: an SQS batch holds ten.
@@ -201,21 +211,11 @@ impl<A: AwsApi> Hydrator<A> {
         deadline: Option<Instant>,
     ) {
         let settings = &self.settings.kafka;
-        let scram = match settings.auth {
-            KafkaAuthMode::ScramSha512 => {
-                let user = self
-                    .scram_users
-                    .user(&self.aws, settings.scram_secret_arn.as_deref())
-                    .await;
-                match user {
-                    Ok(user) => Some(user),
-                    Err(_) => return,
-                }
-            }
-            _ => None,
+        let Ok(secret) = self.kafka_secret().await else {
+            return;
         };
         // One cluster, so one region for MSK IAM: the first failure's.
-        let Ok(auth) = settings.auth(&failures[0], self.credentials.as_ref(), scram) else {
+        let Ok(auth) = settings.auth(&failures[0], self.credentials.as_ref(), secret) else {
             return;
         };
         let refs: Vec<&KafkaFailure> = failures.iter().collect();
@@ -240,6 +240,27 @@ impl<A: AwsApi> Hydrator<A> {
             self.kafka_read_together
                 .keep(hydrated::group_id(failure), reads);
         }
+    }
+
+    /// The secret `KAFKA_AUTH` needs, read (or kept from a recent read).
+    async fn kafka_secret(&self) -> Result<Option<Secret>, KafkaSecretError> {
+        let settings = &self.settings.kafka;
+        Ok(match settings.auth {
+            KafkaAuthMode::ScramSha512 => Some(Secret::Scram(
+                self.kafka_secrets
+                    .user(&self.aws, settings.scram_secret_arn.as_deref())
+                    .await?,
+            )),
+            KafkaAuthMode::MutualTls => Some(Secret::ClientCertificate(
+                self.kafka_secrets
+                    .client_certificate(
+                        &self.aws,
+                        settings.client_certificate_secret_arn.as_deref(),
+                    )
+                    .await?,
+            )),
+            _ => None,
+        })
     }
 
     /// The Kafka record, validated.
@@ -281,20 +302,12 @@ impl<A: AwsApi> Hydrator<A> {
             tracing::error!(class = %error.class(), error = %error, group_id, "refused Kafka failure");
             error
         })?;
-        let scram = match settings.auth {
-            KafkaAuthMode::ScramSha512 => Some(
-                self.scram_users
-                    .user(&self.aws, settings.scram_secret_arn.as_deref())
-                    .await
-                    .map_err(|error| {
-                        let error = HydrateError::KafkaScramSecret(error);
-                        tracing::error!(class = %error.class(), error = %error, group_id, "no SCRAM user");
-                        error
-                    })?,
-            ),
-            _ => None,
-        };
-        let auth = settings.auth(&failure, self.credentials.as_ref(), scram)?;
+        let secret = self.kafka_secret().await.map_err(|error| {
+            let error = HydrateError::KafkaSecret(error);
+            tracing::error!(class = %error.class(), error = %error, group_id, "no Kafka secret");
+            error
+        })?;
+        let auth = settings.auth(&failure, self.credentials.as_ref(), secret)?;
         let read = async {
             match self.kafka_read_together.take(&group_id) {
                 Some(reads) => Ok(reads),

@@ -12,10 +12,10 @@
 
 mod error;
 mod kafka;
+mod kafka_secrets;
 mod once;
 mod response;
 mod s3;
-mod scram;
 pub mod settings;
 #[cfg(test)]
 mod tests;
@@ -68,8 +68,8 @@ pub struct Hydrator<A = Clients> {
     /// The function's own credentials, for the tokens MSK IAM asks of each
     /// connection; none where AWS is reached in memory.
     credentials: Option<SharedCredentialsProvider>,
-    /// The SCRAM user of `KAFKA_SCRAM_SECRET_ARN`, kept between invocations.
-    scram_users: scram::ScramUsers,
+    /// The Kafka secrets (SCRAM user, client certificate), kept between invocations.
+    kafka_secrets: kafka_secrets::KafkaSecrets,
     /// This invocation's Kafka failures, read together before their documents.
     kafka_read_together: kafka::ReadTogether,
 }
@@ -93,7 +93,7 @@ impl<A: AwsApi> Hydrator<A> {
             aws,
             settings,
             credentials: None,
-            scram_users: scram::ScramUsers::default(),
+            kafka_secrets: kafka_secrets::KafkaSecrets::default(),
             kafka_read_together: kafka::ReadTogether::default(),
         }
     }

@@ -63,6 +63,9 @@ pub struct KafkaSettings {
     /// `KAFKA_SCRAM_SECRET_ARN`: the Secrets Manager secret holding the
     /// SCRAM user name and password, for `KAFKA_AUTH=scram-sha-512`.
     pub scram_secret_arn: Option<String>,
+    /// `KAFKA_CLIENT_CERTIFICATE_SECRET_ARN`: the Secrets Manager secret
+    /// holding the client certificate and key, for `KAFKA_AUTH=mtls`.
+    pub client_certificate_secret_arn: Option<String>,
     /// How much one partition's read may fetch and hold.
     pub limits: KafkaLimits,
 }
@@ -76,11 +79,14 @@ pub enum KafkaAuthMode {
     /// `iam`: MSK IAM, SASL/OAUTHBEARER over TLS, each connection's token
     /// signed with the function's role for the region of the cluster's ARN.
     Iam,
-    /// `scram-sha-512`: SASL/SCRAM with the secret `KAFKA_SCRAM_SECRET_ARN`; not built yet.
+    /// `scram-sha-512`: SASL/SCRAM over TLS, the user from the secret
+    /// `KAFKA_SCRAM_SECRET_ARN`.
     ScramSha512,
-    /// `tls`: TLS with the system's trusted roots and no SASL; a client
-    /// certificate (mutual TLS) is not built yet.
+    /// `tls`: TLS with the system's trusted roots and no SASL.
     Tls,
+    /// `mtls`: TLS with the client certificate of the secret
+    /// `KAFKA_CLIENT_CERTIFICATE_SECRET_ARN` (mutual TLS), no SASL.
+    MutualTls,
 }
 
 impl KafkaAuthMode {
@@ -90,13 +96,20 @@ impl KafkaAuthMode {
             KafkaAuthMode::Iam => "iam",
             KafkaAuthMode::ScramSha512 => "scram-sha-512",
             KafkaAuthMode::Tls => "tls",
+            KafkaAuthMode::MutualTls => "mtls",
         }
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [Self::None, Self::Iam, Self::ScramSha512, Self::Tls]
-            .into_iter()
-            .find(|mode| mode.name() == text.trim().to_ascii_lowercase())
+        [
+            Self::None,
+            Self::Iam,
+            Self::ScramSha512,
+            Self::Tls,
+            Self::MutualTls,
+        ]
+        .into_iter()
+        .find(|mode| mode.name() == text.trim().to_ascii_lowercase())
     }
 }
 
@@ -186,7 +199,7 @@ impl KafkaSettings {
         let auth = match text("KAFKA_AUTH") {
             None => KafkaAuthMode::None,
             Some(value) => KafkaAuthMode::parse(&value).ok_or_else(|| {
-                format!("KAFKA_AUTH must be none, iam, scram-sha-512 or tls, not `{value}`")
+                format!("KAFKA_AUTH must be none, iam, scram-sha-512, tls or mtls, not `{value}`")
             })?,
         };
         Ok(Self {
@@ -194,6 +207,7 @@ impl KafkaSettings {
             cluster_arns: list("KAFKA_CLUSTER_ARNS"),
             auth,
             scram_secret_arn: text("KAFKA_SCRAM_SECRET_ARN"),
+            client_certificate_secret_arn: text("KAFKA_CLIENT_CERTIFICATE_SECRET_ARN"),
             limits: KafkaLimits::default(),
         })
     }

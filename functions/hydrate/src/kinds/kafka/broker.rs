@@ -17,6 +17,9 @@ use rskafka::client::partition::{OffsetAt, PartitionClient, UnknownTopicHandling
 use rskafka::client::{Client, ClientBuilder, Credentials, SaslConfig};
 use rskafka::BackoffConfig;
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
 use super::msk_iam;
 use super::read::{KafkaPartition, KafkaRecord, PartitionError};
 
@@ -47,6 +50,71 @@ pub enum KafkaAuth {
         region: String,
         credentials: SharedCredentialsProvider,
     },
+    /// Mutual TLS: TLS with a client certificate, as Lambda's
+    /// `CLIENT_CERTIFICATE_TLS_AUTH` presents it ([`ClientCertificate`]).
+    MutualTls(ClientCertificate),
+}
+
+/// A client certificate chain (the client's first) and its private key.
+#[derive(Clone)]
+pub struct ClientCertificate {
+    chain: Vec<CertificateDer<'static>>,
+    key: Arc<PrivateKeyDer<'static>>,
+}
+
+/// Why a client certificate cannot be used; never the PEM's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClientCertificateError {
+    #[error("the certificate holds no PEM certificate")]
+    NoCertificate,
+    #[error("the private key is not an unencrypted PKCS#8, PKCS#1 or SEC1 PEM key")]
+    NoKey,
+    #[error(
+        "the private key is encrypted, which is not supported: store it unencrypted in the secret"
+    )]
+    KeyEncrypted,
+    #[error("the private key does not fit the certificate, or TLS refuses them")]
+    Refused,
+}
+
+impl ClientCertificate {
+    /// The certificate chain and key of a Lambda client certificate secret,
+    /// both PEM; checked now, so a key that does not fit fails before any
+    /// connection.
+    pub fn from_pem(certificate: &str, key: &str) -> Result<Self, ClientCertificateError> {
+        let chain: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(certificate.as_bytes())
+                .filter_map(Result::ok)
+                .collect();
+        if chain.is_empty() {
+            return Err(ClientCertificateError::NoCertificate);
+        }
+        if key.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+            return Err(ClientCertificateError::KeyEncrypted);
+        }
+        let key = PrivateKeyDer::from_pem_slice(key.as_bytes())
+            .map_err(|_| ClientCertificateError::NoKey)?;
+        let certificate = Self {
+            chain,
+            key: Arc::new(key),
+        };
+        let roots = Arc::new(rustls::RootCertStore::empty());
+        certificate.config(roots).map(|_| certificate.clone())
+    }
+
+    fn config(
+        &self,
+        roots: Arc<rustls::RootCertStore>,
+    ) -> Result<Arc<rustls::ClientConfig>, ClientCertificateError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|_| ClientCertificateError::Refused)?
+            .with_root_certificates(roots)
+            .with_client_auth_cert(self.chain.clone(), self.key.clone_key())
+            .map(Arc::new)
+            .map_err(|_| ClientCertificateError::Refused)
+    }
 }
 
 impl KafkaAuth {
@@ -54,7 +122,7 @@ impl KafkaAuth {
     pub fn uses_tls(&self) -> bool {
         match self {
             KafkaAuth::Plaintext => false,
-            KafkaAuth::Tls | KafkaAuth::MskIam { .. } => true,
+            KafkaAuth::Tls | KafkaAuth::MskIam { .. } | KafkaAuth::MutualTls(_) => true,
             KafkaAuth::Plain { tls, .. } | KafkaAuth::ScramSha512 { tls, .. } => *tls,
         }
     }
@@ -69,6 +137,7 @@ impl std::fmt::Debug for KafkaAuth {
             KafkaAuth::Plain { .. } => "Plain",
             KafkaAuth::ScramSha512 { .. } => "ScramSha512",
             KafkaAuth::MskIam { .. } => "MskIam",
+            KafkaAuth::MutualTls(_) => "MutualTls",
         })
     }
 }
@@ -89,11 +158,17 @@ pub async fn connect(bootstrap_servers: &str, auth: &KafkaAuth) -> Result<Client
             deadline: Some(CALL_DEADLINE),
             ..BackoffConfig::default()
         });
-    if auth.uses_tls() {
+    if let KafkaAuth::MutualTls(certificate) = auth {
+        let roots = trusted_roots().ok_or(PartitionError::Broker("NoTrustedRoots"))?;
+        let config = certificate
+            .config(roots)
+            .map_err(|_| PartitionError::Broker("ClientCertificateRefused"))?;
+        builder = builder.tls_config(config);
+    } else if auth.uses_tls() {
         builder = builder.tls_config(tls_config().ok_or(PartitionError::Broker("NoTrustedRoots"))?);
     }
     builder = match auth.clone() {
-        KafkaAuth::Plaintext | KafkaAuth::Tls => builder,
+        KafkaAuth::Plaintext | KafkaAuth::Tls | KafkaAuth::MutualTls(_) => builder,
         KafkaAuth::Plain {
             username, password, ..
         } => builder.sasl_config(SaslConfig::Plain(Credentials::new(username, password))),
@@ -122,20 +197,27 @@ fn tls_config() -> Option<Arc<rustls::ClientConfig>> {
     static CONFIG: OnceLock<Option<Arc<rustls::ClientConfig>>> = OnceLock::new();
     CONFIG
         .get_or_init(|| {
-            let mut roots = rustls::RootCertStore::empty();
-            // Unreadable or malformed certificates are skipped, as every TLS stack does.
-            let found = rustls_native_certs::load_native_certs();
-            let (added, _ignored) = roots.add_parsable_certificates(found.certs);
-            if added == 0 {
-                return None;
-            }
             let provider = Arc::new(rustls::crypto::ring::default_provider());
             let config = rustls::ClientConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
                 .ok()?
-                .with_root_certificates(roots)
+                .with_root_certificates(trusted_roots()?)
                 .with_no_client_auth();
             Some(Arc::new(config))
+        })
+        .clone()
+}
+
+/// The system's trusted roots, loaded once a process; `None` when there are none.
+fn trusted_roots() -> Option<Arc<rustls::RootCertStore>> {
+    static ROOTS: OnceLock<Option<Arc<rustls::RootCertStore>>> = OnceLock::new();
+    ROOTS
+        .get_or_init(|| {
+            let mut roots = rustls::RootCertStore::empty();
+            // Unreadable or malformed certificates are skipped, as every TLS stack does.
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _ignored) = roots.add_parsable_certificates(found.certs);
+            (added > 0).then(|| Arc::new(roots))
         })
         .clone()
 }
