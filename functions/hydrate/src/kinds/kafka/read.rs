@@ -76,6 +76,20 @@ pub enum KafkaGapReason {
     ReadLimit,
 }
 
+impl KafkaGapReason {
+    /// The reason in a metric's name (`RecordsMissing_<reason>`), in the
+    /// form the other kinds' reasons take there.
+    pub fn metric_name(self) -> &'static str {
+        match self {
+            KafkaGapReason::BeforeLogStart => "before_log_start",
+            KafkaGapReason::BeyondHighWatermark => "beyond_high_watermark",
+            KafkaGapReason::TopicOrPartitionGone => "topic_or_partition_gone",
+            KafkaGapReason::CompactedOrControl => "compacted_or_control",
+            KafkaGapReason::ReadLimit => "read_limit",
+        }
+    }
+}
+
 /// Offsets `first..=last` of one partition that the document does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,6 +1,7 @@
 //! Where a failure sits and how old it is, read again from the on-failure
 //! record the document carries: the one place that says when the batch's
-//! first record reached the stream (`approximateArrivalOfFirstRecord`).
+//! first record reached the stream (`approximateArrivalOfFirstRecord`; for
+//! Kafka, the earliest `firstRecordTimestamp` of its partitions).
 
 use std::time::SystemTime;
 
@@ -28,6 +29,21 @@ struct Record {
     kinesis: Option<BatchInfo>,
     #[serde(rename = "DDBStreamBatchInfo")]
     dynamodb: Option<BatchInfo>,
+    #[serde(rename = "KafkaBatchInfo")]
+    kafka: Option<KafkaBatchInfo>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KafkaBatchInfo {
+    #[serde(default)]
+    records_info: std::collections::BTreeMap<String, KafkaRange>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KafkaRange {
+    first_record_timestamp: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +63,19 @@ impl FailurePosition {
         let Ok(record) = serde_json::from_str::<Record>(failure.get()) else {
             return Self::default();
         };
+        if let Some(kafka) = record.kafka {
+            // The failure's partitions are bounded when the record is read;
+            // its oldest first record is the failure's age.
+            let first_arrival = kafka
+                .records_info
+                .values()
+                .filter_map(|range| range.first_record_timestamp.as_deref().and_then(parse_time))
+                .min();
+            return Self {
+                first_arrival,
+                ..Self::default()
+            };
+        }
         let Some(info) = record.kinesis.or(record.dynamodb) else {
             return Self::default();
         };
@@ -98,6 +127,24 @@ mod tests {
         assert_eq!(position.shard_id.as_deref(), Some("shardId-000000000000"));
         assert!(position.stream_arn.is_some());
         assert!(position.start_sequence_number.is_some());
+    }
+
+    #[test]
+    fn a_kafka_failure_is_as_old_as_its_oldest_partitions_first_record() {
+        let position = FailurePosition::of(&raw(
+            r#"{"KafkaBatchInfo": {"batchSize": 9, "recordsInfo": {
+                "order-events-0": {"firstRecordOffset": "49", "lastRecordOffset": "52",
+                    "firstRecordTimestamp": "2019-11-14T00:38:04.835Z"},
+                "order-events-3": {"firstRecordOffset": "12", "lastRecordOffset": "16",
+                    "firstRecordTimestamp": "2019-11-14T00:37:04.835Z"},
+                "order-events-4": {"firstRecordOffset": "1", "lastRecordOffset": "1",
+                    "firstRecordTimestamp": "soon"}}}}"#,
+        ));
+        assert_eq!(
+            position.first_arrival,
+            Some(UNIX_EPOCH + Duration::from_millis(1_573_691_824_835))
+        );
+        assert_eq!(position.stream_arn, None);
     }
 
     #[test]

@@ -98,11 +98,16 @@ impl Metrics {
             parts: delivery.parts,
             retention,
         };
+        let kafka_hydration = match &document.batch {
+            Batch::Kafka(kafka) => Some(&*kafka.body.hydration),
+            Batch::Shard(_) => None,
+        };
         let text = line(
             &self.settings,
             document.source,
             &document.failure,
             hydration,
+            kafka_hydration,
             counts,
             SystemTime::now(),
         );

@@ -26,6 +26,7 @@ use serde_json::{Map, Number, Value};
 
 use crate::document::{Document, Hydration, Status};
 use crate::input::stream_arn::StreamArn;
+use crate::kinds::kafka::read::KafkaGap;
 use crate::read::GapReason;
 
 pub use arrival::FailurePosition;
@@ -87,11 +88,16 @@ impl Line {
 
 /// The EMF line for one document: `source` (`aws:kinesis`...), the
 /// on-failure record it carries and its hydration block as delivered.
+///
+/// `kafka_hydration` is a Kafka document's own hydration block, whose gaps
+/// (by partition and offset, with Kafka's reasons) the shared [`Hydration`]
+/// does not carry.
 pub fn line(
     settings: &MetricsSettings,
     source: &str,
     failure: &RawValue,
     hydration: &Hydration,
+    kafka_hydration: Option<&RawValue>,
     counts: Counts,
     now: SystemTime,
 ) -> String {
@@ -113,7 +119,11 @@ pub fn line(
     let missing = expected.saturating_sub(hydrated);
     line.count(names::RECORDS_MISSING, missing);
     line.count(names::MISSING_RANGES, hydration.missing.len() as u64);
-    for (reason, records) in missing_by_reason(hydration, missing) {
+    let by_reason = match kafka_hydration {
+        Some(block) => kafka_missing_by_reason(block),
+        None => missing_by_reason(hydration, missing),
+    };
+    for (reason, records) in by_reason {
         line.count(
             format!("{}{reason}", names::RECORDS_MISSING_PREFIX),
             records,
@@ -153,9 +163,38 @@ pub fn line_for(
         &document.source,
         &document.failure,
         &document.hydration,
+        document.kafka.as_ref().map(|kafka| &*kafka.hydration),
         counts,
         now,
     )
+}
+
+/// A Kafka document's missing records under each reason its gaps name, in
+/// the order they first appear; a gap counts its offsets. The reasons are
+/// ours (`before_log_start`...), so they are safe in a metric's name.
+fn kafka_missing_by_reason(block: &RawValue) -> Vec<(&'static str, u64)> {
+    #[derive(serde::Deserialize)]
+    struct Block {
+        #[serde(default)]
+        missing: Vec<KafkaGap>,
+    }
+    let Ok(block) = serde_json::from_str::<Block>(block.get()) else {
+        return Vec::new();
+    };
+    let mut by_reason: Vec<(&'static str, u64)> = Vec::new();
+    for gap in &block.missing {
+        let offsets = gap
+            .last_offset
+            .saturating_sub(gap.first_offset)
+            .saturating_add(1)
+            .max(0) as u64;
+        let name = gap.reason.metric_name();
+        match by_reason.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, records)) => *records = records.saturating_add(offsets),
+            None => by_reason.push((name, offsets)),
+        }
+    }
+    by_reason
 }
 
 /// Records missing under each reason the document names. A gap is a
@@ -215,6 +254,7 @@ fn render(
     let source_kind = match source {
         "aws:kinesis" => "kinesis",
         "aws:dynamodb" => "dynamodb",
+        "aws:kafka" | "SelfManagedKafka" => "kafka",
         _ => "unknown",
     };
     let mut root = Map::new();

@@ -6,7 +6,7 @@
 pub enum Dimension {
     /// The function's name: always there, so the template's alarms find it.
     Function,
-    /// `kinesis` or `dynamodb`.
+    /// `kinesis`, `dynamodb` or `kafka`.
     Source,
     /// The stream's name (the table's, for a DynamoDB stream).
     Stream,

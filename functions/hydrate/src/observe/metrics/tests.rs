@@ -48,7 +48,15 @@ fn emitted(
     now_ms: u64,
 ) -> Value {
     let now = UNIX_EPOCH + Duration::from_millis(now_ms);
-    let text = line(settings, "aws:kinesis", &failure(), hydration, counts, now);
+    let text = line(
+        settings,
+        "aws:kinesis",
+        &failure(),
+        hydration,
+        None,
+        counts,
+        now,
+    );
     assert!(!text.contains('\n'), "one line");
     serde_json::from_str(&text).unwrap()
 }
@@ -179,10 +187,53 @@ fn a_record_without_an_arrival_time_has_no_age() {
         "aws:kinesis",
         &failure,
         &hydration(Status::Complete, 9, Vec::new()),
+        None,
         Counts::default(),
         SystemTime::now(),
     );
     let line: Value = serde_json::from_str(&text).unwrap();
     assert!(line.get("FailureAge").is_none());
     assert!(line.get("streamArn").is_none());
+}
+
+#[test]
+fn a_kafka_document_counts_its_missing_offsets_by_kafkas_reasons_and_its_age() {
+    let failure: Box<RawValue> = serde_json::from_str(
+        r#"{"KafkaBatchInfo": {"batchSize": 12, "recordsInfo": {
+            "order-events-0": {"firstRecordOffset": "0", "lastRecordOffset": "5",
+                "firstRecordTimestamp": "2019-11-14T00:38:04.835Z"},
+            "order-events-1": {"firstRecordOffset": "0", "lastRecordOffset": "5"}}}}"#,
+    )
+    .unwrap();
+    let block: Box<RawValue> = serde_json::from_str(
+        r#"{"status": "partial", "missing": [
+            {"topic": "order-events", "partition": 0, "firstOffset": 0, "lastOffset": 2, "reason": "before-log-start"},
+            {"topic": "order-events", "partition": 1, "firstOffset": 4, "lastOffset": 5, "reason": "beyond-high-watermark"},
+            {"topic": "order-events", "partition": 1, "firstOffset": 0, "lastOffset": 0, "reason": "before-log-start"}]}"#,
+    )
+    .unwrap();
+    let mut shared = hydration(Status::Partial, 6, Vec::new());
+    shared.expected_records = 12;
+    let now = UNIX_EPOCH + Duration::from_millis(ARRIVAL_MS + 3_600_000);
+    let settings = MetricsSettings {
+        dimensions: vec![Dimension::Function, Dimension::Source],
+        ..MetricsSettings::default()
+    };
+    let text = line(
+        &settings,
+        "SelfManagedKafka",
+        &failure,
+        &shared,
+        Some(&block),
+        Counts::default(),
+        now,
+    );
+    let line: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(line["RecordsMissing"], 6);
+    assert_eq!(line["RecordsMissing_before_log_start"], 4);
+    assert_eq!(line["RecordsMissing_beyond_high_watermark"], 2);
+    assert!(line.get("RecordsMissing_trimmed").is_none());
+    assert_eq!(line["FailureAge"], 3600);
+    assert!(line.get("RetentionMargin").is_none());
+    assert_eq!(line["SourceKind"], "kafka");
 }
