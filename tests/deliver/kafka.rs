@@ -539,5 +539,21 @@ async fn the_tool_drains_a_kafka_document_and_saves_its_event() {
     let event: Value = serde_json::from_slice(&std::fs::read(files[1]).unwrap()).unwrap();
     let expected: Value = serde_json::from_str(&expected_event(&topic, &written)).unwrap();
     assert_eq!(event, expected, "the saved event is the consumer's");
+
+    // `show` lists the saved document's records by topic-partition and offset.
+    let shown = hydrator(&["--output", "json", "show", files[0]], &[]).await;
+    assert_eq!(shown.code, Some(0), "{}", shown.stderr);
+    let places: Vec<String> = shown.report()["records"]
+        .as_array()
+        .expect("the records")
+        .iter()
+        .map(|r| r["kafkaRecord"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let expected_places: Vec<String> = [(0, 1..=3), (1, 1..=4)]
+        .into_iter()
+        .flat_map(|(partition, offsets)| offsets.map(move |o| (partition, o)))
+        .map(|(partition, offset)| format!("{topic}-{partition}@{offset}"))
+        .collect();
+    assert_eq!(places, expected_places);
     let _ = std::fs::remove_dir_all(&dir);
 }

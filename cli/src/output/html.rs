@@ -237,9 +237,8 @@ fn table(gathered: &Gathered, now: SystemTime) -> String {
 
 fn document_section(i: usize, document: &Value, max_records: usize, now: SystemTime) -> String {
     let s = FailureSummary::of(document, now);
-    let records = document["Records"]
-        .as_array()
-        .map_or(&[][..], Vec::as_slice);
+    // A stream's `Records`, or a Kafka document's records partition after partition.
+    let records = crate::sources::document::records(document);
     let mut html = format!(
         "<section class=\"document\" id=\"doc-{i}\"><h3>{n}. {stream} {shard} {range} \
          <span class=\"status-{status}\">{status}</span></h3>{gaps}\n",

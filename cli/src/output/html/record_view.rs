@@ -31,10 +31,14 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// The record's data: a Kinesis record's decoded `data`, a DynamoDB record's
-/// `dynamodb` block, or else the record itself, as JSON.
+/// The record's data: a Kinesis record's decoded `data`, a Kafka record's
+/// decoded `value`, a DynamoDB record's `dynamodb` block, or else the record
+/// itself, as JSON.
 fn data_of(record: &Value) -> Vec<u8> {
-    if let Some(data) = record["kinesis"]["data"].as_str() {
+    let encoded = record["kinesis"]["data"]
+        .as_str()
+        .or_else(|| kafka_place(record).and(record["value"].as_str()));
+    if let Some(data) = encoded {
         if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(data) {
             return bytes;
         }
@@ -50,6 +54,9 @@ fn data_of(record: &Value) -> Vec<u8> {
 /// Where the record sits: its sequence number, and its partition key or
 /// event name.
 fn heading(record: &Value) -> String {
+    if let Some(place) = kafka_place(record) {
+        return place;
+    }
     let text = |v: &Value| v.as_str().map(str::to_owned);
     let sequence = text(&record["kinesis"]["sequenceNumber"])
         .or_else(|| text(&record["dynamodb"]["SequenceNumber"]))
@@ -59,6 +66,12 @@ fn heading(record: &Value) -> String {
         .or_else(|| text(&record["eventName"]))
         .unwrap_or_default();
     format!("seq {sequence} {detail}")
+}
+
+/// A Kafka record's `<topic>-<partition>@<offset>`.
+fn kafka_place(record: &Value) -> Option<String> {
+    let partition = crate::sources::saved::kafka_partition(record)?;
+    Some(format!("{partition}@{}", record["offset"].as_i64()?))
 }
 
 /// The record as an HTML fragment: a heading, the view buttons and the three
@@ -185,5 +198,19 @@ mod tests {
         let html = render(0, &change);
         assert!(html.contains("seq 77 MODIFY"));
         assert!(html.contains("&quot;S&quot;: &quot;ord-1&quot;"), "{html}");
+    }
+
+    #[test]
+    fn a_kafka_record_shows_its_place_and_its_value_escaped() {
+        let record = json!({"topic": "order-events-v2", "partition": 1, "offset": 17,
+            "key": null, "headers": [],
+            "value": base64::engine::general_purpose::STANDARD.encode(br#"{"x":"<i>"}"#)});
+        let html = render(0, &record);
+        assert!(html.contains("#1 order-events-v2-1@17"), "{html}");
+        assert!(html.contains("data-view=\"json\""), "{html}");
+        assert!(
+            html.contains("&quot;x&quot;: &quot;&lt;i&gt;&quot;"),
+            "{html}"
+        );
     }
 }

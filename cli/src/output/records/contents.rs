@@ -49,18 +49,25 @@ pub(crate) fn dlq_report(
     Ok(())
 }
 
+/// A document's records: a stream's `Records`, or a Kafka document's
+/// records partition after partition.
+fn records_of(document: &Value) -> Vec<Value> {
+    crate::sources::document::records(document)
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
 /// The KPL counts, and with `records` every record, of each document: for
 /// the JSON report of `dlq` and `hydrate`, one entry a document.
 pub fn contents_json(documents: &[&Value], records: bool, max_bytes: usize) -> Vec<Value> {
     documents
         .iter()
         .map(|document| {
-            let list = document["Records"]
-                .as_array()
-                .map_or(&[][..], Vec::as_slice);
-            let mut json = serde_json::json!({ "kpl": kpl_counts(list) });
+            let list = records_of(document);
+            let mut json = serde_json::json!({ "kpl": kpl_counts(&list) });
             if records {
-                json["records"] = serde_json::json!(views(list, max_bytes));
+                json["records"] = serde_json::json!(views(&list, max_bytes));
             }
             json
         })
@@ -77,10 +84,8 @@ pub fn print_contents(
     max_bytes: usize,
 ) {
     for (name, document) in documents {
-        let list = document["Records"]
-            .as_array()
-            .map_or(&[][..], Vec::as_slice);
-        let line = kpl_counts(list).line();
+        let list = records_of(document);
+        let line = kpl_counts(&list).line();
         if !records && line.is_none() {
             continue;
         }
@@ -91,7 +96,7 @@ pub fn print_contents(
             line.map(|l| format!(" {l}")).unwrap_or_default()
         );
         if records {
-            print_views(out, &views(list, max_bytes));
+            print_views(out, &views(&list, max_bytes));
         }
     }
 }
