@@ -16,7 +16,7 @@ use base64::Engine;
 use hydrate::{join, Document, Hydrator, KafkaSettings, Offload, S3Pointer, Settings};
 use hydrator_tests::cli::hydrator;
 use hydrator_tests::emulator::sdk_config;
-use hydrator_tests::failure::{sns_event, sns_notification, sqs_event};
+use hydrator_tests::failure::{kafka_failure, sns_event, sns_notification, sqs_event};
 use hydrator_tests::kafka::{bootstrap_servers, produce, Acknowledged, Outgoing};
 use hydrator_tests::queue::{create_bucket, create_queue, s3_client, sqs_client};
 use hydrator_tests::stream::unique_suffix;
@@ -62,25 +62,12 @@ fn written_topic(large: usize) -> (String, Vec<(Outgoing, Acknowledged)>) {
 }
 
 /// The on-failure record for offsets 1..=3 of partition 0 and 1..=4 of
-/// partition 1 (keys out of order, as JSON objects allow).
+/// partition 1.
 fn failure_record(topic: &str, servers: &str) -> Value {
-    json!({
-        "requestContext": {"requestId": "c9b8fa9f-5a7f-4d3a-af9c-0c604cde93a5",
-            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:orders-consumer",
-            "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 3},
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "version": "1.0",
-        "timestamp": "2026-12-06T10:00:00.000Z",
-        "KafkaBatchInfo": {
-            "batchSize": 7,
-            "bootstrapServers": servers,
-            "payloadSize": 2039,
-            "recordsInfo": {
-                format!("{topic}-1"): {"firstRecordOffset": "1", "lastRecordOffset": "4"},
-                format!("{topic}-0"): {"firstRecordOffset": "1", "lastRecordOffset": "3"}
-            }
-        }
-    })
+    kafka_failure(
+        servers,
+        &[(format!("{topic}-1"), 1, 4), (format!("{topic}-0"), 1, 3)],
+    )
 }
 
 /// The event Lambda delivered for the failure, as text in Lambda's field
@@ -322,18 +309,11 @@ async fn a_cluster_not_on_the_allow_list_is_never_connected_to() {
 
 /// A Kafka on-failure record for `ranges` (partition, first, last offset).
 fn failure_over(topic: &str, ranges: &[(i32, i64, i64)]) -> Value {
-    let mut info = serde_json::Map::new();
-    for (partition, first, last) in ranges {
-        info.insert(
-            format!("{topic}-{partition}"),
-            json!({"firstRecordOffset": first.to_string(), "lastRecordOffset": last.to_string()}),
-        );
-    }
-    let mut failure = failure_record(topic, &bootstrap_servers());
-    let size: i64 = ranges.iter().map(|(_, first, last)| last - first + 1).sum();
-    failure["KafkaBatchInfo"]["batchSize"] = json!(size);
-    failure["KafkaBatchInfo"]["recordsInfo"] = Value::Object(info);
-    failure
+    let ranges: Vec<(String, i64, i64)> = ranges
+        .iter()
+        .map(|(partition, first, last)| (format!("{topic}-{partition}"), *first, *last))
+        .collect();
+    kafka_failure(&bootstrap_servers(), &ranges)
 }
 
 /// Each document's Kafka event and fetch count, by its failure's ranges.

@@ -60,6 +60,34 @@ fn on_failure_record(info: &str, stream_arn: &str, batch: &Batch<'_>) -> Value {
     })
 }
 
+/// A Kafka on-failure record as the SNS and SQS destinations get it, no
+/// data: `ranges` are each partition's `<topic>-<partition>` key and its first
+/// and last offset.
+pub fn kafka_failure(servers: &str, ranges: &[(String, i64, i64)]) -> Value {
+    let mut info = serde_json::Map::new();
+    for (key, first, last) in ranges {
+        info.insert(
+            key.clone(),
+            json!({"firstRecordOffset": first.to_string(), "lastRecordOffset": last.to_string()}),
+        );
+    }
+    let size: i64 = ranges.iter().map(|(_, first, last)| last - first + 1).sum();
+    json!({
+        "requestContext": {"requestId": "c9b8fa9f-5a7f-4d3a-af9c-0c604cde93a5",
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:orders-consumer",
+            "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 3},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "version": "1.0",
+        "timestamp": "2026-12-06T10:00:00.000Z",
+        "KafkaBatchInfo": {
+            "batchSize": size,
+            "bootstrapServers": servers,
+            "payloadSize": 2039,
+            "recordsInfo": info
+        }
+    })
+}
+
 /// The SNS event Lambda delivers when the on-failure topic publishes `record`.
 pub fn sns_event(record: &Value) -> Value {
     json!({

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use hydrator_tests::cli::{hydrator, CliRun};
-use hydrator_tests::failure::kinesis_failure;
+use hydrator_tests::failure::{kafka_failure, kinesis_failure};
 use hydrator_tests::invoke_api::{InvokeApi, CONSUMER};
 use hydrator_tests::kafka::{bootstrap_servers, produce, Outgoing};
 use hydrator_tests::stream::{unique_suffix, TestStream, Written};
@@ -227,30 +227,21 @@ async fn a_kafka_batch_over_two_partitions_with_three_failed_records_is_reported
         .collect();
     let acknowledged = produce(&topic, 2, &outgoing);
     let servers = bootstrap_servers();
-    let range = |partition: i32| {
-        let offsets: Vec<i64> = acknowledged
+    let offsets = |partition: i32| {
+        acknowledged
             .iter()
-            .filter(|a| a.partition == partition)
+            .filter(move |a| a.partition == partition)
             .map(|a| a.offset)
-            .collect();
-        serde_json::json!({
-            "firstRecordOffset": offsets.iter().min().unwrap().to_string(),
-            "lastRecordOffset": offsets.iter().max().unwrap().to_string()})
     };
-    let failure = serde_json::json!({
-        "requestContext": {"requestId": "5d0f8c49-0c57-4b8e-9a68-2f3e0b1d7a10",
-            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:orders-consumer",
-            "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 3},
-        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
-        "version": "1.0",
-        "timestamp": "2026-12-07T01:00:00.000Z",
-        "KafkaBatchInfo": {
-            "batchSize": outgoing.len(),
-            "bootstrapServers": servers,
-            "payloadSize": 1200,
-            "recordsInfo": {format!("{topic}-0"): range(0), format!("{topic}-1"): range(1)}
-        }
-    });
+    let first = |partition| offsets(partition).min().unwrap();
+    let last = |partition| offsets(partition).max().unwrap();
+    let failure = kafka_failure(
+        &servers,
+        &[
+            (format!("{topic}-0"), first(0), last(0)),
+            (format!("{topic}-1"), first(1), last(1)),
+        ],
+    );
     let document = hydrate_with(
         &dir,
         "orders-kafka",
