@@ -1,11 +1,12 @@
 //! Hydration: an invocation payload in, documents out (returned, or sent to
 //! the dead-letter queue).
 //!
-//! Holds what lives across invocations (the SDK clients and the settings),
-//! runs the range reader for each failure record, a bounded number at a
-//! time (a Kafka failure is read from its cluster in `kafka.rs`), and answers in the form the trigger needs: the document itself for
-//! an OnSuccess destination, a delivery report, or an SQS partial batch
-//! response.
+//! Holds what lives across invocations (the SDK clients, the settings, the
+//! Kafka secrets read), runs the range reader for each failure record, a
+//! bounded number at a time (a Kafka failure is read from its cluster in
+//! `kafka.rs`, with what `kafka_secrets.rs` read), and answers in the form
+//! the trigger needs: the document itself for an OnSuccess destination, a
+//! delivery report, or an SQS partial batch response.
 //!
 //! AWS is reached through [`crate::aws`]'s traits: [`Clients`] in the
 //! function, stand-ins in the offline tests (`tests.rs`).
