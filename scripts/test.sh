@@ -7,9 +7,11 @@
 # Work that does not need the same CPU at the same moment runs side by side:
 # the release build (its own profile, so its own cargo lock, and a long
 # single-threaded LTO link) beside the debug build; the template checks
-# (Python and Node) and clippy (its own target folder) beside the tests,
-# which mostly wait on the emulators; the test binaries themselves in three
-# lanes side by side (run_tests). Each background step logs to
+# (Python and Node) beside the tests, which mostly wait on the emulators; the
+# test binaries themselves in three lanes side by side (run_tests); clippy
+# (its own target folder) after them, beside sam build. Clippy beside the
+# tests slowed the emulators enough to fail bounded calls in the tests (a
+# 2-second retention lookup, an idempotency write), so it waits for them. Each background step logs to
 # target/test-logs/ and is waited for, by name, before the end; any that
 # fails fails the run with its log. Every step prints when it starts.
 set -euo pipefail
@@ -132,14 +134,13 @@ cargo build --workspace --bins
 cargo test --workspace --no-run
 
 finish release-build
-in_background clippy env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/clippy" \
-  cargo clippy --workspace --all-targets -- -D warnings
 
 say "cargo test (unit, property, and over the wire against the emulators)"
 run_tests
 
 finish templates
-finish clippy
+in_background clippy env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/clippy" \
+  cargo clippy --workspace --all-targets -- -D warnings
 
 # This machine has no aarch64 Rust target, so the build here is x86_64;
 # arm64 stays the template's default for deployment.
@@ -149,4 +150,5 @@ sam build -t infra/template.yaml --beta-features \
   --build-dir "$CARGO_TARGET_DIR/sam/build" --cache-dir "$CARGO_TARGET_DIR/sam/cache"
 test -x "$CARGO_TARGET_DIR/sam/build/Hydrator/bootstrap"
 ls -l "$CARGO_TARGET_DIR/sam/build/Hydrator/bootstrap"
+finish clippy
 say "every test passed in ${SECONDS}s"
