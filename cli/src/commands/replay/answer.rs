@@ -55,7 +55,7 @@ enum Item<'a> {
 }
 
 /// The sequence number Lambda's `itemIdentifier` names a stream record by.
-pub fn sequence_number(record: &Value) -> Option<&str> {
+fn sequence_number(record: &Value) -> Option<&str> {
     record
         .pointer("/kinesis/sequenceNumber")
         .or_else(|| record.pointer("/dynamodb/SequenceNumber"))

@@ -22,7 +22,7 @@ use crate::sources::bucket;
 use crate::sources::saved;
 use crate::Outcome;
 
-pub use answer::{sequence_number, Failure, Verdict};
+pub use answer::{Failure, Verdict};
 pub use chunks::MAX_INVOKE_PAYLOAD;
 use outcome::Row;
 
