@@ -9,7 +9,8 @@
 //!   named, within bounds; `read::coalesce` serves a storm of failures of one
 //!   shard from one paced read.
 //! - `kinds`: what differs between stream kinds, one folder a kind
-//!   (`kinesis`, `dynamodb`): the shard read and Lambda's event shape;
+//!   (`kinesis`, `dynamodb`): the shard read and Lambda's event shape (a
+//!   Kinesis answer read from its own text, its data passed through);
 //!   `kafka`: Kafka failures, read partition by partition from the cluster,
 //!   made documents the same delivery sends.
 //! - `document`: the version 1 document (records, gaps, status), split into

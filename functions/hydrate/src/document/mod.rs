@@ -9,8 +9,6 @@ mod kafka;
 pub mod parts;
 mod wire;
 
-use base64::display::Base64Display;
-use base64::engine::general_purpose::STANDARD;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
@@ -154,6 +152,9 @@ pub struct RawRecord {
     pub sequence_number: String,
 }
 
+/// From this size on, a record is written into a buffer made at its size.
+const LARGE_RECORD: usize = 64 * 1024;
+
 impl RawRecord {
     /// `record` written as JSON.
     pub fn of<T: Serialize>(
@@ -162,6 +163,32 @@ impl RawRecord {
     ) -> Result<Self, serde_json::Error> {
         Ok(RawRecord {
             json: serde_json::value::to_raw_value(record)?,
+            sequence_number,
+        })
+    }
+
+    /// `record` written as JSON of at most about `expected` bytes. A large
+    /// record is written into a buffer made once at that size: grown by
+    /// doubling, the buffer of a 10 MiB record would reach 16 MiB, copied
+    /// along the way.
+    pub fn of_sized<T: Serialize>(
+        record: &T,
+        expected: usize,
+        sequence_number: String,
+    ) -> Result<Self, serde_json::Error> {
+        if expected < LARGE_RECORD {
+            return Self::of(record, sequence_number);
+        }
+        let mut json = Vec::with_capacity(expected);
+        serde_json::to_writer(&mut json, record)?;
+        // serde_json writes only UTF-8.
+        let json = String::from_utf8(json)
+            .map_err(|e| serde::ser::Error::custom(e.utf8_error()))?;
+        // SAFETY: the text is serde_json's own writing of one value, with no
+        // whitespace around it: what `to_raw_value` also takes unchecked.
+        let json = unsafe { RawValue::from_string_unchecked(json) };
+        Ok(RawRecord {
+            json,
             sequence_number,
         })
     }
@@ -250,15 +277,4 @@ pub struct Hydration {
     /// What the service said when the stream or shard was not found.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unavailable: Option<String>,
-}
-
-/// Bytes that serialize as standard base64, written straight into the output
-/// so a large batch is not held twice in memory.
-#[derive(Debug)]
-pub struct Base64Data(pub Vec<u8>);
-
-impl Serialize for Base64Data {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&Base64Display::new(&self.0, &STANDARD))
-    }
 }

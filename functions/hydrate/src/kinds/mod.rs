@@ -47,7 +47,7 @@ pub trait Kind {
 /// The shards of every kind of stream, each reached in its own region.
 #[allow(async_fn_in_trait)] // used with concrete types only, so the futures' Send-ness is known
 pub trait Streams {
-    type Kinesis<'a>: StreamShard<Record = aws_sdk_kinesis::types::Record>
+    type Kinesis<'a>: StreamShard<Record = kinesis::record::KinesisRecord>
     where
         Self: 'a;
     type DynamoDb<'a>: StreamShard<Record = aws_sdk_dynamodbstreams::types::Record>

@@ -1,8 +1,5 @@
 use std::sync::Arc;
 
-use aws_sdk_kinesis::primitives::Blob;
-use aws_sdk_kinesis::types::Record;
-use aws_smithy_types::DateTime;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -10,6 +7,7 @@ use super::*;
 use crate::document::{EventRecords, Origin, RawRecord, VERSION};
 use crate::input::failure::OnFailureRecord;
 use crate::kinds::kinesis::event::KinesisBatchContext;
+use crate::kinds::kinesis::record::{Base64Text, KinesisRecord};
 
 /// A Kinesis document whose records hold `sizes` bytes of data each.
 fn document(sizes: &[usize]) -> HydratedDocument {
@@ -29,15 +27,13 @@ fn document(sizes: &[usize]) -> HydratedDocument {
         .iter()
         .enumerate()
         .map(|(i, &size)| {
-            context.kinesis_record(
-                Record::builder()
-                    .sequence_number((1000 + i).to_string())
-                    .partition_key("k")
-                    .data(Blob::new(vec![i as u8; size]))
-                    .approximate_arrival_timestamp(DateTime::from_millis(1_700_000_000_000))
-                    .build()
-                    .unwrap(),
-            )
+            context.kinesis_record(KinesisRecord {
+                sequence_number: (1000 + i).to_string(),
+                partition_key: "k".into(),
+                data: Base64Text::encode(&vec![i as u8; size]),
+                arrival_millis: Some(1_700_000_000_000),
+                encryption_type: None,
+            })
         })
         .collect();
     HydratedDocument {

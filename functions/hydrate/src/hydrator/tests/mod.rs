@@ -33,6 +33,7 @@ use crate::aws::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue, S
 use crate::deliver::{Offload, S3Pointer};
 use crate::document::{join, Document};
 use crate::input::sequence::compare_decimal;
+use crate::kinds::kinesis::record::{Base64Text, KinesisRecord};
 use crate::kinds::Streams;
 use crate::read::StreamShard;
 use crate::read::{Page, StartingPosition, StreamError};
@@ -50,16 +51,14 @@ fn seq(n: usize) -> String {
     format!("4960118965842235937883629852182763847532018901230970{n:04}")
 }
 
-fn kinesis_record(n: usize) -> aws_sdk_kinesis::types::Record {
-    aws_sdk_kinesis::types::Record::builder()
-        .sequence_number(seq(n))
-        .partition_key(format!("order-{}", n % 3))
-        .data(aws_sdk_kinesis::primitives::Blob::new(
-            format!("{{\"order\":{n}}}").into_bytes(),
-        ))
-        .approximate_arrival_timestamp(aws_smithy_types::DateTime::from_secs(1_763_685_484))
-        .build()
-        .expect("every required field is set")
+fn kinesis_record(n: usize) -> KinesisRecord {
+    KinesisRecord {
+        sequence_number: seq(n),
+        partition_key: format!("order-{}", n % 3),
+        data: Base64Text::encode(format!("{{\"order\":{n}}}").as_bytes()),
+        arrival_millis: Some(1_763_685_484_000),
+        encryption_type: None,
+    }
 }
 
 fn dynamodb_record(n: usize) -> aws_sdk_dynamodbstreams::types::Record {
@@ -82,7 +81,7 @@ trait StreamRecord: Clone {
     fn sequence_number(&self) -> &str;
 }
 
-impl StreamRecord for aws_sdk_kinesis::types::Record {
+impl StreamRecord for KinesisRecord {
     fn sequence_number(&self) -> &str {
         &self.sequence_number
     }
@@ -161,7 +160,7 @@ type Written = (Vec<u8>, Option<String>);
 /// AWS in memory: one Kinesis shard, one DynamoDB shard, a queue whose
 /// answers a rule decides, an archive, and S3 objects.
 struct FakeAws {
-    kinesis: Vec<aws_sdk_kinesis::types::Record>,
+    kinesis: Vec<KinesisRecord>,
     dynamodb: Vec<aws_sdk_dynamodbstreams::types::Record>,
     stream_calls: Mutex<Vec<&'static str>>,
     /// Failures of whole `SendMessageBatch` calls, taken one a call first.
@@ -214,7 +213,7 @@ impl Default for FakeAws {
 }
 
 impl Streams for FakeAws {
-    type Kinesis<'a> = MemoryShard<'a, aws_sdk_kinesis::types::Record>;
+    type Kinesis<'a> = MemoryShard<'a, KinesisRecord>;
     type DynamoDb<'a> = MemoryShard<'a, aws_sdk_dynamodbstreams::types::Record>;
 
     fn kinesis_shard<'a>(&'a self, _: &str, arn: &'a str, shard: &'a str) -> Self::Kinesis<'a> {

@@ -6,7 +6,7 @@ use super::*;
 /// Records 0 to 4, record 2 of 6,000 bytes: more than a 4,000-byte message.
 fn with_an_oversized_record() -> FakeAws {
     let mut kinesis: Vec<_> = (0..5).map(kinesis_record).collect();
-    kinesis[2].data = aws_sdk_kinesis::primitives::Blob::new(vec![b'x'; 6_000]);
+    kinesis[2].data = Base64Text::encode(&[b'x'; 6_000]);
     FakeAws {
         kinesis,
         ..FakeAws::default()

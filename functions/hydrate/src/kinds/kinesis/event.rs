@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
-use aws_smithy_types::DateTime;
 use serde::Serialize;
 
-use crate::document::{Base64Data, BatchContext, RawRecord};
+use super::record::{Base64Text, KinesisRecord};
+use crate::document::{BatchContext, RawRecord};
 
 /// One Kinesis record as Lambda delivers it to a Kinesis consumer.
 #[derive(Debug, Serialize)]
@@ -29,7 +29,7 @@ pub struct KinesisPayload {
     pub kinesis_schema_version: &'static str,
     pub partition_key: String,
     pub sequence_number: String,
-    pub data: Base64Data,
+    pub data: Base64Text,
     /// Epoch seconds with millisecond fraction, as Lambda writes it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub approximate_arrival_timestamp: Option<f64>,
@@ -47,29 +47,34 @@ pub struct KinesisBatchContext {
 }
 
 impl BatchContext for KinesisBatchContext {
-    type Record = aws_sdk_kinesis::types::Record;
+    type Record = KinesisRecord;
 
-    fn event_record(&self, record: Self::Record) -> Result<RawRecord, serde_json::Error> {
+    fn event_record(&self, record: KinesisRecord) -> Result<RawRecord, serde_json::Error> {
         let sequence_number = record.sequence_number.clone();
-        RawRecord::of(&self.kinesis_record(record), sequence_number)
+        // The data, and room for the rest with every character of the key escaped.
+        let expected = record.data.len()
+            + 6 * record.partition_key.len()
+            + 2 * sequence_number.len()
+            + self.shard_id.len()
+            + self.invoke_identity_arn.len()
+            + self.aws_region.len()
+            + self.event_source_arn.len()
+            + 512;
+        RawRecord::of_sized(&self.kinesis_record(record), expected, sequence_number)
     }
 }
 
 impl KinesisBatchContext {
-    pub fn kinesis_record(&self, record: aws_sdk_kinesis::types::Record) -> KinesisEventRecord {
+    pub fn kinesis_record(&self, record: KinesisRecord) -> KinesisEventRecord {
         let event_id = format!("{}:{}", self.shard_id, record.sequence_number);
         KinesisEventRecord {
             kinesis: KinesisPayload {
                 kinesis_schema_version: "1.0",
-                // Kinesis always sends one; the SDK models it as optional.
-                partition_key: record.partition_key.unwrap_or_default(),
+                partition_key: record.partition_key,
                 sequence_number: record.sequence_number,
-                data: Base64Data(record.data.into_inner()),
-                approximate_arrival_timestamp: record
-                    .approximate_arrival_timestamp
-                    .as_ref()
-                    .map(epoch_seconds),
-                encryption_type: record.encryption_type.map(|e| e.as_str().to_owned()),
+                data: record.data,
+                approximate_arrival_timestamp: record.arrival_millis.map(epoch_seconds),
+                encryption_type: record.encryption_type,
             },
             event_source: "aws:kinesis",
             event_version: "1.0",
@@ -84,16 +89,13 @@ impl KinesisBatchContext {
 
 /// Kinesis keeps arrival times to the millisecond; dividing whole
 /// milliseconds gives the double nearest that decimal, which prints as it.
-fn epoch_seconds(time: &DateTime) -> f64 {
-    let millis = time.secs() as i128 * 1000 + i128::from(time.subsec_nanos() / 1_000_000);
+fn epoch_seconds(millis: i64) -> f64 {
     millis as f64 / 1000.0
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_kinesis::primitives::Blob;
-    use aws_sdk_kinesis::types::{EncryptionType, Record};
 
     fn context() -> KinesisBatchContext {
         KinesisBatchContext {
@@ -107,14 +109,13 @@ mod tests {
     #[test]
     fn a_record_serializes_as_lambda_delivers_it() {
         let seq = "49590338271490256608559692538361571095921575989136588898";
-        let record = Record::builder()
-            .sequence_number(seq)
-            .partition_key("1")
-            .data(Blob::new(b"Hello, this is a test.".to_vec()))
-            .approximate_arrival_timestamp(DateTime::from_millis(1_545_084_650_987))
-            .encryption_type(EncryptionType::None)
-            .build()
-            .unwrap();
+        let record = KinesisRecord {
+            sequence_number: seq.into(),
+            partition_key: "1".into(),
+            data: Base64Text::encode(b"Hello, this is a test."),
+            arrival_millis: Some(1_545_084_650_987),
+            encryption_type: Some("NONE".into()),
+        };
         let json = serde_json::to_value(context().kinesis_record(record)).unwrap();
         assert_eq!(
             json,
@@ -144,15 +145,31 @@ mod tests {
     }
 
     #[test]
+    fn a_large_record_is_written_as_a_small_one_is() {
+        for size in [10, 64 * 1024, 1024 * 1024] {
+            let record = KinesisRecord {
+                sequence_number: "49590338271490256608559692538361571095921575989136588898".into(),
+                partition_key: "k\"\u{1}".repeat(50),
+                data: Base64Text::encode(&vec![0xfb; size]),
+                arrival_millis: Some(1_700_000_000_001),
+                encryption_type: None,
+            };
+            let written = context().event_record(record.clone()).unwrap();
+            let plain = serde_json::to_string(&context().kinesis_record(record)).unwrap();
+            assert_eq!(written.json.get(), plain, "{size} bytes");
+        }
+    }
+
+    #[test]
     fn binary_data_round_trips_through_the_lambda_event_type() {
         let bytes: Vec<u8> = (0..=255).rev().collect();
-        let record = Record::builder()
-            .sequence_number("1")
-            .partition_key("k")
-            .data(Blob::new(bytes.clone()))
-            .approximate_arrival_timestamp(DateTime::from_millis(1_700_000_000_001))
-            .build()
-            .unwrap();
+        let record = KinesisRecord {
+            sequence_number: "1".into(),
+            partition_key: "k".into(),
+            data: Base64Text::encode(&bytes),
+            arrival_millis: Some(1_700_000_000_001),
+            encryption_type: None,
+        };
         let event = serde_json::json!({ "Records": [context().kinesis_record(record)] });
         let parsed: aws_lambda_events::event::kinesis::KinesisEvent =
             serde_json::from_value(event).unwrap();

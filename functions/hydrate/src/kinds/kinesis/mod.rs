@@ -1,8 +1,11 @@
 //! Kinesis Data Streams: a shard read with `GetShardIterator` and
-//! `GetRecords` (`shard.rs`), and its records in the shape Lambda gives a
-//! Kinesis consumer (`event.rs`).
+//! `GetRecords` (`shard.rs`, its answers read from their text in
+//! `answer.rs`), a record as the answer gives it (`record.rs`), and its
+//! records in the shape Lambda gives a Kinesis consumer (`event.rs`).
 
+mod answer;
 pub mod event;
+pub mod record;
 pub mod shard;
 
 use std::sync::Arc;
@@ -15,7 +18,7 @@ use event::KinesisBatchContext;
 pub struct Kinesis;
 
 impl Kind for Kinesis {
-    type Record = aws_sdk_kinesis::types::Record;
+    type Record = record::KinesisRecord;
     type Context = KinesisBatchContext;
     type Shard<'a, S: Streams + 'a> = S::Kinesis<'a>;
 

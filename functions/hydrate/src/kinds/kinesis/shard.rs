@@ -1,11 +1,14 @@
 //! [`StreamShard`] for Kinesis Data Streams.
 //!
 //! Requests name the stream by ARN, which carries account and region, so one
-//! client per region serves every stream there.
+//! client per region serves every stream there. `GetRecords` answers are
+//! read from their own text ([`super::answer`]).
 
-use aws_sdk_kinesis::types::{Record, ShardIteratorType};
+use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_sdk_kinesis::Client;
 
+use super::answer::{self, RawAnswer};
+use super::record::KinesisRecord;
 use crate::read::stream_error::{classify, Call};
 use crate::read::{Page, StartingPosition, StreamError, StreamShard};
 
@@ -17,7 +20,7 @@ pub struct KinesisShard<'a> {
 }
 
 impl StreamShard for KinesisShard<'_> {
-    type Record = Record;
+    type Record = KinesisRecord;
     const MAX_PAGE: u32 = 10_000;
 
     async fn shard_iterator(&self, from: StartingPosition<'_>) -> Result<String, StreamError> {
@@ -46,28 +49,29 @@ impl StreamShard for KinesisShard<'_> {
             .ok_or_else(|| StreamError::Service("GetShardIterator returned no iterator".into()))
     }
 
-    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<Record>, StreamError> {
-        let output = self
-            .client
+    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<KinesisRecord>, StreamError> {
+        let raw = RawAnswer::default();
+        self.client
             .get_records()
             .stream_arn(self.stream_arn)
             .shard_iterator(iterator)
             .limit(limit as i32)
+            .customize()
+            .interceptor(raw.clone())
             .send()
             .await
             .map_err(|e| classify(Call::GetRecords, e))?;
-        Ok(Page {
-            records: output.records,
-            next_iterator: output.next_shard_iterator,
-            millis_behind_latest: output.millis_behind_latest,
-        })
+        let body = raw
+            .take()
+            .ok_or_else(|| StreamError::Service("GetRecords returned no answer body".into()))?;
+        answer::page(body.into())
     }
 
-    fn sequence_number(record: &Record) -> &str {
+    fn sequence_number(record: &KinesisRecord) -> &str {
         &record.sequence_number
     }
 
-    fn size_of(record: &Record) -> usize {
-        record.data.as_ref().len() + record.partition_key.as_deref().map_or(0, str::len)
+    fn size_of(record: &KinesisRecord) -> usize {
+        record.data.decoded_len() + record.partition_key.len()
     }
 }
