@@ -27,6 +27,7 @@ use aws_types::service_config::ServiceConfigKey;
 use bytes::Bytes;
 
 use crate::aws::batch_send::CallFailure;
+use crate::aws::message_bodies::MessageBodies;
 use crate::aws::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue, Secrets};
 
 pub struct Clients {
@@ -109,12 +110,15 @@ impl Queue for Clients {
     async fn send_message_batch(
         &self,
         queue_url: &str,
-        entries: Vec<SendMessageBatchRequestEntry>,
+        mut entries: Vec<SendMessageBatchRequestEntry>,
     ) -> Result<SendMessageBatchOutput, CallFailure> {
+        let bodies = MessageBodies::take(&mut entries);
         self.sqs()
             .send_message_batch()
             .queue_url(queue_url)
             .set_entries(Some(entries))
+            .customize()
+            .interceptor(bodies)
             .send()
             .await
             .map_err(|e| CallFailure::of(&e))

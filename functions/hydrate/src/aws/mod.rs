@@ -7,7 +7,8 @@
 //! between the invocation payload and the SDK call (parsing, reading,
 //! documents, parts, retries, the answer) is tested offline. Each trait takes
 //! and gives the SDK's own request and answer types, so that building a
-//! request and reading an answer stay in the code under test.
+//! request and reading an answer stay in the code under test. The real
+//! queue writes each message body into its request once (`message_bodies`).
 
 use aws_sdk_firehose::operation::put_record_batch::PutRecordBatchOutput;
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput;
@@ -21,6 +22,7 @@ pub mod bounded_object;
 pub mod clients;
 pub mod error;
 pub mod ledger;
+mod message_bodies;
 
 use batch_send::CallFailure;
 
