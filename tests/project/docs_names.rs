@@ -48,6 +48,14 @@ const ALLOWED: &[(&str, &str)] = &[
         "cargo's own, for a profiled build",
     ),
     (
+        "CARGO_PROFILE_RELEASE_LTO",
+        "cargo's own, for a profiled build made faster",
+    ),
+    (
+        "CARGO_PROFILE_RELEASE_CODEGEN_UNITS",
+        "cargo's own, for a profiled build made faster",
+    ),
+    (
         "KAFKA_BOOTSTRAP_SERVERS",
         "scripts/emulators.sh's, where the tests find the local broker",
     ),
