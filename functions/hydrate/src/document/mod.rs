@@ -182,8 +182,8 @@ impl RawRecord {
         let mut json = Vec::with_capacity(expected);
         serde_json::to_writer(&mut json, record)?;
         // serde_json writes only UTF-8.
-        let json = String::from_utf8(json)
-            .map_err(|e| serde::ser::Error::custom(e.utf8_error()))?;
+        let json =
+            String::from_utf8(json).map_err(|e| serde::ser::Error::custom(e.utf8_error()))?;
         // SAFETY: the text is serde_json's own writing of one value, with no
         // whitespace around it: what `to_raw_value` also takes unchecked.
         let json = unsafe { RawValue::from_string_unchecked(json) };

@@ -118,7 +118,11 @@ fn is_canonical(text: &[u8]) -> bool {
     // Branch-free over blocks, so the check costs a fraction of a copy.
     let invalid = digits
         .chunks(64)
-        .map(|block| block.iter().fold(0, |seen, &b| seen | DIGITS[usize::from(b)]))
+        .map(|block| {
+            block
+                .iter()
+                .fold(0, |seen, &b| seen | DIGITS[usize::from(b)])
+        })
         .any(|seen| seen & 0xC0 != 0);
     if invalid {
         return false;
@@ -129,7 +133,9 @@ fn is_canonical(text: &[u8]) -> bool {
         1 => 0b11,
         _ => 0,
     };
-    digits.last().is_none_or(|&last| DIGITS[usize::from(last)] & unused == 0)
+    digits
+        .last()
+        .is_none_or(|&last| DIGITS[usize::from(last)] & unused == 0)
 }
 
 #[cfg(test)]
@@ -139,14 +145,30 @@ mod tests {
 
     #[test]
     fn text_that_is_not_the_encoding_of_bytes_is_refused() {
-        for text in ["A", "AB=", "A===", "AB$=", "QQ", "QR==", "QUJ=", "QUI=\n", "QU I=", "=QUI", "QUJD\u{e9}"] {
+        for text in [
+            "A",
+            "AB=",
+            "A===",
+            "AB$=",
+            "QQ",
+            "QR==",
+            "QUJ=",
+            "QUI=\n",
+            "QU I=",
+            "=QUI",
+            "QUJD\u{e9}",
+        ] {
             assert_eq!(Base64Text::new(text), Err(NotBase64), "{text:?}");
         }
         for text in ["", "QQ==", "QUI=", "QUJD", "+/+/"] {
             assert!(Base64Text::new(text).is_ok(), "{text:?}");
         }
         for quoted in ["QQ==", "\"QQ==", "QQ==\"", "\"", ""] {
-            assert_eq!(Base64Text::quoted(Bytes::from(quoted)), Err(NotBase64), "{quoted:?}");
+            assert_eq!(
+                Base64Text::quoted(Bytes::from(quoted)),
+                Err(NotBase64),
+                "{quoted:?}"
+            );
         }
     }
 

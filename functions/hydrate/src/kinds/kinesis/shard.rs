@@ -49,7 +49,11 @@ impl StreamShard for KinesisShard<'_> {
             .ok_or_else(|| StreamError::Service("GetShardIterator returned no iterator".into()))
     }
 
-    async fn records(&self, iterator: &str, limit: u32) -> Result<Page<KinesisRecord>, StreamError> {
+    async fn records(
+        &self,
+        iterator: &str,
+        limit: u32,
+    ) -> Result<Page<KinesisRecord>, StreamError> {
         let raw = RawAnswer::default();
         self.client
             .get_records()

@@ -39,8 +39,7 @@ fn an_answer_keeps_each_records_data_as_its_text() {
                 encryption_type: None,
             },
             KinesisRecord {
-                sequence_number: "49590338271490256608559692538361571095921575989136588898"
-                    .into(),
+                sequence_number: "49590338271490256608559692538361571095921575989136588898".into(),
                 partition_key: "k\u{e9}y\"".into(),
                 data: Base64Text::encode(&[0x00, 0xff, 0xfe]),
                 arrival_millis: Some(1_545_084_650_987),
@@ -71,9 +70,18 @@ fn an_arrival_time_is_the_millisecond_it_names() {
 fn an_answer_that_is_not_one_is_a_service_error_that_quotes_nothing() {
     let cases = [
         ("not json", r#"{"Records": [{"Data": "secret""#),
-        ("a record without data", r#"{"Records": [{"SequenceNumber": "1", "PartitionKey": "secret"}]}"#),
-        ("data not base64", r#"{"Records": [{"SequenceNumber": "1", "Data": "secret!!"}]}"#),
-        ("data of the wrong type", r#"{"Records": [{"SequenceNumber": "1", "Data": ["secret"]}]}"#),
+        (
+            "a record without data",
+            r#"{"Records": [{"SequenceNumber": "1", "PartitionKey": "secret"}]}"#,
+        ),
+        (
+            "data not base64",
+            r#"{"Records": [{"SequenceNumber": "1", "Data": "secret!!"}]}"#,
+        ),
+        (
+            "data of the wrong type",
+            r#"{"Records": [{"SequenceNumber": "1", "Data": ["secret"]}]}"#,
+        ),
         ("records not a list", r#"{"Records": "secret"}"#),
     ];
     for (case, body) in cases {
@@ -85,7 +93,10 @@ fn an_answer_that_is_not_one_is_a_service_error_that_quotes_nothing() {
 
 #[test]
 fn an_answer_without_records_is_an_empty_page() {
-    let page = page(Bytes::from_static(br#"{"NextShardIterator": "it", "MillisBehindLatest": 0}"#)).unwrap();
+    let page = page(Bytes::from_static(
+        br#"{"NextShardIterator": "it", "MillisBehindLatest": 0}"#,
+    ))
+    .unwrap();
     assert!(page.records.is_empty());
     assert_eq!(page.next_iterator.as_deref(), Some("it"));
 }
