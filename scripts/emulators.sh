@@ -68,7 +68,8 @@ start() {
       exec node main.js
   ) > "$run_dir/kinesis.log" 2>&1 &
   echo $! > "$pid_file"
-  "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto" > "$run_dir/moto.log" 2>&1 &
+  # Through a launcher that makes DynamoDB's conditional writes atomic.
+  "$venv/bin/python3" "$root/scripts/moto_server.py" -H 127.0.0.1 -p "$moto" > "$run_dir/moto.log" 2>&1 &
   echo $! > "$moto_pid_file"
   # Memory only: each start is an empty cluster. The advertised address is
   # the one clients are sent back to after the bootstrap, so it is loopback too.

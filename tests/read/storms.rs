@@ -255,6 +255,49 @@ async fn two_processes_racing_on_one_failure_send_one_document() {
     assert_eq!(hydrator_tests::queue::drain_all(&dlq).await.len(), 1);
 }
 
+/// What the tests above rely on, as DynamoDB promises it: of conditional
+/// writes racing on one key, one wins. With the ledger's own condition, moto
+/// alone let two win on a loaded machine, so the emulators' script starts it
+/// through a launcher that holds a lock (scripts/moto_server.py).
+#[tokio::test]
+async fn racing_conditional_writes_on_one_key_have_one_winner() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let table = hydrator_tests::table::ledger_table().await;
+    let client = hydrator_tests::emulator::dynamodb_client();
+    for key in 0..20 {
+        let mut puts = tokio::task::JoinSet::new();
+        for writer in 0..20 {
+            let put = client
+                .put_item()
+                .table_name(&table)
+                .item("id", AttributeValue::S(format!("race-{key}")))
+                .item("writer", AttributeValue::N(writer.to_string()))
+                .condition_expression(
+                    "attribute_not_exists(id) OR (#state = :in_progress AND #expires < :now)",
+                )
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_names("#expires", "expires")
+                .expression_attribute_values(
+                    ":in_progress",
+                    AttributeValue::S("in_progress".into()),
+                )
+                .expression_attribute_values(":now", AttributeValue::N("1".into()));
+            puts.spawn(put.send());
+        }
+        let results = puts.join_all().await;
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        let lost = results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .filter(|e| {
+                e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception())
+            })
+            .count();
+        assert_eq!((won, lost), (1, 19), "key {key}");
+    }
+}
+
 #[tokio::test]
 async fn a_failed_delivery_releases_its_mark_and_the_retry_sends_one_document() {
     use hydrator_tests::failure::{sns_notification, sqs_event};
