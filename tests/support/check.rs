@@ -10,11 +10,7 @@ use crate::stream::Written;
 
 /// The document conforms to the version 1 JSON Schema.
 pub fn assert_conforms_to_schema(document: &Value) {
-    let path = crate::workspace_root().join("functions/hydrate/schema/hydrated-document.v1.json");
-    let schema: Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("schema file"))
-        .expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator
+    let errors: Vec<String> = document_schema()
         .iter_errors(document)
         .take(5)
         .map(|e| format!("{} at {}", e, e.instance_path))
@@ -23,6 +19,20 @@ pub fn assert_conforms_to_schema(document: &Value) {
         errors.is_empty(),
         "document does not conform to the schema: {errors:#?}"
     );
+}
+
+/// The schema, compiled once a test binary: compiling it takes longer than
+/// checking a document, over a second in a debug build on a loaded machine.
+fn document_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let path =
+            crate::workspace_root().join("functions/hydrate/schema/hydrated-document.v1.json");
+        let schema: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("schema file"))
+                .expect("schema is JSON");
+        jsonschema::validator_for(&schema).expect("schema compiles")
+    })
 }
 
 /// The document read back as the library reads it; a test's document that
