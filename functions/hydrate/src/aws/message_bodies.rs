@@ -13,8 +13,6 @@
 //! escaped. A retried attempt starts again from the request with
 //! placeholders, so it is spliced again.
 
-use std::sync::Arc;
-
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
@@ -25,11 +23,10 @@ use aws_smithy_types::config_bag::ConfigBag;
 
 /// The bodies of one call's entries, taken out of them, and the
 /// placeholders left in their place.
-#[derive(Clone)]
 pub struct MessageBodies {
     /// Random for each call, so no text of a body or an attribute can pass for a placeholder.
     marker: String,
-    bodies: Arc<Vec<String>>,
+    bodies: Vec<String>,
 }
 
 /// Says how many bodies, never what they hold: the SDK may log an
@@ -61,10 +58,7 @@ impl MessageBodies {
                 std::mem::replace(&mut entry.message_body, format!("{marker}{index}"))
             })
             .collect();
-        MessageBodies {
-            marker,
-            bodies: Arc::new(bodies),
-        }
+        MessageBodies { marker, bodies }
     }
 
     /// `request` (JSON holding each placeholder once, as a string, in

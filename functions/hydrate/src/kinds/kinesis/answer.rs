@@ -22,7 +22,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 use bytes::Bytes;
-use http_body::{Body, Frame, SizeHint};
+use http_body::{Body, Frame};
 use serde::Deserialize;
 
 use super::record::{Base64Text, KinesisRecord};
@@ -140,10 +140,6 @@ impl Body for Capture {
 
     fn is_end_stream(&self) -> bool {
         self.finished
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::default()
     }
 }
 
