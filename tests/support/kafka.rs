@@ -56,6 +56,9 @@ struct Request<'a> {
     ssl_certfile: Option<&'a Path>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ssl_keyfile: Option<&'a Path>,
+    /// The producer's `compression_type`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compression: Option<&'a str>,
 }
 
 fn b64(bytes: &Option<Vec<u8>>) -> Value {
@@ -91,32 +94,59 @@ pub fn produce_as(
     partitions: i32,
     records: &[Outgoing],
 ) -> Vec<Acknowledged> {
-    let request = Request {
+    write(&Request {
         bootstrap,
         ssl_cafile,
         ssl_certfile: client.map(|(certificate, _)| certificate),
         ssl_keyfile: client.map(|(_, key)| key),
         topic,
         partitions,
-        records: records
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "partition": r.partition,
-                    "key": b64(&r.key),
-                    "value": b64(&r.value),
-                    "headers": r.headers.iter()
-                        .map(|(name, value)| serde_json::json!([name, STANDARD.encode(value)]))
-                        .collect::<Vec<_>>(),
-                })
+        records: records_json(records),
+        compression: None,
+    })
+}
+
+/// As [`produce`], to a topic of one partition, each record in a batch
+/// compressed with `compression` (`gzip`, `snappy`, `lz4` or `zstd`).
+pub fn produce_compressed(
+    topic: &str,
+    compression: &str,
+    records: &[Outgoing],
+) -> Vec<Acknowledged> {
+    write(&Request {
+        bootstrap: &bootstrap_servers(),
+        ssl_cafile: None,
+        ssl_certfile: None,
+        ssl_keyfile: None,
+        topic,
+        partitions: 1,
+        records: records_json(records),
+        compression: Some(compression),
+    })
+}
+
+fn records_json(records: &[Outgoing]) -> Vec<Value> {
+    records
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "partition": r.partition,
+                "key": b64(&r.key),
+                "value": b64(&r.value),
+                "headers": r.headers.iter()
+                    .map(|(name, value)| serde_json::json!([name, STANDARD.encode(value)]))
+                    .collect::<Vec<_>>(),
             })
-            .collect(),
-    };
+        })
+        .collect()
+}
+
+fn write(request: &Request) -> Vec<Acknowledged> {
     let root = crate::workspace_root();
     let stdout = python(
         &root.join(".tools/clients/bin/python"),
         &[root.join("tests/support/kafka/produce.py").as_os_str()],
-        Some(serde_json::to_vec(&request).expect("a request serializes")),
+        Some(serde_json::to_vec(request).expect("a request serializes")),
     )
     .expect("kafka-python writes the records");
     serde_json::from_slice(&stdout).expect("the producer prints its acknowledgements")

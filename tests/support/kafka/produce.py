@@ -5,9 +5,16 @@ REQUEST is JSON: {"bootstrap": "host:port", "topic": "...", "partitions": N,
 "records": [{"partition": P, "key": B64 | null, "value": B64 | null,
 "headers": [[NAME, B64], ...]}, ...], "ssl_cafile": PATH (optional: TLS, trusting
 that authority), "ssl_certfile" and "ssl_keyfile": PATHs (optional: a client
-certificate, for mutual TLS)}. Creates the topic, writes each record
-to its partition in order, and prints what the broker acknowledged, in the
-same order: [{"partition": P, "offset": O, "timestamp": MS}, ...].
+certificate, for mutual TLS), "compression": "gzip" | "snappy" | "lz4" |
+"zstd" (optional: the producer's compression_type)}. Creates the topic,
+writes each record to its partition in order, and prints what the broker
+acknowledged, in the same order: [{"partition": P, "offset": O,
+"timestamp": MS}, ...].
+
+Each record is sent, and acknowledged, alone: a batch of one. tansu's
+ListOffsets counts a partition's batches, not its records, so a batch of
+several would hide all but its first from a reader that asks where the log
+ends, as the hydrator does.
 """
 import base64
 import json
@@ -28,7 +35,9 @@ def main() -> None:
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, **tls)
     admin.create_topics([NewTopic(request["topic"], request["partitions"], 1)])
     admin.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=0, **tls)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=0, compression_type=request.get("compression"), **tls
+    )
     decode = lambda b64: None if b64 is None else base64.b64decode(b64)
     acknowledged = []
     for record in request["records"]:
