@@ -14,8 +14,10 @@ certificate for 127.0.0.1 signed by that authority, starts tansu, then prints
 only clients presenting a certificate the authority signed (mutual TLS).
 """
 import asyncio
+import ctypes
 import datetime
 import ipaddress
+import signal
 import socket
 import ssl
 import subprocess
@@ -122,6 +124,14 @@ async def serve(front: int, back: int, context: ssl.SSLContext) -> None:
         await server.serve_forever()
 
 
+def die_with_parent() -> None:
+    """Runs in the broker's process before tansu starts: the test kills the
+    front without warning (SIGKILL, on drop), so its `finally` never runs;
+    Linux then kills the broker too, rather than leave it running idle."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def main() -> None:
     if sys.argv[1] == "--make-ca":
         make_ca(Path(sys.argv[2]))
@@ -136,6 +146,7 @@ def main() -> None:
         [tansu, "broker", "--listener-url", f"tcp://127.0.0.1:{back}",
          "--advertised-listener-url", f"tcp://127.0.0.1:{front}", "--storage-engine", "memory://tansu/"],
         stdout=subprocess.DEVNULL, stderr=(folder / "tansu.log").open("w"),
+        preexec_fn=die_with_parent,
     )
     try:
         for _ in range(300):
