@@ -59,7 +59,8 @@ async fn load(
     profile: Option<&str>,
     region: Option<&str>,
 ) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(hydrate::https_client());
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }

@@ -182,3 +182,54 @@ async fn a_malformed_setting_stops_the_init_with_its_reason() {
     );
     std::fs::remove_file(&log).ok();
 }
+
+/// Every AWS call of the function goes through its own HTTPS client
+/// (`hydrate::https_client`: the SDK's hyper and rustls, with ring for the
+/// cryptography). Here Kinesis is reached only through a TLS front before
+/// kinesis-mock, whose certificate chains to the tests' authority; the
+/// process trusts it as an operator trusts a private one, with
+/// `SSL_CERT_FILE`, and reads the range back exactly.
+#[tokio::test]
+async fn the_function_reads_a_range_over_tls_trusting_the_system_roots() {
+    let (stream, written) = TestStream::with_orders("runtime-tls", 6).await;
+    let port = kinesis_endpoint()
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.parse().ok())
+        .expect("the emulator's endpoint names its port");
+    let front = hydrator_tests::kafka_tls::TlsBroker::front_to(port).await;
+    let api = RuntimeApi::start().await;
+    let log = std::env::temp_dir().join(format!(
+        "hydrate-tls-{}.log",
+        hydrator_tests::stream::unique_suffix()
+    ));
+    let _function = FunctionProcess::spawn(
+        &hydrate_binary(),
+        &api,
+        &[
+            (
+                "AWS_ENDPOINT_URL_KINESIS",
+                format!("https://{}", front.bootstrap),
+            ),
+            ("AWS_ENDPOINT_URL", moto_endpoint()),
+            ("INVOKE_IDENTITY_ARN", ROLE.to_string()),
+            ("SSL_CERT_FILE", front.ca.display().to_string()),
+        ],
+        &log,
+    );
+    let failure = kinesis_failure(&stream.arn, &written[1], &written[4], 4);
+    let outcome = api
+        .invoke(
+            sns_event(&failure).to_string().into_bytes(),
+            Duration::from_secs(30),
+        )
+        .await;
+    let Outcome::Response(body) = outcome else {
+        let logs = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("expected a document, got {outcome:?}; logs:\n{logs}")
+    };
+    let document: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(hydration(&document), ("complete", 4, 4, vec![]));
+    assert_records_are(&document, &written[1..=4], &stream.arn, ROLE);
+}

@@ -61,7 +61,15 @@ const ALLOWED: &[(&str, &str)] = &[
     ),
     (
         "SSL_CERT_FILE",
-        "read by the system's trusted roots loader (rustls-native-certs), for Kafka over TLS",
+        "read by the system's trusted roots loader (rustls-native-certs), for every TLS connection",
+    ),
+    (
+        "HTTPS_PROXY",
+        "read by the SDK's HTTPS client (its ProxyConfig::from_env), for AWS calls",
+    ),
+    (
+        "NO_PROXY",
+        "read by the SDK's HTTPS client (its ProxyConfig::from_env), for AWS calls",
     ),
 ];
 

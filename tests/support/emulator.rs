@@ -74,6 +74,7 @@ pub fn sdk_config() -> SdkConfig {
 pub fn sdk_config_with(overrides: &[(&str, String)]) -> SdkConfig {
     SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(hydrate::https_client())
         .region(Region::new("us-east-1"))
         .credentials_provider(aws_sdk_kinesis::config::SharedCredentialsProvider::new(
             Credentials::for_tests(),

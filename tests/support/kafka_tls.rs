@@ -57,7 +57,19 @@ impl TlsBroker {
         Self::start_with(true).await
     }
 
+    /// A TLS front, with a certificate the same authority signed, before a
+    /// plaintext service already listening on `port` (an emulator): for
+    /// calls that must go over TLS. `bootstrap` is then the front's address.
+    pub async fn front_to(port: u16) -> TlsBroker {
+        Self::spawn(&["--to".into(), port.to_string().into()], false).await
+    }
+
     async fn start_with(mutual: bool) -> TlsBroker {
+        let tansu = workspace_root().join(".tools/kafka/bin/tansu");
+        Self::spawn(&[tansu.into_os_string()], mutual).await
+    }
+
+    async fn spawn(what: &[std::ffi::OsString], mutual: bool) -> TlsBroker {
         let authority = authority();
         let root = workspace_root();
         let dir = std::env::temp_dir().join(format!(
@@ -66,7 +78,7 @@ impl TlsBroker {
         ));
         let mut front = tokio::process::Command::new(root.join(".tools/venv/bin/python"))
             .arg(root.join("tests/support/kafka/tls_front.py"))
-            .arg(root.join(".tools/kafka/bin/tansu"))
+            .args(what)
             .arg(&dir)
             .arg("--ca")
             .arg(authority)

@@ -42,6 +42,7 @@ pub use aws::batch_send::{
 };
 pub use aws::bounded_object::{ObjectError, ObjectReader};
 pub use aws::error::ErrorClass;
+pub use aws::https::https_client;
 pub use deliver::{Offload, S3Pointer};
 pub use document::{join, Document, JoinError};
 pub use hydrator::settings::{KafkaAuthMode, KafkaSettings, Settings};
@@ -71,6 +72,7 @@ pub use read::ReadLimits;
 /// `AWS_ENDPOINT_URL`, which is how local runs reach the emulators.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
         .load()
         .await
 }

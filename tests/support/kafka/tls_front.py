@@ -6,12 +6,15 @@ the bootstrap goes through TLS too.
 
 Usage: tls_front.py --make-ca CADIR
        tls_front.py TANSU DIR --ca CADIR [--mutual]
+       tls_front.py --to PORT DIR --ca CADIR
 The first makes a certificate authority (CADIR/ca.pem and ca.key) and a
 client certificate it signed (CADIR/client.pem, client.key: unencrypted
 PKCS#8), with the `cryptography` package. The second makes a server
 certificate for 127.0.0.1 signed by that authority, starts tansu, then prints
 "PORT <front port>" and serves until killed; with --mutual the front takes
 only clients presenting a certificate the authority signed (mutual TLS).
+The third puts the same kind of front before a plaintext service already
+listening on PORT (an emulator), for calls that must go over TLS.
 """
 import asyncio
 import ctypes
@@ -124,6 +127,16 @@ async def serve(front: int, back: int, context: ssl.SSLContext) -> None:
         await server.serve_forever()
 
 
+def server_context(folder: Path, ca_folder: Path, mutual: bool) -> ssl.SSLContext:
+    chain, private = certificates(folder, ca_folder)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(chain, private)
+    if mutual:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(ca_folder / "ca.pem")
+    return context
+
+
 def die_with_parent() -> None:
     """Runs in the broker's process before tansu starts: the test kills the
     front without warning (SIGKILL, on drop), so its `finally` never runs;
@@ -136,11 +149,15 @@ def main() -> None:
     if sys.argv[1] == "--make-ca":
         make_ca(Path(sys.argv[2]))
         return
-    tansu, folder = sys.argv[1], Path(sys.argv[2])
     ca_folder = Path(sys.argv[sys.argv.index("--ca") + 1])
     mutual = "--mutual" in sys.argv
+    if sys.argv[1] == "--to":
+        folder = Path(sys.argv[3])
+        folder.mkdir(parents=True, exist_ok=True)
+        asyncio.run(serve(free_port(), int(sys.argv[2]), server_context(folder, ca_folder, mutual)))
+        return
+    tansu, folder = sys.argv[1], Path(sys.argv[2])
     folder.mkdir(parents=True, exist_ok=True)
-    chain, private = certificates(folder, ca_folder)
     front, back = free_port(), free_port()
     broker = subprocess.Popen(
         [tansu, "broker", "--listener-url", f"tcp://127.0.0.1:{back}",
@@ -155,12 +172,7 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.05)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(chain, private)
-        if mutual:
-            context.verify_mode = ssl.CERT_REQUIRED
-            context.load_verify_locations(ca_folder / "ca.pem")
-        asyncio.run(serve(front, back, context))
+        asyncio.run(serve(front, back, server_context(folder, ca_folder, mutual)))
     finally:
         broker.kill()
 

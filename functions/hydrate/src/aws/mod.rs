@@ -21,6 +21,7 @@ pub mod batch_send;
 pub mod bounded_object;
 pub mod clients;
 pub mod error;
+pub mod https;
 pub mod ledger;
 mod message_bodies;
 
