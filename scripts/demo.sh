@@ -19,7 +19,7 @@ cd "$root"
 "$root/scripts/tools.sh"
 with_emulators
 say "building the functions, the hydrator tool and the pipeline"
-cargo build -q --workspace --bins
+cargo build -q $dev_features --workspace --bins
 if [ "${1:-}" = storm ]; then
   say "a failure storm: a consumer failing every batch for a while, SNS, SQS with batching, the hydrator, the DLQ"
   "$CARGO_TARGET_DIR/debug/storm_demo"

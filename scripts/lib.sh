@@ -37,3 +37,9 @@ with_emulators() {
   # shellcheck disable=SC1090
   source "$run_dir/emulators.env"
 }
+
+# The debug builds of the tests, the demo and clippy leave out hydrate's
+# post-quantum-tls feature (TLS on ring, not aws-lc: no large C library to
+# build). The release artefact keeps it; tests/input/runtime_interface.rs
+# reads over TLS with both. One set of features, so the builds share a tree.
+dev_features="--no-default-features"

@@ -43,7 +43,7 @@ finish() {
 # The test binaries, one line each: the folder cargo runs it in (its
 # package's), the executable, and the target's name.
 test_binaries() {
-  cargo test --workspace --no-run --message-format=json 2>/dev/null | "$venv/bin/python" -c '
+  cargo test $dev_features --workspace --no-run --message-format=json 2>/dev/null | "$venv/bin/python" -c '
 import json, os, sys
 for line in sys.stdin:
     m = json.loads(line)
@@ -95,7 +95,7 @@ run_tests() {
     fi
   done
   say "doc tests"
-  cargo test --workspace --doc || failed=1
+  cargo test $dev_features --workspace --doc || failed=1
   [ "$failed" = 0 ] || exit 1
 }
 
@@ -130,8 +130,8 @@ templates() {
 in_background templates templates
 
 say "building the binaries the tests run (functions, hydrator tool, pipeline) and the tests"
-cargo build --workspace --bins
-cargo test --workspace --no-run
+cargo build $dev_features --workspace --bins
+cargo test $dev_features --workspace --no-run
 
 finish release-build
 
@@ -140,7 +140,7 @@ run_tests
 
 finish templates
 in_background clippy env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/clippy" \
-  cargo clippy --workspace --all-targets -- -D warnings
+  cargo clippy $dev_features --workspace --all-targets -- -D warnings
 
 # This machine has no aarch64 Rust target, so the build here is x86_64;
 # arm64 stays the template's default for deployment.

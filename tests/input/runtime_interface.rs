@@ -9,12 +9,35 @@ use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydration};
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint};
 use hydrator_tests::failure::{kinesis_failure, sns_event};
-use hydrator_tests::runtime_api::{hydrate_binary, FunctionProcess, Outcome, RuntimeApi};
+use hydrator_tests::runtime_api::{
+    hydrate_binary, release_hydrate_binary, FunctionProcess, Outcome, RuntimeApi,
+};
 use hydrator_tests::stream::TestStream;
 use hydrator_tests::table::{TestTable, KEY};
 use serde_json::Value;
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/orders-consumer-role";
+
+/// The function under a runtime API of its own, reaching the emulators, with
+/// `extra` set after (and so over) those endpoints; and its log file.
+async fn function_at_the_emulators(
+    binary: &std::path::Path,
+    extra: &[(&str, String)],
+) -> (RuntimeApi, FunctionProcess, std::path::PathBuf) {
+    let api = RuntimeApi::start().await;
+    let log = std::env::temp_dir().join(format!(
+        "hydrate-{}.log",
+        hydrator_tests::stream::unique_suffix()
+    ));
+    let mut env = vec![
+        ("AWS_ENDPOINT_URL_KINESIS", kinesis_endpoint()),
+        ("AWS_ENDPOINT_URL", moto_endpoint()),
+        ("INVOKE_IDENTITY_ARN", ROLE.to_string()),
+    ];
+    env.extend(extra.iter().cloned());
+    let function = FunctionProcess::spawn(binary, &api, &env, &log);
+    (api, function, log)
+}
 
 #[tokio::test]
 async fn the_function_returns_documents_and_classified_errors_and_logs_no_payload() {
@@ -25,21 +48,7 @@ async fn the_function_returns_documents_and_classified_errors_and_logs_no_payloa
         .collect();
     let written = stream.write(0, &payloads).await;
 
-    let api = RuntimeApi::start().await;
-    let log = std::env::temp_dir().join(format!(
-        "hydrate-{}.log",
-        hydrator_tests::stream::unique_suffix()
-    ));
-    let function = FunctionProcess::spawn(
-        &hydrate_binary(),
-        &api,
-        &[
-            ("AWS_ENDPOINT_URL_KINESIS", kinesis_endpoint()),
-            ("AWS_ENDPOINT_URL", moto_endpoint()),
-            ("INVOKE_IDENTITY_ARN", ROLE.to_string()),
-        ],
-        &log,
-    );
+    let (api, function, log) = function_at_the_emulators(&hydrate_binary(), &[]).await;
 
     // A failure record the function cannot use is an invocation error with a class.
     let mut reversed = kinesis_failure(&stream.arn, &written[3], &written[1], 3);
@@ -184,11 +193,12 @@ async fn a_malformed_setting_stops_the_init_with_its_reason() {
 }
 
 /// Every AWS call of the function goes through its own HTTPS client
-/// (`hydrate::https_client`: the SDK's hyper and rustls, with ring for the
-/// cryptography). Here Kinesis is reached only through a TLS front before
-/// kinesis-mock, whose certificate chains to the tests' authority; the
-/// process trusts it as an operator trusts a private one, with
-/// `SSL_CERT_FILE`, and reads the range back exactly.
+/// (`hydrate::https_client`: the SDK's hyper and rustls). Here Kinesis is
+/// reached only through a TLS front before kinesis-mock, whose certificate
+/// chains to the tests' authority; the process trusts it as an operator
+/// trusts a private one, with `SSL_CERT_FILE`, and reads the range back
+/// exactly. Both builds: the release artefact, which ships with aws-lc and
+/// its post-quantum key exchange, and the tests' debug build, on ring.
 #[tokio::test]
 async fn the_function_reads_a_range_over_tls_trusting_the_system_roots() {
     let (stream, written) = TestStream::with_orders("runtime-tls", 6).await;
@@ -199,37 +209,35 @@ async fn the_function_reads_a_range_over_tls_trusting_the_system_roots() {
         .and_then(|port| port.parse().ok())
         .expect("the emulator's endpoint names its port");
     let front = hydrator_tests::kafka_tls::TlsBroker::front_to(port).await;
-    let api = RuntimeApi::start().await;
-    let log = std::env::temp_dir().join(format!(
-        "hydrate-tls-{}.log",
-        hydrator_tests::stream::unique_suffix()
-    ));
-    let _function = FunctionProcess::spawn(
-        &hydrate_binary(),
-        &api,
-        &[
-            (
-                "AWS_ENDPOINT_URL_KINESIS",
-                format!("https://{}", front.bootstrap),
-            ),
-            ("AWS_ENDPOINT_URL", moto_endpoint()),
-            ("INVOKE_IDENTITY_ARN", ROLE.to_string()),
-            ("SSL_CERT_FILE", front.ca.display().to_string()),
-        ],
-        &log,
-    );
-    let failure = kinesis_failure(&stream.arn, &written[1], &written[4], 4);
-    let outcome = api
-        .invoke(
-            sns_event(&failure).to_string().into_bytes(),
-            Duration::from_secs(30),
+    for binary in [release_hydrate_binary(), hydrate_binary()] {
+        let (api, function, log) = function_at_the_emulators(
+            &binary,
+            &[
+                (
+                    "AWS_ENDPOINT_URL_KINESIS",
+                    format!("https://{}", front.bootstrap),
+                ),
+                ("SSL_CERT_FILE", front.ca.display().to_string()),
+            ],
         )
         .await;
-    let Outcome::Response(body) = outcome else {
-        let logs = std::fs::read_to_string(&log).unwrap_or_default();
-        panic!("expected a document, got {outcome:?}; logs:\n{logs}")
-    };
-    let document: Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(hydration(&document), ("complete", 4, 4, vec![]));
-    assert_records_are(&document, &written[1..=4], &stream.arn, ROLE);
+        let failure = kinesis_failure(&stream.arn, &written[1], &written[4], 4);
+        let outcome = api
+            .invoke(
+                sns_event(&failure).to_string().into_bytes(),
+                Duration::from_secs(30),
+            )
+            .await;
+        let Outcome::Response(body) = outcome else {
+            panic!(
+                "{}: expected a document, got {outcome:?}; logs:\n{}",
+                binary.display(),
+                function.logs()
+            )
+        };
+        let document: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(hydration(&document), ("complete", 4, 4, vec![]));
+        assert_records_are(&document, &written[1..=4], &stream.arn, ROLE);
+        std::fs::remove_file(&log).ok();
+    }
 }

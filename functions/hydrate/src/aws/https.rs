@@ -1,10 +1,12 @@
 //! The HTTPS client every AWS call goes through: the SDK's own (hyper and
-//! rustls), with ring for its cryptography instead of the SDK's default,
-//! aws-lc. ring is in the build already for Kafka's TLS; aws-lc would add a
-//! large C library to every build of the function, the tool and the tests.
+//! rustls), built as the SDK builds its default client (the SDK config's
+//! connect and read timeouts, its sleep, the proxy named in the environment).
 //!
-//! Built as the SDK builds its default client: the SDK config's connect and
-//! read timeouts, its sleep, and the proxy named in the environment.
+//! Its cryptography is the SDK default's, aws-lc, whose key exchange prefers
+//! the post-quantum hybrid X25519MLKEM768, when the `post-quantum-tls`
+//! feature is on, as it is for the artefact that ships. Without it, ring
+//! (already in the build for Kafka's TLS): the tests' debug builds leave the
+//! feature out, sparing each of them aws-lc's large C library.
 
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
@@ -17,7 +19,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 pub fn https_client() -> SharedHttpClient {
     Builder::new().build_with_connector_fn(|settings, components| {
         let mut connector =
-            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(CryptoMode::Ring));
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(crypto()));
         connector.set_connector_settings(settings.cloned());
         if let Some(components) = components {
             connector.set_sleep_impl(components.sleep_impl());
@@ -25,4 +27,14 @@ pub fn https_client() -> SharedHttpClient {
         connector.set_proxy_config(Some(ProxyConfig::from_env()));
         connector.build()
     })
+}
+
+#[cfg(feature = "post-quantum-tls")]
+fn crypto() -> CryptoMode {
+    CryptoMode::AwsLc
+}
+
+#[cfg(not(feature = "post-quantum-tls"))]
+fn crypto() -> CryptoMode {
+    CryptoMode::Ring
 }
