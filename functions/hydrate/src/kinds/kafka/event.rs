@@ -82,6 +82,25 @@ impl Serialize for EventRecord<'_> {
     }
 }
 
+impl EventRecord<'_> {
+    /// At least the length of the record's JSON: base64 for the key and the
+    /// value, up to four characters a header byte (`255,`), six a character
+    /// of a name (`\u001f`), and room for the rest. A large record is then
+    /// written into a buffer made once at this size (`RawRecord::of_sized`).
+    pub(super) fn json_len_bound(&self) -> usize {
+        let base64 =
+            |bytes: &Option<Vec<u8>>| bytes.as_ref().map_or(0, |b| b.len().div_ceil(3) * 4);
+        let headers: usize = (self.record.headers.iter())
+            .map(|(name, value)| 6 * name.len() + 4 * value.len() + 8)
+            .sum();
+        base64(&self.record.key)
+            + base64(&self.record.value)
+            + headers
+            + 6 * self.range.topic.len()
+            + 256
+    }
+}
+
 /// Bytes written straight out as standard base64, not copied first.
 struct Base64<'a>(&'a [u8]);
 
@@ -148,6 +167,26 @@ mod tests {
                 headers: vec![],
             },
         ]
+    }
+
+    #[test]
+    fn a_record_fits_in_its_bound_whatever_its_size() {
+        let range = &failure(None).partitions[0];
+        for size in [0, 10, 64 * 1024, 1024 * 1024 + 1] {
+            let record = KafkaRecord {
+                offset: 4,
+                timestamp_ms: 1_731_608_164_835,
+                key: Some(vec![0xfe; size / 2]),
+                value: Some(vec![0x00; size]),
+                headers: vec![("\u{1}\"".repeat(40), vec![255; size / 4])],
+            };
+            let written = EventRecord {
+                range,
+                record: &record,
+            };
+            let json = serde_json::to_string(&written).unwrap();
+            assert!(json.len() <= written.json_len_bound(), "{size} bytes");
+        }
     }
 
     #[test]

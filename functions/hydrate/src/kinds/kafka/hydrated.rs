@@ -46,11 +46,14 @@ pub fn from_reads(
     for (range, read) in failure.partitions.iter().zip(reads) {
         partitions.push((range.key(), read.records.len()));
         for record in read.records {
-            records.push(RawRecord::of(
-                &EventRecord {
-                    range,
-                    record: &record,
-                },
+            let event_record = EventRecord {
+                range,
+                record: &record,
+            };
+            let expected = event_record.json_len_bound();
+            records.push(RawRecord::of_sized(
+                &event_record,
+                expected,
                 record.offset.to_string(),
             )?);
         }
