@@ -9,7 +9,7 @@
 # single-threaded LTO link) beside the debug build; the template checks
 # (Python and Node) beside the tests, which mostly wait on the emulators; the
 # test binaries themselves in three lanes side by side (run_tests); clippy
-# (its own target folder) after them, beside sam build. Clippy beside the
+# (its own target folder) after them, then sam build. Clippy beside the
 # tests slowed the emulators enough to fail bounded calls in the tests (a
 # 2-second retention lookup, an idempotency write), so it waits for them. Each background step logs to
 # target/test-logs/ and is waited for, by name, before the end; any that
@@ -139,8 +139,11 @@ say "cargo test (unit, property, and over the wire against the emulators)"
 run_tests
 
 finish templates
+# Then sam build, not beside clippy: its build cache hashes every file under
+# the workspace, target/ included, and a file clippy removed mid-hash failed it.
 in_background clippy env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/clippy" \
   cargo clippy $dev_features --workspace --all-targets -- -D warnings
+finish clippy
 
 # This machine has no aarch64 Rust target, so the build here is x86_64;
 # arm64 stays the template's default for deployment.
@@ -150,5 +153,4 @@ sam build -t infra/template.yaml --beta-features \
   --build-dir "$CARGO_TARGET_DIR/sam/build" --cache-dir "$CARGO_TARGET_DIR/sam/cache"
 test -x "$CARGO_TARGET_DIR/sam/build/Hydrator/bootstrap"
 ls -l "$CARGO_TARGET_DIR/sam/build/Hydrator/bootstrap"
-finish clippy
 say "every test passed in ${SECONDS}s"
