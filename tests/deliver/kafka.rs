@@ -24,9 +24,8 @@ use hydrator_tests::table::ledger_table;
 use serde_json::{json, Value};
 
 /// Five records a partition, interleaved: binary keys (one in three null),
-/// JSON values but for a binary one and a tombstone, headers with distinct
-/// names in name order (docs/kafka.md), and in partition 1 one value of
-/// `large` bytes.
+/// JSON values but for a binary one and a tombstone, a header on every other
+/// record, and in partition 1 one value of `large` bytes.
 fn outgoing(large: usize) -> Vec<Outgoing> {
     let mut records = Vec::new();
     for i in 0u8..5 {

@@ -164,6 +164,10 @@ const NOT_VARIABLES: &[(&str, &str)] = &[
         "a Kafka record's timestampType, as Lambda writes it",
     ),
     (
+        "LOG_APPEND_TIME",
+        "the other Kafka timestampType, for a topic of log-append time",
+    ),
+    (
         "CARGO_PKG_VERSION",
         "the crate's version, which cargo sets when it compiles (the MSK IAM token's user agent)",
     ),

@@ -19,8 +19,8 @@ use serde_json::{json, Value};
 
 /// Eight records a partition, interleaved. Keys are binary (not UTF-8), one
 /// in three null; values are JSON text but for two records of partition 1:
-/// one binary, one null (a tombstone). Headers have distinct names in name
-/// order (docs/kafka.md: the client keeps one value a name, by name).
+/// one binary, one null (a tombstone). Headers come out of name order and
+/// name one header twice, as Kafka allows: the consumer got them so.
 fn outgoing() -> Vec<Outgoing> {
     let mut records = Vec::new();
     for i in 0u8..8 {
@@ -32,8 +32,9 @@ fn outgoing() -> Vec<Outgoing> {
             };
             let headers = if i % 2 == 0 {
                 vec![
-                    ("content-type".to_owned(), b"application/json".to_vec()),
                     ("trace".to_owned(), vec![0, 1, 2, 0xff]),
+                    ("content-type".to_owned(), b"application/json".to_vec()),
+                    ("trace".to_owned(), vec![i]),
                 ]
             } else {
                 vec![]

@@ -4,9 +4,9 @@
 //!
 //! Plaintext, as a self-managed cluster with no authentication configured is
 //! reached; TLS, alone or under SASL/PLAIN or SCRAM with credentials the
-//! caller supplies; and MSK IAM (SASL/OAUTHBEARER over TLS, the token signed
-//! with the function's own credentials, [`super::msk_iam`]). Mutual TLS is
-//! not built yet (docs/kafka.md).
+//! caller supplies; mutual TLS with a client certificate; and MSK IAM
+//! (SASL/OAUTHBEARER over TLS, the token signed with the function's own
+//! credentials, [`super::msk_iam`]).
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -15,13 +15,14 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use rskafka::client::error::{Error as ClientError, ProtocolError};
 use rskafka::client::partition::{OffsetAt, PartitionClient, UnknownTopicHandling};
 use rskafka::client::{Client, ClientBuilder, Credentials, SaslConfig};
+use rskafka::protocol::record::{ControlBatchOrRecords, RecordBatch, RecordBatchTimestampType};
 use rskafka::BackoffConfig;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::msk_iam;
-use super::read::{KafkaPartition, KafkaRecord, PartitionError};
+use super::read::{KafkaPartition, KafkaRecord, PartitionError, TimestampType};
 
 /// How the hydrator authenticates to a cluster.
 #[derive(Clone, Default)]
@@ -271,23 +272,60 @@ impl KafkaPartition for BrokerPartition {
     }
 
     async fn fetch(&self, offset: i64, max_bytes: i32) -> Result<Vec<KafkaRecord>, PartitionError> {
-        let (records, _high_watermark) = self
+        let (batches, _high_watermark) = self
             .client
-            .fetch_records(offset, 1..max_bytes.max(2), 500)
+            .fetch_record_batches(offset, 1..max_bytes.max(2), 500)
             .await
             .map_err(|error| classify(&error))?;
-        Ok(records
-            .into_iter()
-            .map(|r| KafkaRecord {
-                offset: r.offset,
-                timestamp_ms: r.record.timestamp.timestamp_millis(),
-                key: r.record.key,
-                value: r.record.value,
-                // rskafka keeps headers in a map: one value a name, by name.
-                headers: r.record.headers.into_iter().collect(),
-            })
-            .collect())
+        records_of(batches, offset)
     }
+}
+
+/// The records of fetched batches from `offset` on, as Kafka's consumer
+/// gives them to Lambda: transaction markers (control batches) skipped,
+/// headers in their order with every repeat of a name, and for a batch of
+/// log-append time the batch's time on each of its records. rskafka's own
+/// `fetch_records` keeps headers in a map and drops the timestamp type,
+/// hence its patched `fetch_record_batches` (vendor/rskafka/PATCHED.md).
+fn records_of(batches: Vec<RecordBatch>, offset: i64) -> Result<Vec<KafkaRecord>, PartitionError> {
+    // A broker's numbers that overflow are a broken answer, not a record.
+    let invalid = || PartitionError::Broker("InvalidResponse");
+    let mut records = Vec::new();
+    for batch in batches {
+        let ControlBatchOrRecords::Records(batch_records) = batch.records else {
+            continue;
+        };
+        let timestamp_type = match batch.timestamp_type {
+            RecordBatchTimestampType::CreateTime => TimestampType::CreateTime,
+            RecordBatchTimestampType::LogAppendTime => TimestampType::LogAppendTime,
+        };
+        for record in batch_records {
+            let record_offset = (batch.base_offset)
+                .checked_add(i64::from(record.offset_delta))
+                .ok_or_else(invalid)?;
+            // A broker answers with whole batches: the first may start earlier.
+            if record_offset < offset {
+                continue;
+            }
+            let timestamp_ms = match timestamp_type {
+                TimestampType::CreateTime => (batch.first_timestamp)
+                    .checked_add(record.timestamp_delta)
+                    .ok_or_else(invalid)?,
+                TimestampType::LogAppendTime => batch.max_timestamp,
+            };
+            records.push(KafkaRecord {
+                offset: record_offset,
+                timestamp_ms,
+                timestamp_type,
+                key: record.key,
+                value: record.value,
+                headers: (record.headers.into_iter())
+                    .map(|header| (header.key, header.value))
+                    .collect(),
+            });
+        }
+    }
+    Ok(records)
 }
 
 /// The class of a client error. Its text is never kept: it quotes requests,
@@ -317,3 +355,6 @@ fn classify(error: &ClientError) -> PartitionError {
         _ => PartitionError::Broker("Other"),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -73,8 +73,7 @@ impl Serialize for EventRecord<'_> {
         record.serialize_entry("partition", &self.range.partition)?;
         record.serialize_entry("offset", &self.record.offset)?;
         record.serialize_entry("timestamp", &self.record.timestamp_ms)?;
-        // The client does not say which; producers' time is Kafka's default.
-        record.serialize_entry("timestampType", "CREATE_TIME")?;
+        record.serialize_entry("timestampType", self.record.timestamp_type.as_str())?;
         record.serialize_entry("key", &self.record.key.as_deref().map(Base64))?;
         record.serialize_entry("value", &self.record.value.as_deref().map(Base64))?;
         record.serialize_entry("headers", &Headers(&self.record.headers))?;
@@ -138,6 +137,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::kinds::kafka::read::TimestampType;
 
     fn failure(event_source_arn: Option<&str>) -> KafkaFailure {
         let mut info = json!({
@@ -155,6 +155,7 @@ mod tests {
             KafkaRecord {
                 offset: 4,
                 timestamp_ms: 1_731_608_164_835,
+                timestamp_type: TimestampType::CreateTime,
                 key: Some(b"order-1".to_vec()),
                 value: Some(b"{\"id\":1}".to_vec()),
                 headers: vec![("traceparent".to_owned(), vec![48, 48, 45, 97])],
@@ -162,6 +163,7 @@ mod tests {
             KafkaRecord {
                 offset: 5,
                 timestamp_ms: 1_731_608_164_836,
+                timestamp_type: TimestampType::LogAppendTime,
                 key: None,
                 value: None,
                 headers: vec![],
@@ -176,6 +178,7 @@ mod tests {
             let record = KafkaRecord {
                 offset: 4,
                 timestamp_ms: 1_731_608_164_835,
+                timestamp_type: TimestampType::CreateTime,
                 key: Some(vec![0xfe; size / 2]),
                 value: Some(vec![0x00; size]),
                 headers: vec![("\u{1}\"".repeat(40), vec![255; size / 4])],
@@ -211,7 +214,7 @@ mod tests {
                      "key": "b3JkZXItMQ==", "value": "eyJpZCI6MX0=",
                      "headers": [{"traceparent": [48, 48, 45, 97]}]},
                     {"topic": "order-events-v1", "partition": 0, "offset": 5,
-                     "timestamp": 1_731_608_164_836_i64, "timestampType": "CREATE_TIME",
+                     "timestamp": 1_731_608_164_836_i64, "timestampType": "LOG_APPEND_TIME",
                      "key": null, "value": null, "headers": []}
                 ]}
             })

@@ -10,14 +10,36 @@ use serde::{Deserialize, Serialize};
 
 use super::batch::PartitionRange;
 
+/// Which time a record's `timestamp` is, as its batch says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampType {
+    /// The producer's time: Kafka's default.
+    CreateTime,
+    /// The time the broker appended the batch (a topic whose
+    /// `message.timestamp.type` is `LogAppendTime`): one time for every
+    /// record of the batch.
+    LogAppendTime,
+}
+
+impl TimestampType {
+    /// As Lambda's Kafka event names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CreateTime => "CREATE_TIME",
+            Self::LogAppendTime => "LOG_APPEND_TIME",
+        }
+    }
+}
+
 /// One Kafka record as the broker gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KafkaRecord {
     pub offset: i64,
     pub timestamp_ms: i64,
+    pub timestamp_type: TimestampType,
     pub key: Option<Vec<u8>>,
     pub value: Option<Vec<u8>>,
-    /// In the order the client gives them.
+    /// In the order they were written, a name as often as it was written.
     pub headers: Vec<(String, Vec<u8>)>,
 }
 

@@ -6,7 +6,7 @@ use std::cell::Cell;
 use serde_json::json;
 
 use super::*;
-use crate::kinds::kafka::read::{KafkaGapReason, KafkaRecord};
+use crate::kinds::kafka::read::{KafkaGapReason, KafkaRecord, TimestampType};
 
 fn failure(ranges: &[(&str, i64, i64)]) -> KafkaFailure {
     let info: serde_json::Map<_, _> = ranges
@@ -36,6 +36,7 @@ impl KafkaPartition for Full<'_> {
             .map(|o| KafkaRecord {
                 offset: o,
                 timestamp_ms: o,
+                timestamp_type: TimestampType::CreateTime,
                 key: None,
                 value: Some(vec![o as u8]),
                 headers: vec![],

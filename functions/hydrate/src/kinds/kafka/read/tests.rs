@@ -21,6 +21,7 @@ fn record(offset: i64, size: usize) -> KafkaRecord {
     KafkaRecord {
         offset,
         timestamp_ms: 1_700_000_000_000 + offset,
+        timestamp_type: TimestampType::CreateTime,
         key: (offset % 3 != 0).then(|| offset.to_be_bytes().to_vec()),
         value: Some(vec![offset as u8; size]),
         headers: vec![("h".to_owned(), vec![0, 1])],
