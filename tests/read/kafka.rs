@@ -12,8 +12,10 @@ use hydrate::{
     KafkaGapReason, KafkaLimits,
 };
 use hydrator_tests::kafka::{
-    bootstrap_servers, parse_with_powertools, produce, produce_compressed, Acknowledged, Outgoing,
+    bootstrap_servers, parse_with_powertools, produce, produce_compressed, produce_last_apart,
+    Acknowledged, Outgoing,
 };
+use hydrator_tests::kafka_s3::S3Broker;
 use hydrator_tests::stream::unique_suffix;
 use serde_json::{json, Value};
 
@@ -85,9 +87,18 @@ fn expected_records(
 }
 
 fn failure_record(ranges: &[(String, i64, i64)], arn: Option<&str>) -> KafkaFailure {
+    failure_record_at(&bootstrap_servers(), ranges, arn)
+}
+
+/// As [`failure_record`], from the cluster at `bootstrap`.
+fn failure_record_at(
+    bootstrap: &str,
+    ranges: &[(String, i64, i64)],
+    arn: Option<&str>,
+) -> KafkaFailure {
     let mut info = json!({
         "batchSize": 20,
-        "bootstrapServers": bootstrap_servers(),
+        "bootstrapServers": bootstrap,
         "recordsInfo": ranges.iter().map(|(key, first, last)| {
             (key.clone(), json!({"firstRecordOffset": first.to_string(), "lastRecordOffset": last.to_string()}))
         }).collect::<serde_json::Map<_, _>>(),
@@ -246,6 +257,60 @@ async fn batches_compressed_with_every_codec_read_back_byte_exact() {
     }
 }
 
+/// A document's gaps: topic, partition, first and last offset, reason.
+fn gaps_of(document: &Value) -> Vec<(String, i64, i64, i64, KafkaGapReason)> {
+    (document["hydration"]["missing"].as_array().unwrap().iter())
+        .map(|g| {
+            (
+                g["topic"].as_str().unwrap().to_owned(),
+                g["partition"].as_i64().unwrap(),
+                g["firstOffset"].as_i64().unwrap(),
+                g["lastOffset"].as_i64().unwrap(),
+                serde_json::from_value::<KafkaGapReason>(g["reason"].clone()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Retention took the oldest records: on a broker that keeps its log in S3,
+/// the partition's first three batches are deleted, as retention deletes a
+/// log's oldest segments. A range that starts before what is left names the
+/// deleted offsets `before-log-start` and reads the rest exactly.
+#[tokio::test]
+async fn offsets_retention_deleted_are_named_before_the_log_start() {
+    let broker = S3Broker::start().await;
+    let topic = format!("retained-events-{}", unique_suffix());
+    let outgoing: Vec<_> = (0u8..8)
+        .map(|i| Outgoing {
+            partition: 0,
+            key: Some(vec![0xff, i]),
+            value: Some(format!(r#"{{"order":{i}}}"#).into_bytes()),
+            headers: vec![("n".to_owned(), vec![i])],
+        })
+        .collect();
+    let acknowledged = produce_last_apart(&broker.bootstrap, &topic, 1, &outgoing);
+    let written: Vec<_> = outgoing.into_iter().zip(acknowledged).collect();
+    let failure = failure_record_at(&broker.bootstrap, &[(format!("{topic}-0"), 1, 5)], None);
+
+    let before = document_of(&failure).await;
+    assert_eq!(
+        before["hydration"]["status"], "complete",
+        "all there before"
+    );
+    assert_eq!(broker.delete_before(&topic, 0, 3).await, 3);
+
+    let document = document_of(&failure).await;
+    assert_eq!(
+        gaps_of(&document),
+        [(topic.clone(), 0, 1, 2, KafkaGapReason::BeforeLogStart)]
+    );
+    assert_eq!(document["hydration"]["status"], "partial");
+    assert_eq!(
+        document["event"]["records"][format!("{topic}-0")],
+        expected_records(&topic, 0, 3, 5, &written)
+    );
+}
+
 #[tokio::test]
 async fn offsets_past_the_high_watermark_and_gone_partitions_are_named_gaps() {
     let (topic, written) = written_topic();
@@ -258,22 +323,8 @@ async fn offsets_past_the_high_watermark_and_gone_partitions_are_named_gaps() {
         None,
     );
     let document = document_of(&failure).await;
-    let gaps: Vec<_> = document["hydration"]["missing"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| {
-            (
-                g["topic"].as_str().unwrap().to_owned(),
-                g["partition"].as_i64().unwrap(),
-                g["firstOffset"].as_i64().unwrap(),
-                g["lastOffset"].as_i64().unwrap(),
-                serde_json::from_value::<KafkaGapReason>(g["reason"].clone()).unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        gaps,
+        gaps_of(&document),
         [
             (topic.clone(), 1, 8, 11, KafkaGapReason::BeyondHighWatermark),
             (topic.clone(), 7, 0, 3, KafkaGapReason::TopicOrPartitionGone),

@@ -6,7 +6,8 @@ REQUEST is JSON: {"bootstrap": "host:port", "topic": "...", "partitions": N,
 "headers": [[NAME, B64], ...]}, ...], "ssl_cafile": PATH (optional: TLS, trusting
 that authority), "ssl_certfile" and "ssl_keyfile": PATHs (optional: a client
 certificate, for mutual TLS), "compression": "gzip" | "snappy" | "lz4" |
-"zstd" (optional: the producer's compression_type)}. Creates the topic,
+"zstd" (optional: the producer's compression_type), "pause_before_last_ms": N
+(optional: wait before writing the last record)}. Creates the topic,
 writes each record to its partition in order, and prints what the broker
 acknowledged, in the same order: [{"partition": P, "offset": O,
 "timestamp": MS}, ...].
@@ -19,6 +20,7 @@ ends, as the hydrator does.
 import base64
 import json
 import sys
+import time
 
 from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -40,7 +42,10 @@ def main() -> None:
     )
     decode = lambda b64: None if b64 is None else base64.b64decode(b64)
     acknowledged = []
-    for record in request["records"]:
+    records = request["records"]
+    for index, record in enumerate(records):
+        if index == len(records) - 1 and request.get("pause_before_last_ms"):
+            time.sleep(request["pause_before_last_ms"] / 1000)
         metadata = producer.send(
             request["topic"],
             key=decode(record["key"]),
