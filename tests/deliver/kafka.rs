@@ -385,6 +385,24 @@ async fn a_storm_in_one_sqs_batch_is_read_together_each_document_as_if_read_alon
     };
     // One fetch a partition together; one a partition range alone.
     assert_eq!((fetched(&together), fetched(&alone)), (2, 6));
+
+    // What failures read together hold is bounded (32 MiB of their byte
+    // limits): at 16 MiB a failure, the first two are read together and
+    // the three past the budget alone, with the same documents.
+    let bounded = create_queue("kafka-dlq").await;
+    let mut settings = settings(&bounded);
+    settings.kafka.limits.max_bytes = 16 * 1024 * 1024;
+    Hydrator::new(sdk_config(), settings)
+        .handle(sqs_event(&bodies).to_string())
+        .await
+        .expect("answered");
+    let bounded = events_and_fetches(&bounded).await;
+    assert_eq!(bounded.len(), 5);
+    for (ranges, (event, _)) in &bounded {
+        assert_eq!(event, &alone[ranges].0, "the same records for {ranges}");
+    }
+    // 1 for the two of partition 0 together; 2, 1 and 1 alone.
+    assert_eq!(fetched(&bounded), 5);
 }
 
 /// A secret in the emulator's Secrets Manager; its ARN.

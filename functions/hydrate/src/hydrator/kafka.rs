@@ -125,8 +125,15 @@ enum Secret {
     ClientCertificate(ClientCertificate),
 }
 
-/// The largest number of failures read together: an SQS batch holds ten.
-const MAX_READ_TOGETHER: usize = 10;
+/// What the reads an invocation holds for its failures read together may
+/// keep, as a process's Kinesis runs share 32 MiB (`read::coalesce`). A
+/// group of failures is read together only while its budget (each failure's
+/// `KafkaLimits::max_bytes`, 6 MiB) fits in what is left; the failures past that are read
+/// alone, each as its document is built, so an SQS batch of a hundred
+/// failures of large records never holds them all at once.
+const READ_TOGETHER_BYTES: usize = 32 * 1024 * 1024;
+/// The most failures one read serves, as for a Kinesis run.
+const MAX_READ_TOGETHER: usize = 1_000;
 
 /// Reads done for an invocation's Kafka failures before their documents are
 /// built, by failure id; each is taken once, and what is left is dropped
@@ -196,50 +203,68 @@ impl<A: AwsApi> Hydrator<A> {
         storm: Vec<(String, Vec<KafkaFailure>)>,
         deadline: Option<Instant>,
     ) {
+        let per_failure = self.settings.kafka.limits.max_bytes.max(1);
+        let mut left = READ_TOGETHER_BYTES;
         for (servers, failures) in storm {
-            for failures in failures.chunks(MAX_READ_TOGETHER) {
-                self.read_cluster_together(&servers, failures, deadline)
-                    .await;
+            let mut rest = failures.as_slice();
+            while rest.len() > 1 {
+                let fits = (left / per_failure).min(rest.len()).min(MAX_READ_TOGETHER);
+                if fits < 2 {
+                    return;
+                }
+                let (group, after) = rest.split_at(fits);
+                let held = self.read_cluster_together(&servers, group, deadline).await;
+                left = left.saturating_sub(held);
+                rest = after;
             }
         }
     }
 
+    /// Reads `failures` of the cluster `servers` together and keeps each
+    /// one's reads for its document; the record bytes kept.
     async fn read_cluster_together(
         &self,
         servers: &str,
         failures: &[KafkaFailure],
         deadline: Option<Instant>,
-    ) {
+    ) -> usize {
         let settings = &self.settings.kafka;
         let Ok(secret) = self.kafka_secret().await else {
-            return;
+            return 0;
         };
         // One cluster, so one region for MSK IAM: the first failure's.
         let Ok(auth) = settings.auth(&failures[0], self.credentials.as_ref(), secret) else {
-            return;
+            return 0;
         };
         let refs: Vec<&KafkaFailure> = failures.iter().collect();
         let read = read_failures(servers, &refs, &auth, &settings.limits);
         let reads = match deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline, read).await {
                 Ok(reads) => reads,
-                Err(_) => return,
+                Err(_) => return 0,
             },
             None => read.await,
         };
         let Ok(reads) = reads else {
-            return;
+            return 0;
         };
         let fetches: u32 = reads.iter().flatten().map(|r| r.fetches).sum();
+        let held: usize = reads
+            .iter()
+            .flatten()
+            .map(PartitionRead::record_bytes)
+            .sum();
         tracing::info!(
             failures = failures.len(),
             fetch_calls = fetches,
+            held_bytes = held,
             "read Kafka failures together"
         );
         for (failure, reads) in failures.iter().zip(reads) {
             self.kafka_read_together
                 .keep(hydrated::group_id(failure), reads);
         }
+        held
     }
 
     /// The secret `KAFKA_AUTH` needs, read (or kept from a recent read).

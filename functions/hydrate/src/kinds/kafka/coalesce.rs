@@ -3,13 +3,15 @@
 //! each merged span is read once, and each failure gets the slice of it that
 //! its own range covers, records and gaps alike.
 //!
-//! The limits scale with the failures a span serves, so a span holds what
-//! the failures' separate reads would have held, and no more.
+//! The spans share one budget, the sum of the failures' own, so the storm
+//! holds what the failures' separate reads would have held, and no more.
 
 use std::collections::BTreeMap;
 
 use super::batch::{KafkaFailure, PartitionRange};
-use super::read::{read_range, KafkaLimits, KafkaPartition, PartitionError, PartitionRead};
+use super::read::{
+    read_range, KafkaLimits, KafkaPartition, PartitionError, PartitionRead, ReadBudget,
+};
 
 /// One merged span of a partition, and how many failure ranges it serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,16 +76,11 @@ where
     F: FnMut(PartitionRange) -> Fut,
     Fut: std::future::Future<Output = Result<P, PartitionError>>,
 {
+    let budget = &mut ReadBudget::of(limits, failures.len());
     let mut read_spans = Vec::new();
     for span in spans(failures) {
-        let scaled = KafkaLimits {
-            max_records: limits.max_records.saturating_mul(span.serves as usize),
-            max_bytes: limits.max_bytes.saturating_mul(span.serves as usize),
-            max_fetches: limits.max_fetches.saturating_mul(span.serves),
-            fetch_bytes: limits.fetch_bytes,
-        };
         let partition = open(span.range.clone()).await?;
-        let read = read_range(&partition, &span.range, &scaled).await?;
+        let read = read_range(&partition, &span.range, limits, budget).await?;
         read_spans.push((span.range, read));
     }
     let mut counted = vec![false; read_spans.len()];

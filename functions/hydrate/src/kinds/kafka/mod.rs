@@ -21,11 +21,12 @@ pub mod read;
 
 use batch::KafkaFailure;
 use broker::{BrokerPartition, KafkaAuth};
-use read::{read_range, KafkaLimits, PartitionError, PartitionRead};
+use read::{read_range, KafkaLimits, PartitionError, PartitionRead, ReadBudget};
 
 /// Reads every partition range of `failure` from its cluster, one read a
-/// partition in the failure's order. A gone topic or partition is a gap; a
-/// cluster that cannot be reached is an error, for the caller to retry.
+/// partition in the failure's order, all within one failure's `limits`. A
+/// gone topic or partition is a gap; a cluster that cannot be reached is an
+/// error, for the caller to retry.
 pub async fn read_failure(
     failure: &KafkaFailure,
     auth: &KafkaAuth,
@@ -33,15 +34,16 @@ pub async fn read_failure(
 ) -> Result<Vec<PartitionRead>, PartitionError> {
     let client = broker::connect(&failure.bootstrap_servers, auth).await?;
     let existing = broker::existing_partitions(&client).await?;
+    let budget = &mut ReadBudget::of(limits, 1);
     let mut reads = Vec::with_capacity(failure.partitions.len());
     for range in &failure.partitions {
         if !existing.contains(&(range.topic.clone(), range.partition)) {
-            reads.push(read_range(&Gone, range, limits).await?);
+            reads.push(read_range(&Gone, range, limits, budget).await?);
             continue;
         }
         let read = match BrokerPartition::open(&client, &range.topic, range.partition).await {
-            Ok(partition) => read_range(&partition, range, limits).await?,
-            Err(PartitionError::Gone) => read_range(&Gone, range, limits).await?,
+            Ok(partition) => read_range(&partition, range, limits, budget).await?,
+            Err(PartitionError::Gone) => read_range(&Gone, range, limits, budget).await?,
             Err(other) => return Err(other),
         };
         reads.push(read);

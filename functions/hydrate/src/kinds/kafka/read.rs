@@ -123,14 +123,14 @@ pub struct KafkaGap {
     pub reason: KafkaGapReason,
 }
 
-/// How much one partition's read may fetch and hold.
+/// How much one failure's read may fetch and hold, over all its partitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KafkaLimits {
-    /// Records kept for one range: a Lambda batch holds at most 10,000.
+    /// Records kept: a Lambda batch holds at most 10,000.
     pub max_records: usize,
-    /// Record bytes kept for one range; the first record is always kept.
+    /// Record bytes kept; the first record is always kept.
     pub max_bytes: usize,
-    /// Fetch requests for one range.
+    /// Fetch requests.
     pub max_fetches: u32,
     /// Bytes asked for in one fetch.
     pub fetch_bytes: i32,
@@ -147,6 +147,51 @@ impl Default for KafkaLimits {
     }
 }
 
+/// What a read may still fetch and keep, shared by every range it covers:
+/// the partitions of one failure, as Lambda's batch is bounded over all its
+/// partitions, or the spans of failures read together, whose budget is the
+/// sum of theirs. A failure may name 10,000 partitions: what it claims never
+/// multiplies what is fetched or held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadBudget {
+    records: usize,
+    bytes: usize,
+    fetches: u32,
+    /// Whether a record was kept: the first is, whatever its size.
+    kept_any: bool,
+}
+
+impl ReadBudget {
+    /// The budget of `failures` failures read together under `limits`.
+    pub fn of(limits: &KafkaLimits, failures: usize) -> Self {
+        let times = u32::try_from(failures).unwrap_or(u32::MAX);
+        Self {
+            records: limits.max_records.saturating_mul(failures),
+            bytes: limits.max_bytes.saturating_mul(failures),
+            fetches: limits.max_fetches.saturating_mul(times),
+            kept_any: false,
+        }
+    }
+
+    /// Nothing more may be fetched or kept: the ranges left are not read.
+    fn spent(&self) -> bool {
+        self.records == 0 || self.fetches == 0
+    }
+
+    /// Keeps `record` if it fits; once one does not, the budget is spent.
+    fn keep(&mut self, record: &KafkaRecord) -> bool {
+        let size = record.size();
+        if self.records == 0 || (self.kept_any && size > self.bytes) {
+            self.records = 0;
+            return false;
+        }
+        self.records -= 1;
+        self.bytes = self.bytes.saturating_sub(size);
+        self.kept_any = true;
+        true
+    }
+}
+
 /// What reading one partition's range gave: its records in offset order,
 /// each inside the range, and its gaps in offset order.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -157,6 +202,11 @@ pub struct PartitionRead {
 }
 
 impl PartitionRead {
+    /// The bytes of the records it holds (keys, values, headers).
+    pub fn record_bytes(&self) -> usize {
+        self.records.iter().map(KafkaRecord::size).sum()
+    }
+
     fn gap(&mut self, range: &PartitionRange, first: i64, last: i64, reason: KafkaGapReason) {
         if first <= last {
             self.gaps.push(KafkaGap {
@@ -170,14 +220,22 @@ impl PartitionRead {
     }
 }
 
-/// Reads `range` from `partition`: the records it holds, the rest as gaps.
-/// A broker that cannot be reached at all is an error, for the caller to retry.
+/// Reads `range` from `partition`, fetching `limits.fetch_bytes` at a time
+/// and keeping what `budget` allows: the records it holds, the rest as gaps.
+/// With the budget spent, the range is one `read-limit` gap and nothing is
+/// asked of the broker. A broker that cannot be reached at all is an error,
+/// for the caller to retry.
 pub async fn read_range<P: KafkaPartition>(
     partition: &P,
     range: &PartitionRange,
     limits: &KafkaLimits,
+    budget: &mut ReadBudget,
 ) -> Result<PartitionRead, PartitionError> {
     let mut read = PartitionRead::default();
+    if budget.spent() {
+        read.gap(range, range.first, range.last, KafkaGapReason::ReadLimit);
+        return Ok(read);
+    }
     let (log_start, high_watermark) = match partition.watermarks().await {
         Ok(marks) => marks,
         Err(PartitionError::Gone) => {
@@ -205,13 +263,13 @@ pub async fn read_range<P: KafkaPartition>(
     );
     let end = range.last.min(high_watermark.saturating_sub(1));
     let mut next = range.first.max(log_start);
-    let mut held = 0usize;
     let mut in_log_gaps = Vec::new();
     while next <= end {
-        if read.fetches >= limits.max_fetches {
+        if budget.fetches == 0 {
             in_log_gaps.push((next, end, KafkaGapReason::ReadLimit));
             break;
         }
+        budget.fetches -= 1;
         read.fetches += 1;
         let fetched = match partition.fetch(next, limits.fetch_bytes).await {
             Ok(records) => records,
@@ -232,9 +290,7 @@ pub async fn read_range<P: KafkaPartition>(
             if record.offset < next || record.offset > end {
                 continue;
             }
-            if read.records.len() >= limits.max_records
-                || (!read.records.is_empty() && held + record.size() > limits.max_bytes)
-            {
+            if !budget.keep(&record) {
                 in_log_gaps.push((record.offset, end, KafkaGapReason::ReadLimit));
                 next = end.saturating_add(1);
                 break;
@@ -242,7 +298,6 @@ pub async fn read_range<P: KafkaPartition>(
             if record.offset > next {
                 in_log_gaps.push((next, record.offset - 1, KafkaGapReason::CompactedOrControl));
             }
-            held += record.size();
             next = record.offset.saturating_add(1);
             read.records.push(record);
         }

@@ -77,8 +77,19 @@ fn range(first: i64, last: i64) -> PartitionRange {
 }
 
 fn read(log: &Log, first: i64, last: i64, limits: KafkaLimits) -> PartitionRead {
+    read_within(log, first, last, &limits, &mut ReadBudget::of(&limits, 1))
+}
+
+/// A read that spends `budget`, which other reads may share.
+fn read_within(
+    log: &Log,
+    first: i64,
+    last: i64,
+    limits: &KafkaLimits,
+    budget: &mut ReadBudget,
+) -> PartitionRead {
     let range = range(first, last);
-    let future = read_range(log, &range, &limits);
+    let future = read_range(log, &range, limits, budget);
     tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("a runtime with no I/O builds")
@@ -191,4 +202,39 @@ fn bytes_and_fetches_are_bounded_too_and_the_first_record_is_always_kept() {
     assert_eq!(offsets(&read), (0..12).collect::<Vec<_>>());
     assert_eq!(gaps(&read), [(12, 99, KafkaGapReason::ReadLimit)]);
     assert_eq!(log.fetches.get(), 3);
+}
+
+#[test]
+fn the_partitions_of_one_failure_share_its_limits() {
+    let limits = KafkaLimits {
+        max_records: 25,
+        ..KafkaLimits::default()
+    };
+    let budget = &mut ReadBudget::of(&limits, 1);
+    let logs: Vec<Log> = (0..3).map(|_| log(0..20, 0, 20)).collect();
+    let first = read_within(&logs[0], 0, 19, &limits, budget);
+    assert_eq!(offsets(&first), (0..20).collect::<Vec<_>>());
+    let second = read_within(&logs[1], 0, 19, &limits, budget);
+    assert_eq!(offsets(&second), (0..5).collect::<Vec<_>>());
+    assert_eq!(gaps(&second), [(5, 19, KafkaGapReason::ReadLimit)]);
+    // Spent: the third partition is named, and never asked for.
+    let third = read_within(&logs[2], 0, 19, &limits, budget);
+    assert!(third.records.is_empty());
+    assert_eq!(gaps(&third), [(0, 19, KafkaGapReason::ReadLimit)]);
+    assert_eq!(logs[2].fetches.get(), 0);
+
+    // Bytes too: after a record that does not fit, nothing more is read.
+    let mut big = log(0..10, 0, 10);
+    big.records = (0..10).map(|o| record(o, 1_000)).collect();
+    let limits = KafkaLimits {
+        max_bytes: 2_500,
+        ..KafkaLimits::default()
+    };
+    let budget = &mut ReadBudget::of(&limits, 1);
+    let kept = read_within(&big, 0, 9, &limits, budget);
+    assert_eq!(offsets(&kept), [0, 1]);
+    let after = log(0..4, 0, 4);
+    let none = read_within(&after, 0, 3, &limits, budget);
+    assert_eq!(gaps(&none), [(0, 3, KafkaGapReason::ReadLimit)]);
+    assert_eq!(after.fetches.get(), 0);
 }
