@@ -15,7 +15,7 @@ use hydrator_tests::kafka::{
     bootstrap_servers, parse_with_powertools, produce, produce_compressed, produce_last_apart,
     Acknowledged, Outgoing,
 };
-use hydrator_tests::kafka_s3::S3Broker;
+use hydrator_tests::kafka_broker::OwnBroker;
 use hydrator_tests::stream::unique_suffix;
 use serde_json::{json, Value};
 
@@ -278,7 +278,7 @@ fn gaps_of(document: &Value) -> Vec<(String, i64, i64, i64, KafkaGapReason)> {
 /// deleted offsets `before-log-start` and reads the rest exactly.
 #[tokio::test]
 async fn offsets_retention_deleted_are_named_before_the_log_start() {
-    let broker = S3Broker::start().await;
+    let broker = OwnBroker::over_s3().await;
     let topic = format!("retained-events-{}", unique_suffix());
     let outgoing: Vec<_> = (0u8..8)
         .map(|i| Outgoing {

@@ -4,16 +4,18 @@
 //! certificate authority given as `SSL_CERT_FILE`, as an operator adds a
 //! private authority); a plaintext client gets nothing from it. With mutual
 //! TLS, the front takes only a client with a certificate the authority
-//! signed: the hydrator presents the one its secret holds.
+//! signed: the hydrator presents the one its secret holds. A broker that
+//! requires SASL refuses the hydrator's SCRAM client the user it does not hold.
 //!
 //! Needs `scripts/tools.sh` (tansu, and Python's `cryptography` in .tools/venv).
 
 use hydrate::{
     read_kafka_failure, ClientCertificate, Hydrator, KafkaAuth, KafkaAuthMode, KafkaFailure,
-    KafkaLimits, KafkaSettings, Settings,
+    KafkaLimits, KafkaSettings, PartitionError, Settings,
 };
 use hydrator_tests::emulator::sdk_config;
 use hydrator_tests::kafka::{produce_as, produce_to, Outgoing};
+use hydrator_tests::kafka_broker::OwnBroker;
 use hydrator_tests::kafka_tls::TlsBroker;
 use hydrator_tests::stream::unique_suffix;
 use serde_json::json;
@@ -181,4 +183,50 @@ async fn a_cluster_that_asks_for_a_client_certificate_is_read_with_it_and_only_w
         .as_array()
         .expect("the partition's records");
     assert_eq!(records.len(), 3);
+}
+
+/// A broker that requires SASL (`OwnBroker::authenticating`): this tansu
+/// offers SCRAM and OAUTHBEARER but holds no user, so every login fails, and
+/// the hydrator's SASL/SCRAM-SHA-512 client is shown as far as the broker
+/// goes: it runs the handshake and is refused, classed `AccessDenied` (not
+/// `Connection`: the broker was reached). SASL/PLAIN, which this broker does
+/// not offer (it closes the connection), and no SASL at all read nothing.
+/// Each is retried until the call's deadline, so the three run at once.
+#[tokio::test]
+async fn a_broker_that_requires_sasl_refuses_a_user_it_does_not_hold() {
+    let broker = OwnBroker::authenticating().await;
+    let failure = failure_at(&broker.bootstrap, "orders", 0, 3);
+    let read = |auth: KafkaAuth| {
+        let failure = failure.clone();
+        async move {
+            tokio::time::timeout(
+                std::time::Duration::from_secs(60),
+                read_kafka_failure(&failure, &auth, &KafkaLimits::default()),
+            )
+            .await
+            .expect("answered within a minute")
+            .err()
+        }
+    };
+    let (username, password) = ("consumer".to_owned(), "not-held".to_owned());
+    let scram = KafkaAuth::ScramSha512 {
+        username: username.clone(),
+        password: password.clone(),
+        tls: false,
+    };
+    let plain = KafkaAuth::Plain {
+        username,
+        password,
+        tls: false,
+    };
+    let (scram, plain, none) = tokio::join!(read(scram), read(plain), read(KafkaAuth::Plaintext));
+    assert_eq!(scram, Some(PartitionError::Broker("AccessDenied")));
+    assert!(
+        plain.is_some(),
+        "SASL/PLAIN read from a broker that does not offer it"
+    );
+    assert!(
+        none.is_some(),
+        "a client without SASL read from a broker that requires it"
+    );
 }

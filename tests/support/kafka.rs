@@ -111,7 +111,7 @@ pub fn produce_as(
 }
 
 /// As [`produce_to`] over plaintext, the last record written 1.1 seconds
-/// after the others. A broker that keeps its log in S3 (`kafka_s3.rs`) finds
+/// after the others. A broker that keeps its log in S3 (`kafka_broker.rs`) finds
 /// where the log ends by the newest batch object, and moto keeps an object's
 /// time to the second: only a last batch a second newer than the rest is
 /// found as the last.

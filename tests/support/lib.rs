@@ -13,7 +13,7 @@ pub mod fault_proxy;
 pub mod hostile;
 pub mod invoke_api;
 pub mod kafka;
-pub mod kafka_s3;
+pub mod kafka_broker;
 pub mod kafka_tls;
 pub mod layout;
 pub mod pipeline;

@@ -58,7 +58,9 @@ pub use input::trigger::{
 pub use kinds::kafka::batch::{Condition as KafkaCondition, KafkaFailure, KafkaRecordError};
 pub use kinds::kafka::broker::{ClientCertificate, ClientCertificateError, KafkaAuth};
 pub use kinds::kafka::document::KafkaDocument;
-pub use kinds::kafka::read::{KafkaGap, KafkaGapReason, KafkaLimits, PartitionRead};
+pub use kinds::kafka::read::{
+    KafkaGap, KafkaGapReason, KafkaLimits, PartitionError, PartitionRead,
+};
 pub use kinds::kafka::{read_failure as read_kafka_failure, read_failures as read_kafka_failures};
 pub use observe::logging::init as init_logging;
 pub use observe::metrics::{

@@ -1,11 +1,17 @@
-//! A tansu broker of its own that keeps its log in S3 (moto's), for what the
-//! in-memory broker cannot show: a log whose oldest records are gone. Kafka's
-//! retention deletes a partition's oldest segments and moves its log start;
-//! here the oldest batch objects are deleted from the bucket, and the broker
-//! then lists its earliest offset as the first batch left.
+//! A tansu broker of the test's own, for what the shared in-memory one
+//! cannot show.
 //!
-//! tansu orders a partition's batches by their objects' times, which moto
-//! keeps to the second: see [`crate::kafka::produce_last_apart`].
+//! - [`OwnBroker::over_s3`] keeps its log in S3 (moto's): a log whose oldest
+//!   records are gone. Kafka's retention deletes a partition's oldest
+//!   segments and moves its log start; here the oldest batch objects are
+//!   deleted from the bucket, and the broker then lists its earliest offset
+//!   as the first batch left. tansu orders a partition's batches by their
+//!   objects' times, which moto keeps to the second: see
+//!   [`crate::kafka::produce_last_apart`].
+//! - [`OwnBroker::authenticating`] requires SASL of every client. This build
+//!   of tansu offers SCRAM-SHA-256, SCRAM-SHA-512 and OAUTHBEARER, and its
+//!   storage holds no SCRAM user and checks no token: every login is refused,
+//!   so it shows the handshake and the refusal, not a login.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -15,17 +21,32 @@ use crate::queue::{create_bucket, s3_client};
 use crate::workspace_root;
 
 /// The broker, killed on drop.
-pub struct S3Broker {
+pub struct OwnBroker {
     /// `127.0.0.1:PORT`, the address it listens on and advertises.
     pub bootstrap: String,
-    bucket: String,
+    /// The bucket of its log, over S3.
+    bucket: Option<String>,
     _broker: tokio::process::Child,
 }
 
-impl S3Broker {
+impl OwnBroker {
     /// A broker over a new bucket.
-    pub async fn start() -> S3Broker {
+    pub async fn over_s3() -> OwnBroker {
         let bucket = create_bucket("hydrator-kafka-log").await;
+        let storage = format!("s3://{bucket}/");
+        Self::start(&["--storage-engine", &storage], Some(bucket)).await
+    }
+
+    /// A broker in memory that requires SASL.
+    pub async fn authenticating() -> OwnBroker {
+        Self::start(
+            &["--storage-engine", "memory://tansu/", "--authentication"],
+            None,
+        )
+        .await
+    }
+
+    async fn start(args: &[&str], bucket: Option<String>) -> OwnBroker {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -40,7 +61,7 @@ impl S3Broker {
                 "--advertised-listener-url",
                 &url,
             ])
-            .args(["--storage-engine", &format!("s3://{bucket}/")])
+            .args(args)
             // The object store's own variables (not the SDK's): moto, plain HTTP.
             .env("AWS_ENDPOINT", moto_endpoint())
             .env("AWS_ALLOW_HTTP", "true")
@@ -55,7 +76,7 @@ impl S3Broker {
             .expect("start tansu (scripts/tools.sh installs it in .tools/kafka)");
         for _ in 0..300 {
             if tokio::net::TcpStream::connect(&bootstrap).await.is_ok() {
-                return S3Broker {
+                return OwnBroker {
                     bootstrap,
                     bucket,
                     _broker: broker,
@@ -63,17 +84,18 @@ impl S3Broker {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("tansu over S3 did not listen within 30 s");
+        panic!("tansu did not listen within 30 s");
     }
 
     /// Deletes the batches of `topic`'s `partition` whose first offset is
     /// below `offset`, as retention deletes a log's oldest segments; how many.
     pub async fn delete_before(&self, topic: &str, partition: i32, offset: i64) -> usize {
+        let bucket = self.bucket.as_deref().expect("a broker over S3");
         let prefix =
             format!("clusters/tansu_cluster/topics/{topic}/partitions/{partition:0>10}/records/");
         let listed = s3_client()
             .list_objects_v2()
-            .bucket(&self.bucket)
+            .bucket(bucket)
             .prefix(&prefix)
             .send()
             .await
@@ -89,7 +111,7 @@ impl S3Broker {
             if first < offset {
                 s3_client()
                     .delete_object()
-                    .bucket(&self.bucket)
+                    .bucket(bucket)
                     .key(key)
                     .send()
                     .await
