@@ -8,10 +8,9 @@
 # the release build (its own profile, so its own cargo lock, and a long
 # single-threaded LTO link) beside the debug build; the template checks
 # (Python and Node) beside the tests, which mostly wait on the emulators; the
-# test binaries themselves in three lanes side by side (run_tests); clippy
-# (its own target folder) after them, then sam build. Clippy beside the
-# tests slowed the emulators enough to fail bounded calls in the tests (a
-# 2-second retention lookup, an idempotency write), so it waits for them. Each background step logs to
+# test binaries themselves in three lanes side by side (run_tests); then sam
+# build. Clippy is no step of its own: it lints the workspace as the debug
+# build compiles it (dev_cargo). Each background step logs to
 # target/test-logs/ and is waited for, by name, before the end; any that
 # fails fails the run with its log. Every step prints when it starts.
 set -euo pipefail
@@ -40,10 +39,25 @@ finish() {
   fi
 }
 
+# Cargo on the debug tree, with clippy linting the workspace as it compiles:
+# clippy-driver as the workspace's compiler wrapper and its arguments
+# (-D warnings), which is what `cargo clippy` sets before running a check.
+# `cargo build --bins` and `cargo test --no-run` compile every target that
+# `cargo clippy --all-targets` checks (this workspace has no benches or
+# examples), so the lints are the same, without a third tree built in check
+# mode. Every call on the debug tree goes through here: the wrapper is part
+# of each workspace crate's fingerprint, and a call without it would compile
+# them again.
+dev_cargo() {
+  RUSTC_WORKSPACE_WRAPPER="$(rustc --print sysroot)/bin/clippy-driver" \
+    CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" \
+    cargo "$@"
+}
+
 # The test binaries, one line each: the folder cargo runs it in (its
 # package's), the executable, and the target's name.
 test_binaries() {
-  cargo test $dev_features --workspace --no-run --message-format=json 2>/dev/null | "$venv/bin/python" -c '
+  dev_cargo test $dev_features --workspace --no-run --message-format=json 2>/dev/null | "$venv/bin/python" -c '
 import json, os, sys
 for line in sys.stdin:
     m = json.loads(line)
@@ -95,7 +109,7 @@ run_tests() {
     fi
   done
   say "doc tests"
-  cargo test $dev_features --workspace --doc || failed=1
+  dev_cargo test $dev_features --workspace --doc || failed=1
   [ "$failed" = 0 ] || exit 1
 }
 
@@ -129,9 +143,9 @@ templates() {
 }
 in_background templates templates
 
-say "building the binaries the tests run (functions, hydrator tool, pipeline) and the tests"
-cargo build $dev_features --workspace --bins
-cargo test $dev_features --workspace --no-run
+say "building (and linting with clippy) the binaries the tests run (functions, hydrator tool, pipeline) and the tests"
+dev_cargo build $dev_features --workspace --bins
+dev_cargo test $dev_features --workspace --no-run
 
 finish release-build
 
@@ -139,11 +153,9 @@ say "cargo test (unit, property, and over the wire against the emulators)"
 run_tests
 
 finish templates
-# Then sam build, not beside clippy: its build cache hashes every file under
-# the workspace, target/ included, and a file clippy removed mid-hash failed it.
-in_background clippy env CARGO_TARGET_DIR="$CARGO_TARGET_DIR/clippy" \
-  cargo clippy $dev_features --workspace --all-targets -- -D warnings
-finish clippy
+# Then sam build, alone: its build cache hashes every file under the
+# workspace, target/ included, and a file another step removed mid-hash
+# failed it.
 
 # This machine has no aarch64 Rust target, so the build here is x86_64;
 # arm64 stays the template's default for deployment.

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the project's pinned tools into .tools/ (and, from Debian, chromium):
+#   .tools/uv    uv, the installer of the Python venvs below
 #   .tools/node  kinesis-mock (npm kinesis-local), run with node
 #   .tools/venv  cargo-lambda, moto server, Powertools for AWS Lambda (Python) parser
 #   .tools/sam   cfn-lint and the SAM CLI, for the templates in infra/
@@ -70,15 +71,32 @@ install_cdk_packages() {
   echo "$stamp" > "$cdk_dir/node_modules/.stamp"
 }
 
-# A venv at DIR holding the pins of REQUIREMENTS, built again only when they change.
+# uv, which makes and fills the venvs below: the same pins as pip would
+# install, in a fraction of its time (the SAM CLI's venv: 48 s with pip, 3 s
+# with uv, neither with a cache). It comes from PyPI itself, by pip, once.
+uv="$tools/uv/bin/uv"
+install_uv() {
+  local requirements="$root/tests/emulators/requirements-uv.txt" stamp
+  stamp=$(stamp_of "$requirements")
+  if [ "$(cat "$tools/uv/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    say "installing uv into .tools/uv"
+    rm -rf "$tools/uv"
+    python3 -m venv "$tools/uv"
+    "$tools/uv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$stamp" > "$tools/uv/.stamp"
+  fi
+}
+
+# A venv at DIR holding the pins of REQUIREMENTS, built again only when they
+# change. On the machine's python3: uv never fetches a Python of its own.
 python_venv() {
   local dir=$1 requirements=$2 what=$3 stamp
   stamp=$(stamp_of "$requirements")
   if [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
     say "installing $what into .tools/$(basename "$dir")"
     rm -rf "$dir"
-    python3 -m venv "$dir"
-    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    UV_PYTHON_DOWNLOADS=never "$uv" venv --quiet --seed --python "$(command -v python3)" "$dir"
+    "$uv" pip install --quiet --python "$dir/bin/python" -r "$requirements"
     echo "$stamp" > "$dir/.stamp"
   fi
 }
@@ -97,6 +115,7 @@ install_kafka_broker() {
   fi
 }
 
+install_uv
 in_background kinesis-mock install_kinesis_mock
 in_background cdk install_cdk_packages
 in_background venv python_venv "$venv" "$root/tests/emulators/requirements.txt" "Python tools"
