@@ -8,7 +8,7 @@
 # the release build (its own profile, so its own cargo lock, and a long
 # single-threaded LTO link) beside the debug build; the template checks
 # (Python and Node) beside the tests, which mostly wait on the emulators; the
-# test binaries themselves in five lanes side by side (run_tests); then sam
+# test binaries themselves in three lanes side by side (run_tests); then sam
 # build. Clippy is no step of its own: it lints the workspace as the debug
 # build compiles it (dev_cargo). Each background step logs to
 # target/test-logs/ and is waited for, by name, before the end; any that
@@ -66,48 +66,39 @@ for line in sys.stdin:
 '
 }
 
-# Runs the binaries of one lane in turn, each with the test filter that
-# follows it on its line, if any; fails if any failed, after all ran.
+# Runs the binaries of one lane in turn; fails if any failed, after all ran.
 run_lane() {
-  local failed=0 dir exe name filter
+  local failed=0 dir exe name
   for entry in "$@"; do
-    IFS=$'\t' read -r dir exe name filter <<< "$entry"
-    printf '\n==> %s %s(%s)\n' "$name" "${filter:+$filter }" "${exe#"$CARGO_TARGET_DIR"/}"
-    # shellcheck disable=SC2086 # the filter is words: `--skip soak::`
-    (cd "$dir" && "$exe" $filter) || failed=1
+    IFS=$'\t' read -r dir exe name <<< "$entry"
+    printf '\n==> %s (%s)\n' "$name" "${exe#"$CARGO_TARGET_DIR"/}"
+    (cd "$dir" && "$exe") || failed=1
   done
   return "$failed"
 }
 
-# What `cargo test --workspace --no-fail-fast` runs, in five lanes side by
-# side: the slow over-the-wire binaries each in a lane of their own (deliver,
-# hostile), and read in two (its soak, about half of its time, and the
-# rest of it); everything else in the fifth. They mostly wait on the
+# What `cargo test --workspace --no-fail-fast` runs, in three lanes side by
+# side: the two slow over-the-wire binaries (read, deliver) each in a lane
+# of its own, everything else in the third. They mostly wait on the
 # emulators, so on two cores the lanes take about as long as the slowest
-# one rather than the sum of all. Every lane runs to its end; each one's
+# binary rather than the sum of all. Every lane runs to its end; each one's
 # output is printed whole, one after the other.
 run_tests() {
-  local lines soak=() read=() deliver=() hostile=() rest=() entry lane failed=0
+  local lines read=() deliver=() rest=() entry lane failed=0
   mapfile -t lines < <(test_binaries)
   [ "${#lines[@]}" -ge 10 ] || { say "found only ${#lines[@]} test binaries"; exit 1; }
   for entry in "${lines[@]}"; do
     case "${entry##*$'\t'}" in
-      read)
-        soak+=("$entry"$'\t'"soak::")
-        read+=("$entry"$'\t'"--skip soak::")
-        ;;
+      read) read+=("$entry") ;;
       deliver) deliver+=("$entry") ;;
-      hostile) hostile+=("$entry") ;;
       *) rest+=("$entry") ;;
     esac
   done
   declare -A lanes=()
-  run_lane "${soak[@]}" > "$logs/tests-soak.log" 2>&1 & lanes[soak]=$!
   run_lane "${read[@]}" > "$logs/tests-read.log" 2>&1 & lanes[read]=$!
   run_lane "${deliver[@]}" > "$logs/tests-deliver.log" 2>&1 & lanes[deliver]=$!
-  run_lane "${hostile[@]}" > "$logs/tests-hostile.log" 2>&1 & lanes[hostile]=$!
   run_lane "${rest[@]}" > "$logs/tests-rest.log" 2>&1 & lanes[rest]=$!
-  for lane in rest soak read deliver hostile; do
+  for lane in rest read deliver; do
     if wait "${lanes[$lane]}"; then
       cat "$logs/tests-$lane.log" >&2
       say "tests ($lane): passed"
