@@ -64,6 +64,23 @@ struct Request<'a> {
     pause_before_last_ms: Option<u64>,
 }
 
+impl<'a> Request<'a> {
+    /// `records` to a new `topic`, in plaintext, with the producer's defaults.
+    fn plain(bootstrap: &'a str, topic: &'a str, partitions: i32, records: &[Outgoing]) -> Self {
+        Request {
+            bootstrap,
+            topic,
+            partitions,
+            records: records_json(records),
+            ssl_cafile: None,
+            ssl_certfile: None,
+            ssl_keyfile: None,
+            compression: None,
+            pause_before_last_ms: None,
+        }
+    }
+}
+
 fn b64(bytes: &Option<Vec<u8>>) -> Value {
     bytes
         .as_ref()
@@ -98,15 +115,10 @@ pub fn produce_as(
     records: &[Outgoing],
 ) -> Vec<Acknowledged> {
     write(&Request {
-        bootstrap,
         ssl_cafile,
         ssl_certfile: client.map(|(certificate, _)| certificate),
         ssl_keyfile: client.map(|(_, key)| key),
-        topic,
-        partitions,
-        records: records_json(records),
-        compression: None,
-        pause_before_last_ms: None,
+        ..Request::plain(bootstrap, topic, partitions, records)
     })
 }
 
@@ -122,15 +134,8 @@ pub fn produce_last_apart(
     records: &[Outgoing],
 ) -> Vec<Acknowledged> {
     write(&Request {
-        bootstrap,
-        ssl_cafile: None,
-        ssl_certfile: None,
-        ssl_keyfile: None,
-        topic,
-        partitions,
-        records: records_json(records),
-        compression: None,
         pause_before_last_ms: Some(1_100),
+        ..Request::plain(bootstrap, topic, partitions, records)
     })
 }
 
@@ -142,15 +147,8 @@ pub fn produce_compressed(
     records: &[Outgoing],
 ) -> Vec<Acknowledged> {
     write(&Request {
-        bootstrap: &bootstrap_servers(),
-        ssl_cafile: None,
-        ssl_certfile: None,
-        ssl_keyfile: None,
-        topic,
-        partitions: 1,
-        records: records_json(records),
         compression: Some(compression),
-        pause_before_last_ms: None,
+        ..Request::plain(&bootstrap_servers(), topic, 1, records)
     })
 }
 
