@@ -18,6 +18,16 @@ use serde_json::Value;
 
 const ROLE: &str = "arn:aws:iam::000000000000:role/orders-consumer-role";
 
+/// The function invoked with `failure` in an SNS event, as the on-failure
+/// topic delivers it, given 30 s to answer.
+async fn invoke_with(api: &RuntimeApi, failure: &Value) -> Outcome {
+    api.invoke(
+        sns_event(failure).to_string().into_bytes(),
+        Duration::from_secs(30),
+    )
+    .await
+}
+
 /// The function under a runtime API of its own, reaching the emulators, with
 /// `extra` set after (and so over) those endpoints; and its log file.
 async fn function_at_the_emulators(
@@ -52,12 +62,7 @@ async fn the_function_returns_documents_and_classified_errors_and_logs_no_payloa
 
     // A failure record the function cannot use is an invocation error with a class.
     let mut reversed = kinesis_failure(&stream.arn, &written[3], &written[1], 3);
-    let outcome = api
-        .invoke(
-            sns_event(&reversed).to_string().into_bytes(),
-            Duration::from_secs(30),
-        )
-        .await;
+    let outcome = invoke_with(&api, &reversed).await;
     let Outcome::Error(body) = outcome else {
         panic!("expected an error, got {outcome:?}")
     };
@@ -71,12 +76,7 @@ async fn the_function_returns_documents_and_classified_errors_and_logs_no_payloa
     // The same process goes on to hydrate the next failure.
     reversed["KinesisBatchInfo"]["startSequenceNumber"] = written[1].sequence_number.clone().into();
     reversed["KinesisBatchInfo"]["endSequenceNumber"] = written[3].sequence_number.clone().into();
-    let outcome = api
-        .invoke(
-            sns_event(&reversed).to_string().into_bytes(),
-            Duration::from_secs(30),
-        )
-        .await;
+    let outcome = invoke_with(&api, &reversed).await;
     let Outcome::Response(body) = outcome else {
         panic!("expected a document, got {outcome:?}")
     };
@@ -97,12 +97,7 @@ async fn the_function_returns_documents_and_classified_errors_and_logs_no_payloa
     }
     let changes = table.stream_records().await;
     let failure = table.failure(&changes, 0, 2).await;
-    let outcome = api
-        .invoke(
-            sns_event(&failure).to_string().into_bytes(),
-            Duration::from_secs(30),
-        )
-        .await;
+    let outcome = invoke_with(&api, &failure).await;
     let Outcome::Response(body) = outcome else {
         panic!("expected a document, got {outcome:?}")
     };
@@ -222,12 +217,7 @@ async fn the_function_reads_a_range_over_tls_trusting_the_system_roots() {
         )
         .await;
         let failure = kinesis_failure(&stream.arn, &written[1], &written[4], 4);
-        let outcome = api
-            .invoke(
-                sns_event(&failure).to_string().into_bytes(),
-                Duration::from_secs(30),
-            )
-            .await;
+        let outcome = invoke_with(&api, &failure).await;
         let Outcome::Response(body) = outcome else {
             panic!(
                 "{}: expected a document, got {outcome:?}; logs:\n{}",
