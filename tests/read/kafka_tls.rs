@@ -189,9 +189,10 @@ async fn a_cluster_that_asks_for_a_client_certificate_is_read_with_it_and_only_w
 /// offers SCRAM and OAUTHBEARER but holds no user, so every login fails, and
 /// the hydrator's SASL/SCRAM-SHA-512 client is shown as far as the broker
 /// goes: it runs the handshake and is refused, classed `AccessDenied` (not
-/// `Connection`: the broker was reached). SASL/PLAIN, which this broker does
-/// not offer (it closes the connection), and no SASL at all read nothing.
-/// Each is retried until the call's deadline, so the three run at once.
+/// `Connection`: the broker was reached), and not retried until the call's
+/// 20 s deadline: the broker would refuse the same user again. SASL/PLAIN,
+/// which this broker does not offer (it closes the connection, which is
+/// retried), and no SASL at all read nothing; the three run at once.
 #[tokio::test]
 async fn a_broker_that_requires_sasl_refuses_a_user_it_does_not_hold() {
     let broker = OwnBroker::authenticating().await;
@@ -199,13 +200,14 @@ async fn a_broker_that_requires_sasl_refuses_a_user_it_does_not_hold() {
     let read = |auth: KafkaAuth| {
         let failure = failure.clone();
         async move {
-            tokio::time::timeout(
+            let started = std::time::Instant::now();
+            let read = tokio::time::timeout(
                 std::time::Duration::from_secs(60),
                 read_kafka_failure(&failure, &auth, &KafkaLimits::default()),
             )
             .await
-            .expect("answered within a minute")
-            .err()
+            .expect("answered within a minute");
+            (read.err(), started.elapsed())
         }
     };
     let (username, password) = ("consumer".to_owned(), "not-held".to_owned());
@@ -220,7 +222,13 @@ async fn a_broker_that_requires_sasl_refuses_a_user_it_does_not_hold() {
         tls: false,
     };
     let (scram, plain, none) = tokio::join!(read(scram), read(plain), read(KafkaAuth::Plaintext));
-    assert_eq!(scram, Some(PartitionError::Broker("AccessDenied")));
+    assert_eq!(scram.0, Some(PartitionError::Broker("AccessDenied")));
+    assert!(
+        scram.1 < std::time::Duration::from_secs(10),
+        "a refused login is not retried: {:?}",
+        scram.1
+    );
+    let (plain, none) = (plain.0, none.0);
     assert!(
         plain.is_some(),
         "SASL/PLAIN read from a broker that does not offer it"

@@ -512,6 +512,10 @@ where
 
                 let connection = match conn {
                     Ok(transport) => transport,
+                    // hydrator's patch (vendor/rskafka/PATCHED.md): a broker that
+                    // refused the login refuses the same credentials again, and so
+                    // do the others; retrying only delays the answer.
+                    Err(e) if login_refused(&e) => return ControlFlow::Break(Err(e)),
                     Err(e) => {
                         warn!(%e, "Failed to connect to broker");
                         errors.push(Box::new(e));
@@ -519,14 +523,20 @@ where
                     }
                 };
 
-                return ControlFlow::Break(connection);
+                return ControlFlow::Break(Ok(connection));
             }
             let err = Box::<dyn std::error::Error + Send + Sync>::from(MultiError(errors));
             let err: Arc<dyn std::error::Error + Send + Sync> = err.into();
             ControlFlow::Continue(ErrorOrThrottle::Error(err))
         })
         .await
-        .map_err(Error::RetryFailed)
+        .map_err(Error::RetryFailed)?
+}
+
+/// Whether the broker answered the SASL exchange with a refusal, rather than
+/// the connection failing under it (hydrator's patch).
+fn login_refused(error: &Error) -> bool {
+    matches!(error, Error::SaslFailed(sasl) if !matches!(sasl, crate::messenger::SaslError::RequestError(_)))
 }
 
 async fn metadata_request_with_retry<A>(
