@@ -54,17 +54,8 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[derive(Debug)]
+#[derive(Debug, Error)]
 pub struct MultiError(Vec<Box<dyn std::error::Error + Send + Sync>>);
-
-// hydrator's patch (vendor/rskafka/PATCHED.md): the first broker's error as
-// the source, so that a caller can tell a login the broker refused (SASL)
-// from a broker it could not reach.
-impl std::error::Error for MultiError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.first().map(|error| error.as_ref() as &(dyn std::error::Error + 'static))
-    }
-}
 
 impl Display for MultiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -328,25 +328,6 @@ fn records_of(batches: Vec<RecordBatch>, offset: i64) -> Result<Vec<KafkaRecord>
     Ok(records)
 }
 
-/// Whether connecting failed because the broker refused the login (SASL):
-/// the broker answered the handshake with an error, offers no mechanism the
-/// client asked for, or ended the exchange. rskafka retries connecting until
-/// its deadline and keeps each broker's error inside the last one
-/// (vendor/rskafka/PATCHED.md, 3.), so the sources are walked to find it.
-fn login_refused(error: &ConnectionError) -> bool {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(error) = next {
-        if let Some(ConnectionError::SaslFailed(sasl)) = error.downcast_ref::<ConnectionError>() {
-            return !matches!(sasl, SaslError::RequestError(_));
-        }
-        next = match error.downcast_ref::<ConnectionError>() {
-            Some(ConnectionError::RetryFailed(retries)) => Some(retries),
-            _ => error.source(),
-        };
-    }
-    false
-}
-
 /// The class of a client error. Its text is never kept: it quotes requests,
 /// responses and broker addresses.
 fn classify(error: &ClientError) -> PartitionError {
@@ -359,7 +340,11 @@ fn classify(error: &ClientError) -> PartitionError {
             | ProtocolError::SaslAuthenticationFailed => PartitionError::Broker("AccessDenied"),
             _ => PartitionError::Broker("ServerError"),
         },
-        ClientError::Connection(error) if login_refused(error) => {
+        // The broker refused the login (vendor/rskafka/PATCHED.md, 3.); not
+        // the connection failing under the exchange.
+        ClientError::Connection(ConnectionError::SaslFailed(sasl))
+            if !matches!(sasl, SaslError::RequestError(_)) =>
+        {
             PartitionError::Broker("AccessDenied")
         }
         ClientError::Connection(_) => PartitionError::Broker("Connection"),
