@@ -127,10 +127,11 @@ enum Secret {
 
 /// What the reads an invocation holds for its failures read together may
 /// keep, as a process's Kinesis runs share 32 MiB (`read::coalesce`). A
-/// group of failures is read together only while its budget (each failure's
-/// `KafkaLimits::max_bytes`, 6 MiB) fits in what is left; the failures past that are read
-/// alone, each as its document is built, so an SQS batch of a hundred
-/// failures of large records never holds them all at once.
+/// group of failures is read together only while its budget (each
+/// failure's `KafkaLimits::max_bytes`, 6 MiB) fits in what is left; the
+/// failures past that are read alone, each as its document is built, so an
+/// SQS batch of a hundred failures of large records never holds them all at
+/// once.
 const READ_TOGETHER_BYTES: usize = 32 * 1024 * 1024;
 /// The most failures one read serves, as for a Kinesis run.
 const MAX_READ_TOGETHER: usize = 1_000;
