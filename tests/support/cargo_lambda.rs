@@ -7,8 +7,9 @@
 
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use crate::ports::{free_port, wait_for_port};
 use crate::runtime_api::workspace_binary;
 use crate::workspace_root;
 
@@ -43,7 +44,7 @@ impl Watch {
             .kill_on_drop(true)
             .spawn()
             .expect("start cargo lambda watch (installed by scripts/tools.sh)");
-        wait_for_port(port, Duration::from_secs(60)).await;
+        wait_for_port(port, Duration::from_secs(60), "cargo lambda watch").await;
 
         let function_log = log(&format!("{function}.log"));
         let mut command = tokio::process::Command::new(workspace_binary(function));
@@ -68,26 +69,5 @@ impl Watch {
             _watch: watch,
             _function: function,
         }
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-async fn wait_for_port(port: u16, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "cargo lambda watch did not listen on {port} within {timeout:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -17,6 +17,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use crate::emulator::moto_endpoint;
+use crate::ports::{free_port, wait_for_port};
 use crate::queue::{create_bucket, s3_client};
 use crate::workspace_root;
 
@@ -47,10 +48,7 @@ impl OwnBroker {
     }
 
     async fn start(args: &[&str], bucket: Option<String>) -> OwnBroker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+        let port = free_port();
         let bootstrap = format!("127.0.0.1:{port}");
         let url = format!("tcp://{bootstrap}");
         let broker = tokio::process::Command::new(workspace_root().join(".tools/kafka/bin/tansu"))
@@ -74,17 +72,12 @@ impl OwnBroker {
             .kill_on_drop(true)
             .spawn()
             .expect("start tansu (scripts/tools.sh installs it in .tools/kafka)");
-        for _ in 0..300 {
-            if tokio::net::TcpStream::connect(&bootstrap).await.is_ok() {
-                return OwnBroker {
-                    bootstrap,
-                    bucket,
-                    _broker: broker,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        wait_for_port(port, Duration::from_secs(30), "tansu").await;
+        OwnBroker {
+            bootstrap,
+            bucket,
+            _broker: broker,
         }
-        panic!("tansu did not listen within 30 s");
     }
 
     /// Deletes the batches of `topic`'s `partition` whose first offset is

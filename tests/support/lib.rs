@@ -17,6 +17,7 @@ pub mod kafka_broker;
 pub mod kafka_tls;
 pub mod layout;
 pub mod pipeline;
+pub mod ports;
 pub mod powertools;
 pub mod queue;
 pub mod redrive;
