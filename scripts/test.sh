@@ -8,11 +8,13 @@
 # the release build (its own profile, so its own cargo lock, and a long
 # single-threaded LTO link) beside the debug build; the template checks
 # (Python and Node) beside the tests, which mostly wait on the emulators; the
-# test binaries themselves in three lanes side by side (run_tests); then sam
-# build. Clippy is no step of its own: it lints the workspace as the debug
-# build compiles it (dev_cargo). Each background step logs to
-# target/test-logs/ and is waited for, by name, before the end; any that
-# fails fails the run with its log. Every step prints when it starts.
+# test binaries themselves in three lanes side by side (start_tests), started
+# as soon as the debug build is done, each waiting for the release artefact
+# only where a binary runs it; then sam build. Clippy is no step of its own:
+# it lints the workspace as the debug build compiles it (dev_cargo). Each
+# background step logs to target/test-logs/ and is waited for, by name,
+# before the end; any that fails fails the run with its log. Every step
+# prints when it starts.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$root"
@@ -39,10 +41,17 @@ finish() {
   fi
 }
 
+# A fresh clone (CI) gains nothing from incremental state, and writing it
+# costs the workspace's crates time; without it they also build in 16
+# codegen units, not 256.
+if [ -n "${CI:-}" ]; then
+  export CARGO_INCREMENTAL=0
+fi
+
 # Cargo on the debug tree, with clippy linting the workspace as it compiles:
 # clippy-driver as the workspace's compiler wrapper and its arguments
 # (-D warnings), which is what `cargo clippy` sets before running a check.
-# `cargo build --bins` and `cargo test --no-run` compile every target that
+# `cargo build --bins --tests` compiles every target that
 # `cargo clippy --all-targets` checks (this workspace has no benches or
 # examples), so the lints are the same, without a third tree built in check
 # mode. Every call on the debug tree goes through here: the wrapper is part
@@ -66,11 +75,35 @@ for line in sys.stdin:
 '
 }
 
-# Runs the binaries of one lane in turn; fails if any failed, after all ran.
+# The test binaries that run the release artefact (release_hydrate_binary):
+# their lane waits for the release build before it runs them.
+runs_artefact() {
+  case "$1" in
+    input | deliver | hostile) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# Waits until the release build has passed; fails if it ended without.
+await_release() {
+  while [ ! -e "$logs/release-build.ok" ]; do
+    kill -0 "${running[release-build]}" 2>/dev/null || [ -e "$logs/release-build.ok" ] || {
+      echo "the release build failed: see target/test-logs/release-build.log"
+      return 1
+    }
+    sleep 1
+  done
+}
+
+# Runs the binaries of one lane in turn, those that run the release artefact
+# once it is built; fails if any failed, after all ran.
 run_lane() {
   local failed=0 dir exe name
   for entry in "$@"; do
     IFS=$'\t' read -r dir exe name <<< "$entry"
+    if runs_artefact "$name"; then
+      await_release || return 1
+    fi
     printf '\n==> %s (%s)\n' "$name" "${exe#"$CARGO_TARGET_DIR"/}"
     (cd "$dir" && "$exe") || failed=1
   done
@@ -79,25 +112,33 @@ run_lane() {
 
 # What `cargo test --workspace --no-fail-fast` runs, in three lanes side by
 # side: the two slow over-the-wire binaries (read, deliver) each in a lane
-# of its own, everything else in the third. They mostly wait on the
-# emulators, so on two cores the lanes take about as long as the slowest
-# binary rather than the sum of all. Every lane runs to its end; each one's
-# output is printed whole, one after the other.
-run_tests() {
-  local lines read=() deliver=() rest=() entry lane failed=0
+# of its own, everything else in the third, those that run the release
+# artefact last. They mostly wait on the emulators, so on two cores the
+# lanes take about as long as the slowest binary rather than the sum of all,
+# and the lanes that need no artefact run beside the release build's
+# single-threaded LTO link. Every lane runs to its end; each one's output is
+# printed whole, one after the other.
+declare -A lanes=()
+start_tests() {
+  local lines read=() deliver=() rest=() last=() entry name
   mapfile -t lines < <(test_binaries)
   [ "${#lines[@]}" -ge 10 ] || { say "found only ${#lines[@]} test binaries"; exit 1; }
   for entry in "${lines[@]}"; do
-    case "${entry##*$'\t'}" in
+    name=${entry##*$'\t'}
+    case "$name" in
       read) read+=("$entry") ;;
       deliver) deliver+=("$entry") ;;
-      *) rest+=("$entry") ;;
+      *) if runs_artefact "$name"; then last+=("$entry"); else rest+=("$entry"); fi ;;
     esac
   done
-  declare -A lanes=()
+  say "cargo test (unit, property, and over the wire against the emulators), in three lanes"
   run_lane "${read[@]}" > "$logs/tests-read.log" 2>&1 & lanes[read]=$!
   run_lane "${deliver[@]}" > "$logs/tests-deliver.log" 2>&1 & lanes[deliver]=$!
-  run_lane "${rest[@]}" > "$logs/tests-rest.log" 2>&1 & lanes[rest]=$!
+  run_lane "${rest[@]}" "${last[@]}" > "$logs/tests-rest.log" 2>&1 & lanes[rest]=$!
+}
+
+finish_tests() {
+  local lane failed=0
   for lane in rest read deliver; do
     if wait "${lanes[$lane]}"; then
       cat "$logs/tests-$lane.log" >&2
@@ -127,7 +168,9 @@ release_build() {
   cargo lambda build --release --bin hydrate
   test -x "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
   ls -l "$CARGO_TARGET_DIR/lambda/hydrate/bootstrap"
+  touch "$logs/release-build.ok"
 }
+rm -f "$logs/release-build.ok"
 in_background release-build release_build
 
 templates() {
@@ -144,13 +187,12 @@ templates() {
 in_background templates templates
 
 say "building (and linting with clippy) the binaries the tests run (functions, hydrator tool, pipeline) and the tests"
-dev_cargo build $dev_features --workspace --bins
-dev_cargo test $dev_features --workspace --no-run
+# One cargo call for both, so its scheduler fills both cores to the end.
+dev_cargo build $dev_features --workspace --bins --tests
+start_tests
 
 finish release-build
-
-say "cargo test (unit, property, and over the wire against the emulators)"
-run_tests
+finish_tests
 
 finish templates
 # Then sam build, alone: its build cache hashes every file under the
