@@ -9,8 +9,8 @@
 # single-threaded LTO link) beside the debug build; the template checks
 # (Python and Node) beside the tests, which mostly wait on the emulators; the
 # test binaries themselves in three lanes side by side (start_tests), started
-# as soon as the debug build is done, each waiting for the release artefact
-# only where a binary runs it; then sam build. Clippy is no step of its own:
+# as soon as the debug build is done, each waiting for the release build only
+# where a binary needs it; then sam build. Clippy is no step of its own:
 # it lints the workspace as the debug build compiles it (dev_cargo). Each
 # background step logs to target/test-logs/ and is waited for, by name,
 # before the end; any that fails fails the run with its log. Every step
@@ -75,11 +75,14 @@ for line in sys.stdin:
 '
 }
 
-# The test binaries that run the release artefact (release_hydrate_binary):
-# their lane waits for the release build before it runs them.
-runs_artefact() {
+# The test binaries that wait for the release build: those that run its
+# artefact (release_hydrate_binary), and read, whose 10,000-record range
+# needs kinesis-mock (a JavaScript program) to make a 10 MB page within the
+# function's 10 s attempt timeout, which it does not while the release
+# build's LTO takes a core and other tests the other (seen in CI).
+waits_for_release() {
   case "$1" in
-    input | deliver | hostile) return 0 ;;
+    input | deliver | hostile | read) return 0 ;;
     *) return 1 ;;
   esac
 }
@@ -95,13 +98,13 @@ await_release() {
   done
 }
 
-# Runs the binaries of one lane in turn, those that run the release artefact
-# once it is built; fails if any failed, after all ran.
+# Runs the binaries of one lane in turn, those that wait for the release
+# build once it has passed; fails if any failed, after all ran.
 run_lane() {
   local failed=0 dir exe name
   for entry in "$@"; do
     IFS=$'\t' read -r dir exe name <<< "$entry"
-    if runs_artefact "$name"; then
+    if waits_for_release "$name"; then
       await_release || return 1
     fi
     printf '\n==> %s (%s)\n' "$name" "${exe#"$CARGO_TARGET_DIR"/}"
@@ -112,12 +115,12 @@ run_lane() {
 
 # What `cargo test --workspace --no-fail-fast` runs, in three lanes side by
 # side: the two slow over-the-wire binaries (read, deliver) each in a lane
-# of its own, everything else in the third, those that run the release
-# artefact last. They mostly wait on the emulators, so on two cores the
-# lanes take about as long as the slowest binary rather than the sum of all,
-# and the lanes that need no artefact run beside the release build's
-# single-threaded LTO link. Every lane runs to its end; each one's output is
-# printed whole, one after the other.
+# of its own, everything else in the third, those that wait for the release
+# build last. They mostly wait on the emulators, so on two cores the lanes
+# take about as long as the slowest binary rather than the sum of all; the
+# binaries that need no release build run beside its single-threaded LTO
+# link. Every lane runs to its end; each one's output is printed whole, one
+# after the other.
 declare -A lanes=()
 start_tests() {
   local lines read=() deliver=() rest=() last=() entry name
@@ -128,7 +131,7 @@ start_tests() {
     case "$name" in
       read) read+=("$entry") ;;
       deliver) deliver+=("$entry") ;;
-      *) if runs_artefact "$name"; then last+=("$entry"); else rest+=("$entry"); fi ;;
+      *) if waits_for_release "$name"; then last+=("$entry"); else rest+=("$entry"); fi ;;
     esac
   done
   say "cargo test (unit, property, and over the wire against the emulators), in three lanes"
