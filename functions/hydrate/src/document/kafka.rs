@@ -48,7 +48,7 @@ impl KafkaBody {
     /// The event holding `run`, records `first..first + run.len()` of the
     /// document: every partition's key, each with the records of the run
     /// that are its (none for a partition the run does not reach).
-    pub fn event<'a>(&'a self, first: usize, run: &'a [&'a RawValue]) -> Event<'a> {
+    pub fn event<'a, R: Serialize>(&'a self, first: usize, run: &'a [R]) -> Event<'a, R> {
         Event {
             body: self,
             first,
@@ -88,13 +88,13 @@ impl KafkaBody {
 }
 
 /// Lambda's Kafka event over a run of a document's records.
-pub struct Event<'a> {
+pub struct Event<'a, R> {
     body: &'a KafkaBody,
     first: usize,
-    run: &'a [&'a RawValue],
+    run: &'a [R],
 }
 
-impl Serialize for Event<'_> {
+impl<R: Serialize> Serialize for Event<'_, R> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut event = serializer.serialize_map(None)?;
         for (name, value) in &self.body.header {
@@ -105,9 +105,9 @@ impl Serialize for Event<'_> {
     }
 }
 
-struct ByPartition<'a>(&'a Event<'a>);
+struct ByPartition<'a, R>(&'a Event<'a, R>);
 
-impl Serialize for ByPartition<'_> {
+impl<R: Serialize> Serialize for ByPartition<'_, R> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let event = self.0;
         let end = event.first + event.run.len();
@@ -125,9 +125,9 @@ impl Serialize for ByPartition<'_> {
     }
 }
 
-struct Records<'a>(&'a [&'a RawValue]);
+struct Records<'a, R>(&'a [R]);
 
-impl Serialize for Records<'_> {
+impl<R: Serialize> Serialize for Records<'_, R> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.0)
     }
@@ -169,7 +169,7 @@ mod tests {
             middle,
             r#"{"eventSource":"SelfManagedKafka","records":{"t-0":[{"offset":2}],"t-1":[],"t-2":[{"offset":3}]}}"#
         );
-        let none = serde_json::to_string(&body.event(3, &[])).unwrap();
+        let none = serde_json::to_string(&body.event::<&RawValue>(3, &[])).unwrap();
         assert_eq!(
             none,
             r#"{"eventSource":"SelfManagedKafka","records":{"t-0":[],"t-1":[],"t-2":[]}}"#

@@ -28,9 +28,11 @@ pub trait BatchContext {
     /// A record as the stream service gives it.
     type Record;
 
-    /// One record in the shape Lambda delivered it in, written out at once,
-    /// so that the service's copy of its data is let go record by record.
-    /// Fails only for a record this build cannot write faithfully.
+    /// One record in the shape Lambda delivered it in: written out at once,
+    /// so that the service's copy of its data is let go record by record,
+    /// or, where that copy is the answer's own text, kept unwritten until
+    /// its part is ([`RawRecord::unwritten`]). Fails only for a record this
+    /// build cannot write faithfully.
     fn event_record(&self, record: Self::Record) -> Result<RawRecord, serde_json::Error>;
 
     fn event_records(&self, records: Vec<Self::Record>) -> Result<EventRecords, serde_json::Error> {
@@ -96,7 +98,7 @@ impl Serialize for HydratedDocument {
                 document.serialize_entry("Records", &self.records)?;
             }
             Batch::Kafka(kafka) => {
-                let records: Vec<&RawValue> = self.records.iter().map(|r| &*r.json).collect();
+                let records: Vec<&RawRecord> = self.records.iter().collect();
                 document.serialize_entry("hydration", &kafka.body.hydration)?;
                 document.serialize_entry("event", &kafka.body.event(0, &records))?;
             }
@@ -118,9 +120,9 @@ impl EventRecords {
         EventRecords(
             records
                 .into_iter()
-                .map(|json| RawRecord {
-                    sequence_number: sequence_number_of(&json).unwrap_or_default(),
-                    json,
+                .map(|json| {
+                    let sequence_number = sequence_number_of(&json).unwrap_or_default();
+                    RawRecord::written(json, sequence_number)
                 })
                 .collect(),
         )
@@ -141,16 +143,39 @@ impl EventRecords {
 
 impl Serialize for EventRecords {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|record| &record.json))
+        serializer.collect_seq(self.0.iter())
     }
 }
 
-/// One record as JSON text, with the sequence number that places it.
-#[derive(Debug, Clone)]
+/// One record in the event shape of its source, with the sequence number
+/// that places it, and the length of its JSON.
+///
+/// Most records are written as JSON as soon as they are read. A record that
+/// is mostly a slice of the answer it came in (a Kinesis record's base64
+/// data) is instead written only where it is sent, straight into its part:
+/// at 10,000 records its written copy was the largest block an invocation
+/// held, beside the answer it was copied from (#27).
+#[derive(Debug)]
 pub struct RawRecord {
-    pub json: Box<RawValue>,
+    body: RecordBody,
     pub sequence_number: String,
+    /// The length of the record's JSON, measured once.
+    len: usize,
 }
+
+#[derive(Debug)]
+enum RecordBody {
+    Written(Box<RawValue>),
+    Unwritten(Box<dyn UnwrittenRecord>),
+}
+
+/// A record kept as it was read, written each time it is serialized; the
+/// same JSON every time.
+pub trait UnwrittenRecord: erased_serde::Serialize + std::fmt::Debug + Send + Sync {}
+
+impl<T: Serialize + std::fmt::Debug + Send + Sync> UnwrittenRecord for T {}
+
+erased_serde::serialize_trait_object!(UnwrittenRecord);
 
 /// From this size on, a record is written into a buffer made at its size.
 const LARGE_RECORD: usize = 64 * 1024;
@@ -161,10 +186,19 @@ impl RawRecord {
         record: &T,
         sequence_number: String,
     ) -> Result<Self, serde_json::Error> {
-        Ok(RawRecord {
-            json: serde_json::value::to_raw_value(record)?,
+        Ok(Self::written(
+            serde_json::value::to_raw_value(record)?,
             sequence_number,
-        })
+        ))
+    }
+
+    /// JSON text already written.
+    pub fn written(json: Box<RawValue>, sequence_number: String) -> Self {
+        RawRecord {
+            len: json.get().len(),
+            body: RecordBody::Written(json),
+            sequence_number,
+        }
     }
 
     /// `record` written as JSON of at most about `expected` bytes. A large
@@ -187,10 +221,58 @@ impl RawRecord {
         // SAFETY: the text is serde_json's own writing of one value, with no
         // whitespace around it: what `to_raw_value` also takes unchecked.
         let json = unsafe { RawValue::from_string_unchecked(json) };
+        Ok(Self::written(json, sequence_number))
+    }
+
+    /// `record` kept as it is, to be written where it is serialized. Its
+    /// length is measured here, by writing it to nowhere.
+    pub fn unwritten<T: UnwrittenRecord + Serialize + 'static>(
+        record: T,
+        sequence_number: String,
+    ) -> Result<Self, serde_json::Error> {
+        let mut counter = Counter(0);
+        serde_json::to_writer(&mut counter, &record)?;
         Ok(RawRecord {
-            json,
+            len: counter.0,
+            body: RecordBody::Unwritten(Box::new(record)),
             sequence_number,
         })
+    }
+
+    /// The length of the record's JSON.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The record's JSON, written now if it was not yet.
+    pub fn to_raw_value(&self) -> Result<Box<RawValue>, serde_json::Error> {
+        match &self.body {
+            RecordBody::Written(json) => Ok(json.clone()),
+            RecordBody::Unwritten(record) => serde_json::value::to_raw_value(record),
+        }
+    }
+}
+
+impl Serialize for RawRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.body {
+            RecordBody::Written(json) => json.serialize(serializer),
+            RecordBody::Unwritten(record) => record.serialize(serializer),
+        }
+    }
+}
+
+/// Counts the bytes written to it.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -84,8 +84,7 @@ impl Serialize for PartBody<'_> {
         match self.batch {
             Batch::Shard(_) => body.serialize_entry("Records", &self.records)?,
             Batch::Kafka(kafka) => {
-                let run: Vec<&RawValue> = self.records.0.iter().map(|r| &*r.json).collect();
-                body.serialize_entry("event", &kafka.body.event(self.first, &run))?
+                body.serialize_entry("event", &kafka.body.event(self.first, self.records.0))?
             }
         }
         body.end()
@@ -98,7 +97,7 @@ struct Run<'a>(&'a [&'a RawRecord]);
 
 impl Serialize for Run<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|record| &record.json))
+        serializer.collect_seq(self.0)
     }
 }
 
@@ -214,7 +213,7 @@ pub fn plan(
     loop {
         let (fits, too_large): (Vec<&RawRecord>, Vec<&RawRecord>) = kept
             .iter()
-            .partition(|r| oversized == Oversized::OwnPart || r.json.get().len() <= room);
+            .partition(|r| oversized == Oversized::OwnPart || r.len() <= room);
         if too_large.is_empty() {
             break;
         }
@@ -264,14 +263,14 @@ impl Plan<'_> {
     /// record too large for a part even alone makes one so.
     pub fn may_exceed(&self, index: usize) -> bool {
         let run = &self.runs[index];
-        run.len() == 1 && self.kept[run.start].json.get().len() > self.limit - self.envelope
+        run.len() == 1 && self.kept[run.start].len() > self.limit - self.envelope
     }
 
     /// The part at `index` (from 0), its body written in one allocation.
     pub fn part(&self, index: usize) -> Result<Part, SplitError> {
         let info = self.info(index);
         let run = &self.kept[self.runs[index].clone()];
-        let records: usize = run.iter().map(|r| r.json.get().len() + 1).sum();
+        let records: usize = run.iter().map(|r| r.len() + 1).sum();
         let mut body = Vec::with_capacity(self.envelope + records);
         let document = self.document;
         serde_json::to_writer(
@@ -307,7 +306,7 @@ fn pack(records: &[&RawRecord], room: usize) -> Vec<std::ops::Range<usize>> {
     let mut runs: Vec<std::ops::Range<usize>> = std::iter::once(0..0).collect();
     let mut used = 0;
     for (index, record) in records.iter().enumerate() {
-        let len = record.json.get().len();
+        let len = record.len();
         // `runs` starts with one run and only grows.
         let Some(current) = runs.last_mut() else {
             break;

@@ -15,7 +15,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::{Batch, HydratedDocument, Hydration, KafkaBody};
+use super::{Batch, HydratedDocument, Hydration, KafkaBody, RawRecord};
 use crate::document::parts::PartInfo;
 use crate::input::fault::Members;
 
@@ -152,7 +152,11 @@ impl HydratedDocument {
             failure: self.failure.clone(),
             hydration: self.hydration.clone(),
             part: None,
-            records: self.records.iter().map(|r| r.json.clone()).collect(),
+            records: self
+                .records
+                .iter()
+                .map(RawRecord::to_raw_value)
+                .collect::<Result<_, _>>()?,
             kafka: match &self.batch {
                 Batch::Shard(_) => None,
                 Batch::Kafka(kafka) => Some(kafka.body.clone()),

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 use super::*;
-use crate::document::{EventRecords, Origin, RawRecord, VERSION};
+use crate::document::{BatchContext, EventRecords, Origin, VERSION};
 use crate::input::failure::OnFailureRecord;
 use crate::kinds::kinesis::event::KinesisBatchContext;
 use crate::kinds::kinesis::record::{Base64Text, KinesisRecord};
@@ -27,13 +27,15 @@ fn document(sizes: &[usize]) -> HydratedDocument {
         .iter()
         .enumerate()
         .map(|(i, &size)| {
-            context.kinesis_record(KinesisRecord {
+            let record = KinesisRecord {
                 sequence_number: (1000 + i).to_string(),
                 partition_key: "k".into(),
                 data: Base64Text::encode(&vec![i as u8; size]),
                 arrival_millis: Some(1_700_000_000_000),
                 encryption_type: None,
-            })
+            };
+            // As the hydrator makes them: written only as parts are.
+            context.event_record(record).unwrap()
         })
         .collect();
     HydratedDocument {
@@ -52,12 +54,7 @@ fn document(sizes: &[usize]) -> HydratedDocument {
             duration_ms: 3,
             unavailable: None,
         },
-        records: EventRecords(
-            records
-                .iter()
-                .map(|r| RawRecord::of(r, r.kinesis.sequence_number.clone()).unwrap())
-                .collect(),
-        ),
+        records: EventRecords(records),
         batch: crate::document::Batch::Shard(record.batch),
     }
 }

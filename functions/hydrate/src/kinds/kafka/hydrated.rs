@@ -95,9 +95,9 @@ pub fn from_payload(
         for (key, array) in by_partition.0 {
             let these: Vec<Box<RawValue>> = serde_json::from_str(array.get()).ok()?;
             partitions.push((key, these.len()));
-            records.extend(these.into_iter().map(|json| RawRecord {
-                sequence_number: offset_of(&json).unwrap_or_default(),
-                json,
+            records.extend(these.into_iter().map(|json| {
+                let offset = offset_of(&json).unwrap_or_default();
+                RawRecord::written(json, offset)
             }));
         }
     }

@@ -2,45 +2,101 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::record::{Base64Text, KinesisRecord};
 use crate::document::{BatchContext, RawRecord};
 
-/// One Kinesis record as Lambda delivers it to a Kinesis consumer.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+/// One Kinesis record as Lambda delivers it to a Kinesis consumer: the
+/// record as the shard gave it, with what its batch shares. It is written
+/// only where it is serialized, straight into a part, its data the very
+/// text of the answer it came in ([`RawRecord::unwritten`]).
+#[derive(Debug)]
 pub struct KinesisEventRecord {
-    pub kinesis: KinesisPayload,
-    pub event_source: &'static str,
-    pub event_version: &'static str,
-    #[serde(rename = "eventID")]
-    pub event_id: String,
-    pub event_name: &'static str,
-    pub invoke_identity_arn: Arc<str>,
-    pub aws_region: Arc<str>,
-    #[serde(rename = "eventSourceARN")]
-    pub event_source_arn: Arc<str>,
+    context: KinesisBatchContext,
+    record: KinesisRecord,
 }
 
-#[derive(Debug, Serialize)]
+impl Serialize for KinesisEventRecord {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (context, record) = (&self.context, &self.record);
+        EventShape {
+            kinesis: PayloadShape {
+                kinesis_schema_version: "1.0",
+                partition_key: &record.partition_key,
+                sequence_number: &record.sequence_number,
+                data: &record.data,
+                approximate_arrival_timestamp: record.arrival_millis.map(epoch_seconds),
+                encryption_type: record.encryption_type.as_deref(),
+            },
+            event_source: "aws:kinesis",
+            event_version: "1.0",
+            event_id: EventId {
+                shard_id: &context.shard_id,
+                sequence_number: &record.sequence_number,
+            },
+            event_name: "aws:kinesis:record",
+            invoke_identity_arn: &context.invoke_identity_arn,
+            aws_region: &context.aws_region,
+            event_source_arn: &context.event_source_arn,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// The record's fields in the order and with the names Lambda writes.
+#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct KinesisPayload {
-    pub kinesis_schema_version: &'static str,
-    pub partition_key: String,
-    pub sequence_number: String,
-    pub data: Base64Text,
+struct EventShape<'a> {
+    kinesis: PayloadShape<'a>,
+    event_source: &'static str,
+    event_version: &'static str,
+    #[serde(rename = "eventID")]
+    event_id: EventId<'a>,
+    event_name: &'static str,
+    invoke_identity_arn: &'a str,
+    aws_region: &'a str,
+    #[serde(rename = "eventSourceARN")]
+    event_source_arn: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PayloadShape<'a> {
+    kinesis_schema_version: &'static str,
+    partition_key: &'a str,
+    sequence_number: &'a str,
+    data: &'a Base64Text,
     /// Epoch seconds with millisecond fraction, as Lambda writes it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub approximate_arrival_timestamp: Option<f64>,
+    approximate_arrival_timestamp: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub encryption_type: Option<String>,
+    encryption_type: Option<&'a str>,
 }
 
-/// What every record of one batch shares.
+/// `shardId-000000000006:4959...`, written as a string without being made one.
+struct EventId<'a> {
+    shard_id: &'a str,
+    sequence_number: &'a str,
+}
+
+impl std::fmt::Display for EventId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.shard_id, self.sequence_number)
+    }
+}
+
+impl Serialize for EventId<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// What every record of one batch shares; cloned into each record, so
+/// made of shared strings only.
 #[derive(Debug, Clone)]
 pub struct KinesisBatchContext {
-    pub shard_id: String,
+    pub shard_id: Arc<str>,
     pub invoke_identity_arn: Arc<str>,
     pub aws_region: Arc<str>,
     pub event_source_arn: Arc<str>,
@@ -51,38 +107,15 @@ impl BatchContext for KinesisBatchContext {
 
     fn event_record(&self, record: KinesisRecord) -> Result<RawRecord, serde_json::Error> {
         let sequence_number = record.sequence_number.clone();
-        // The data, and room for the rest with every character of the key escaped.
-        let expected = record.data.len()
-            + 6 * record.partition_key.len()
-            + 2 * sequence_number.len()
-            + self.shard_id.len()
-            + self.invoke_identity_arn.len()
-            + self.aws_region.len()
-            + self.event_source_arn.len()
-            + 512;
-        RawRecord::of_sized(&self.kinesis_record(record), expected, sequence_number)
+        RawRecord::unwritten(self.kinesis_record(record), sequence_number)
     }
 }
 
 impl KinesisBatchContext {
     pub fn kinesis_record(&self, record: KinesisRecord) -> KinesisEventRecord {
-        let event_id = format!("{}:{}", self.shard_id, record.sequence_number);
         KinesisEventRecord {
-            kinesis: KinesisPayload {
-                kinesis_schema_version: "1.0",
-                partition_key: record.partition_key,
-                sequence_number: record.sequence_number,
-                data: record.data,
-                approximate_arrival_timestamp: record.arrival_millis.map(epoch_seconds),
-                encryption_type: record.encryption_type,
-            },
-            event_source: "aws:kinesis",
-            event_version: "1.0",
-            event_id,
-            event_name: "aws:kinesis:record",
-            invoke_identity_arn: self.invoke_identity_arn.clone(),
-            aws_region: self.aws_region.clone(),
-            event_source_arn: self.event_source_arn.clone(),
+            context: self.clone(),
+            record,
         }
     }
 }
@@ -116,7 +149,7 @@ mod tests {
             arrival_millis: Some(1_545_084_650_987),
             encryption_type: Some("NONE".into()),
         };
-        let json = serde_json::to_value(context().kinesis_record(record)).unwrap();
+        let json = serde_json::to_value(context().kinesis_record(record.clone())).unwrap();
         assert_eq!(
             json,
             serde_json::json!({
@@ -137,10 +170,22 @@ mod tests {
                 "eventSourceARN": "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"
             })
         );
-        let text = serde_json::to_string(&json).unwrap();
-        assert!(
-            text.contains("\"approximateArrivalTimestamp\":1545084650.987"),
-            "{text}"
+        // Byte for byte, in Lambda's field order: the document's records are
+        // compared as text downstream.
+        let text = serde_json::to_string(&context().kinesis_record(record)).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                concat!(
+                    r#"{{"kinesis":{{"kinesisSchemaVersion":"1.0","partitionKey":"1","sequenceNumber":"{seq}","#,
+                    r#""data":"SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==","approximateArrivalTimestamp":1545084650.987,"#,
+                    r#""encryptionType":"NONE"}},"eventSource":"aws:kinesis","eventVersion":"1.0","#,
+                    r#""eventID":"shardId-000000000006:{seq}","eventName":"aws:kinesis:record","#,
+                    r#""invokeIdentityArn":"arn:aws:iam::123456789012:role/lambda-role","awsRegion":"us-east-2","#,
+                    r#""eventSourceARN":"arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"}}"#
+                ),
+                seq = seq
+            )
         );
     }
 
@@ -156,7 +201,12 @@ mod tests {
             };
             let written = context().event_record(record.clone()).unwrap();
             let plain = serde_json::to_string(&context().kinesis_record(record)).unwrap();
-            assert_eq!(written.json.get(), plain, "{size} bytes");
+            assert_eq!(
+                serde_json::to_string(&written).unwrap(),
+                plain,
+                "{size} bytes"
+            );
+            assert_eq!(written.len(), plain.len(), "{size} bytes");
         }
     }
 
