@@ -158,22 +158,25 @@ impl Serialize for EventRecords {
 #[derive(Debug)]
 pub struct RawRecord {
     body: RecordBody,
-    pub sequence_number: String,
     /// The length of the record's JSON, measured once.
     len: usize,
 }
 
 #[derive(Debug)]
 enum RecordBody {
-    Written(Box<RawValue>),
+    Written {
+        json: Box<RawValue>,
+        sequence_number: String,
+    },
     Unwritten(Box<dyn UnwrittenRecord>),
 }
 
 /// A record kept as it was read, written each time it is serialized; the
 /// same JSON every time.
-pub trait UnwrittenRecord: erased_serde::Serialize + std::fmt::Debug + Send + Sync {}
-
-impl<T: Serialize + std::fmt::Debug + Send + Sync> UnwrittenRecord for T {}
+pub trait UnwrittenRecord: erased_serde::Serialize + std::fmt::Debug + Send + Sync {
+    /// The sequence number that places it (kept once, in the record).
+    fn sequence_number(&self) -> &str;
+}
 
 erased_serde::serialize_trait_object!(UnwrittenRecord);
 
@@ -196,8 +199,10 @@ impl RawRecord {
     pub fn written(json: Box<RawValue>, sequence_number: String) -> Self {
         RawRecord {
             len: json.get().len(),
-            body: RecordBody::Written(json),
-            sequence_number,
+            body: RecordBody::Written {
+                json,
+                sequence_number,
+            },
         }
     }
 
@@ -228,15 +233,21 @@ impl RawRecord {
     /// length is measured here, by writing it to nowhere.
     pub fn unwritten<T: UnwrittenRecord + Serialize + 'static>(
         record: T,
-        sequence_number: String,
     ) -> Result<Self, serde_json::Error> {
-        let mut counter = Counter(0);
-        serde_json::to_writer(&mut counter, &record)?;
         Ok(RawRecord {
-            len: counter.0,
+            len: json_len(&record)?,
             body: RecordBody::Unwritten(Box::new(record)),
-            sequence_number,
         })
+    }
+
+    /// The sequence number that places the record (a Kafka record's offset).
+    pub fn sequence_number(&self) -> &str {
+        match &self.body {
+            RecordBody::Written {
+                sequence_number, ..
+            } => sequence_number,
+            RecordBody::Unwritten(record) => record.sequence_number(),
+        }
     }
 
     /// The length of the record's JSON.
@@ -247,7 +258,7 @@ impl RawRecord {
     /// The record's JSON, written now if it was not yet.
     pub fn to_raw_value(&self) -> Result<Box<RawValue>, serde_json::Error> {
         match &self.body {
-            RecordBody::Written(json) => Ok(json.clone()),
+            RecordBody::Written { json, .. } => Ok(json.clone()),
             RecordBody::Unwritten(record) => serde_json::value::to_raw_value(record),
         }
     }
@@ -256,10 +267,17 @@ impl RawRecord {
 impl Serialize for RawRecord {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match &self.body {
-            RecordBody::Written(json) => json.serialize(serializer),
+            RecordBody::Written { json, .. } => json.serialize(serializer),
             RecordBody::Unwritten(record) => record.serialize(serializer),
         }
     }
+}
+
+/// The length of `value`'s JSON, counted without keeping it.
+pub fn json_len<T: Serialize + ?Sized>(value: &T) -> Result<usize, serde_json::Error> {
+    let mut counter = Counter(0);
+    serde_json::to_writer(&mut counter, value)?;
+    Ok(counter.0)
 }
 
 /// Counts the bytes written to it.

@@ -329,7 +329,7 @@ fn pack(records: &[&RawRecord], room: usize) -> Vec<std::ops::Range<usize>> {
 fn mark_too_large(hydration: &mut Hydration, record: &RawRecord, batch: &BatchInfo) {
     hydration.status = Status::Partial;
     hydration.hydrated_records = hydration.hydrated_records.saturating_sub(1);
-    let (from, to) = match SequenceNumber::parse(&record.sequence_number) {
+    let (from, to) = match SequenceNumber::parse(record.sequence_number()) {
         Ok(number) => (number.clone(), number),
         Err(_) => (batch.start.clone(), batch.end.clone()),
     };

@@ -76,22 +76,6 @@ pub struct ItemFailure {
 impl Response {
     /// The bytes the response takes as JSON, counted without keeping them.
     pub fn serialized_len(&self) -> Result<usize, serde_json::Error> {
-        let mut counter = ByteCounter(0);
-        serde_json::to_writer(&mut counter, self)?;
-        Ok(counter.0)
-    }
-}
-
-/// Counts the bytes a serializer writes, to size a response without keeping it.
-struct ByteCounter(usize);
-
-impl std::io::Write for ByteCounter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        crate::document::json_len(self)
     }
 }

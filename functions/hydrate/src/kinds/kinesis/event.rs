@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 
 use super::record::{Base64Text, KinesisRecord};
-use crate::document::{BatchContext, RawRecord};
+use crate::document::{BatchContext, RawRecord, UnwrittenRecord};
 
 /// One Kinesis record as Lambda delivers it to a Kinesis consumer: the
 /// record as the shard gave it, with what its batch shares. It is written
@@ -15,6 +15,12 @@ use crate::document::{BatchContext, RawRecord};
 pub struct KinesisEventRecord {
     context: KinesisBatchContext,
     record: KinesisRecord,
+}
+
+impl UnwrittenRecord for KinesisEventRecord {
+    fn sequence_number(&self) -> &str {
+        &self.record.sequence_number
+    }
 }
 
 impl Serialize for KinesisEventRecord {
@@ -106,8 +112,7 @@ impl BatchContext for KinesisBatchContext {
     type Record = KinesisRecord;
 
     fn event_record(&self, record: KinesisRecord) -> Result<RawRecord, serde_json::Error> {
-        let sequence_number = record.sequence_number.clone();
-        RawRecord::unwritten(self.kinesis_record(record), sequence_number)
+        RawRecord::unwritten(self.kinesis_record(record))
     }
 }
 
