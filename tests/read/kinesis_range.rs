@@ -1,7 +1,7 @@
 //! Hydrating Kinesis failures over the wire against kinesis-mock: the failed
 //! range comes back whole, byte-exact, in order, and nothing outside it.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use hydrate::{Hydrator, Response, Settings};
 use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydration};
@@ -169,7 +169,7 @@ async fn a_batch_reaching_past_the_shard_is_partial_and_the_reader_stops_promptl
         .to_string();
     let started = Instant::now();
     let document = hydrate_failure(&stream, &written[4], &last, 12).await;
-    let elapsed = started.elapsed();
+    eprintln!("past the tip: read in {:?}", started.elapsed());
     assert_eq!(hydration(&document), ("partial", 12, 4, vec!["beyond_tip"]));
     assert_records_are(&document, &written[4..8], &stream.arn, CONSUMER_ARN);
     let gap = &document["hydration"]["missing"][0];
@@ -178,11 +178,14 @@ async fn a_batch_reaching_past_the_shard_is_partial_and_the_reader_stops_promptl
         .successor();
     assert_eq!(gap["fromSequenceNumber"], after_last.as_str());
     assert_eq!(gap["toSequenceNumber"], last.sequence_number.as_str());
+    // Stopping promptly is counted, not timed: a reader that polled the open
+    // shard for the missing records would make one call per empty page, up
+    // to its limit, however fast or slow the machine is.
+    let calls = document["hydration"]["getRecordsCalls"].as_u64();
     assert!(
-        elapsed < Duration::from_secs(5),
-        "the reader polled the open shard for {elapsed:?}"
+        calls.is_some_and(|calls| calls <= 3),
+        "the reader polled the open shard: {calls:?} GetRecords calls"
     );
-    assert!(document["hydration"]["getRecordsCalls"].as_u64().unwrap() <= 3);
 }
 
 #[tokio::test]
