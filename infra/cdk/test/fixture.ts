@@ -14,14 +14,21 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, KinesisEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Hydrator, HydratorProps } from '../src';
 
+let standInDirectory: string | undefined;
+
 /**
  * A directory holding a stand-in `bootstrap`: synthesis only hashes and copies
- * the asset, so the tests need no Rust build.
+ * the asset, so the tests need no Rust build. One directory a test process,
+ * removed when it exits, so runs leave nothing in the temporary folder.
  */
 export function standInCode(): lambda.Code {
-  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'hydrator-cdk-'));
-  fs.writeFileSync(path.join(directory, 'bootstrap'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
-  return lambda.Code.fromAsset(directory);
+  if (standInDirectory === undefined) {
+    const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'hydrator-cdk-'));
+    fs.writeFileSync(path.join(directory, 'bootstrap'), '#!/bin/sh\nexit 1\n', { mode: 0o755 });
+    process.on('exit', () => fs.rmSync(directory, { recursive: true, force: true }));
+    standInDirectory = directory;
+  }
+  return lambda.Code.fromAsset(standInDirectory);
 }
 
 export interface OrdersApp {
