@@ -17,18 +17,18 @@ fn document(sizes: &[usize]) -> HydratedDocument {
         sizes.len().max(1)
     );
     let record = OnFailureRecord::parse(&text).unwrap();
-    let context = KinesisBatchContext {
-        shard_id: "shardId-000000000000".into(),
-        invoke_identity_arn: Arc::from("arn:aws:iam::123456789012:role/r"),
-        aws_region: Arc::from("us-east-1"),
-        event_source_arn: Arc::from("arn:aws:kinesis:us-east-1:123456789012:stream/s"),
-    };
+    let context = KinesisBatchContext::new(
+        "shardId-000000000000".into(),
+        Arc::from("arn:aws:iam::123456789012:role/r"),
+        Arc::from("us-east-1"),
+        Arc::from("arn:aws:kinesis:us-east-1:123456789012:stream/s"),
+    );
     let records: Vec<_> = sizes
         .iter()
         .enumerate()
         .map(|(i, &size)| {
             let record = KinesisRecord {
-                sequence_number: (1000 + i).to_string(),
+                sequence_number: (1000 + i).to_string().into(),
                 partition_key: "k".into(),
                 data: Base64Text::encode(&vec![i as u8; size]),
                 arrival_millis: Some(1_700_000_000_000),

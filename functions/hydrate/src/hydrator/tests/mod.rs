@@ -53,8 +53,8 @@ fn seq(n: usize) -> String {
 
 fn kinesis_record(n: usize) -> KinesisRecord {
     KinesisRecord {
-        sequence_number: seq(n),
-        partition_key: format!("order-{}", n % 3),
+        sequence_number: seq(n).into(),
+        partition_key: format!("order-{}", n % 3).into(),
         data: Base64Text::encode(format!("{{\"order\":{n}}}").as_bytes()),
         arrival_millis: Some(1_763_685_484_000),
         encryption_type: None,

@@ -23,9 +23,10 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 use bytes::Bytes;
 use http_body::{Body, Frame};
+use serde::de::{Deserializer, Visitor};
 use serde::Deserialize;
 
-use super::record::{Base64Text, KinesisRecord};
+use super::record::{Base64Text, KinesisRecord, Str};
 use crate::read::{Page, StreamError};
 
 /// The largest answer body taken. A page holds at most 10 MiB of data
@@ -152,19 +153,62 @@ struct Answer<'a> {
     millis_behind_latest: Option<i64>,
 }
 
+/// The strings are borrowed from the answer unless they hold an escape
+/// (Kinesis writes none in sequence numbers or data, `\/` being the only
+/// one base64 could hold).
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
 struct AnswerRecord<'a> {
-    sequence_number: String,
+    #[serde(borrow)]
+    sequence_number: Text<'a>,
     /// Epoch seconds.
     approximate_arrival_timestamp: Option<f64>,
-    /// Borrowed from the answer unless it holds an escape (`\/`), which
-    /// Kinesis does not write.
     #[serde(borrow)]
-    data: Cow<'a, str>,
+    data: Text<'a>,
     // Kinesis always sends one; the model has it optional.
-    partition_key: Option<String>,
-    encryption_type: Option<String>,
+    #[serde(borrow, default)]
+    partition_key: Option<Text<'a>>,
+    #[serde(borrow, default)]
+    encryption_type: Option<Text<'a>>,
+}
+
+/// A JSON string of the answer: borrowed where it holds no escape, which
+/// `Cow<str>` is only as a field of its own, not within an `Option`.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+            fn visit_str<E>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+            fn visit_string<E>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+impl Text<'_> {
+    /// The text as a slice of `body` where it is one, else as its own.
+    fn within(self, body: &Bytes) -> Str {
+        match self.0 {
+            // Borrowed text lies within `body`, and is UTF-8: neither fails.
+            Cow::Borrowed(text) => {
+                Str::try_from(body.slice_ref(text.as_bytes())).unwrap_or_else(|_| Str::from(text))
+            }
+            Cow::Owned(text) => Str::from(text),
+        }
+    }
 }
 
 /// The page a `GetRecords` answer's body holds. Each record's data is a
@@ -183,7 +227,7 @@ pub fn page(body: Bytes) -> Result<Page<KinesisRecord>, StreamError> {
         .into_iter()
         .enumerate()
         .map(|(index, record)| {
-            let data = match record.data {
+            let data = match record.data.0 {
                 Cow::Borrowed(text) => Base64Text::quoted(quoted_in(&body, text)),
                 Cow::Owned(text) => Base64Text::new(&text),
             };
@@ -193,11 +237,13 @@ pub fn page(body: Bytes) -> Result<Page<KinesisRecord>, StreamError> {
                 ))
             })?;
             Ok(KinesisRecord {
-                sequence_number: record.sequence_number,
-                partition_key: record.partition_key.unwrap_or_default(),
+                sequence_number: record.sequence_number.within(&body),
+                partition_key: record
+                    .partition_key
+                    .map_or_else(Str::new, |key| key.within(&body)),
                 data,
                 arrival_millis: record.approximate_arrival_timestamp.and_then(millis),
-                encryption_type: record.encryption_type,
+                encryption_type: record.encryption_type.map(|text| text.within(&body)),
             })
         })
         .collect::<Result<_, StreamError>>()?;

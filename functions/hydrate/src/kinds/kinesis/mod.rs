@@ -32,11 +32,11 @@ impl Kind for Kinesis {
     }
 
     fn context(batch: &BatchInfo, invoke_identity_arn: Arc<str>) -> KinesisBatchContext {
-        KinesisBatchContext {
-            shard_id: Arc::from(batch.shard_id.as_str()),
+        KinesisBatchContext::new(
+            Arc::from(batch.shard_id.as_str()),
             invoke_identity_arn,
-            aws_region: Arc::from(batch.stream_arn.region.as_str()),
-            event_source_arn: Arc::from(batch.stream_arn.as_str()),
-        }
+            Arc::from(batch.stream_arn.region.as_str()),
+            Arc::from(batch.stream_arn.as_str()),
+        )
     }
 }

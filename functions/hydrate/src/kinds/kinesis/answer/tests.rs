@@ -50,6 +50,22 @@ fn an_answer_keeps_each_records_data_as_its_text() {
 }
 
 #[test]
+fn a_records_strings_are_slices_of_its_answer() {
+    let body = Bytes::from(ANSWER);
+    let answer = body.as_ptr_range();
+    let within = |text: &str| answer.contains(&text.as_ptr());
+    let page = page(body.clone()).unwrap();
+    let (plain, escaped) = (&page.records[0], &page.records[1]);
+    assert!(within(&plain.sequence_number));
+    assert!(within(&plain.partition_key));
+    assert!(within(&escaped.sequence_number));
+    assert!(within(escaped.encryption_type.as_deref().unwrap()));
+    // A string with an escape is the one kind made anew.
+    assert!(!within(&escaped.partition_key));
+    assert_eq!(&*escaped.partition_key, "k\u{e9}y\"");
+}
+
+#[test]
 fn an_arrival_time_is_the_millisecond_it_names() {
     // The double nearest each of these lies below it: truncating its
     // nanoseconds, as a `DateTime` made from the double does, loses a millisecond.
