@@ -35,9 +35,16 @@ pub trait BatchContext {
     /// build cannot write faithfully.
     fn event_record(&self, record: Self::Record) -> Result<RawRecord, serde_json::Error>;
 
+    /// Into a list of its own size. Collected from the records' list, the
+    /// written records would keep its buffer (Rust reuses it in place), made
+    /// for the larger records it grew by doubling: 2.4 MB held through
+    /// delivery at 10,000 Kinesis records, where 0.4 MB is needed (#27).
     fn event_records(&self, records: Vec<Self::Record>) -> Result<EventRecords, serde_json::Error> {
-        let records = records.into_iter().map(|r| self.event_record(r));
-        Ok(EventRecords(records.collect::<Result<_, _>>()?))
+        let mut written = Vec::with_capacity(records.len());
+        for record in records {
+            written.push(self.event_record(record)?);
+        }
+        Ok(EventRecords(written))
     }
 }
 

@@ -233,6 +233,22 @@ mod tests {
     }
 
     #[test]
+    fn written_records_keep_no_buffer_of_the_records_read() {
+        // As a shard's records come: a list grown by doubling, past its length.
+        let mut read = Vec::with_capacity(1_024);
+        read.extend((0..600).map(|n| KinesisRecord {
+            sequence_number: n.to_string().into(),
+            partition_key: "k".into(),
+            data: Base64Text::encode(b"x"),
+            arrival_millis: None,
+            encryption_type: None,
+        }));
+        let written = context().event_records(read).unwrap();
+        assert_eq!(written.0.len(), 600);
+        assert_eq!(written.0.capacity(), 600);
+    }
+
+    #[test]
     fn binary_data_round_trips_through_the_lambda_event_type() {
         let bytes: Vec<u8> = (0..=255).rev().collect();
         let record = KinesisRecord {
