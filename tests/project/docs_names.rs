@@ -56,6 +56,14 @@ const ALLOWED: &[(&str, &str)] = &[
         "cargo's own, for a profiled build made faster",
     ),
     (
+        "LD_PRELOAD",
+        "the dynamic loader's, for a heap profile of the artefact",
+    ),
+    (
+        "DUMP_HEAPTRACK_OUTPUT",
+        "heaptrack's own, where its preload library writes a heap profile",
+    ),
+    (
         "KAFKA_BOOTSTRAP_SERVERS",
         "scripts/emulators.sh's, where the tests find the local broker",
     ),
