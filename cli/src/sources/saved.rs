@@ -236,18 +236,21 @@ fn file_name(path: &Path) -> String {
 mod tests {
     use super::*;
 
-    fn folder(files: &[(&str, &str)]) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hydrator-saved-{}", fastrand::u64(..)));
-        std::fs::create_dir_all(&dir).unwrap();
+    /// A folder of `files`, removed when dropped.
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::Builder::new()
+            .prefix("hydrator-saved-")
+            .tempdir()
+            .unwrap();
         for (name, text) in files {
-            std::fs::write(dir.join(name), text).unwrap();
+            std::fs::write(dir.path().join(name), text).unwrap();
         }
         dir
     }
 
     #[test]
     fn a_drained_folder_replays_its_event_files_only() {
-        let dir = folder(&[
+        let temp = folder(&[
             (
                 "b.json",
                 r#"{"version":"1","Records":[{"eventSource":"aws:kinesis"}]}"#,
@@ -259,9 +262,10 @@ mod tests {
             ("a.event.json", r#"{"Records":[]}"#),
             ("c.part-1-of-2.json", r#"{"Records":[]}"#),
         ]);
-        let names: Vec<String> = files(&dir).unwrap().iter().map(|p| file_name(p)).collect();
+        let dir = temp.path();
+        let names: Vec<String> = files(dir).unwrap().iter().map(|p| file_name(p)).collect();
         assert_eq!(names, ["a.event.json", "b.event.json"]);
-        let events = load_all(&dir).unwrap();
+        let events = load_all(dir).unwrap();
         assert_eq!(events[1].source(), Some("aws:kinesis"));
         assert_eq!(
             events[1].event(),
@@ -275,36 +279,42 @@ mod tests {
         assert!(!is_part("my.part-time.shardId-000000000000.49.event.json"));
         assert!(!is_part("x.part-1-of-2.json.event.json"));
         assert!(!is_part("x.part--of-2.json"));
-        let dir = folder(&[
+        let temp = folder(&[
             (
                 "orders.part-1.shardId-000000000000.49.event.json",
                 r#"{"Records":[]}"#,
             ),
             ("9c1e.part-2-of-3.json", "{}"),
         ]);
-        let names: Vec<String> = files(&dir).unwrap().iter().map(|p| file_name(p)).collect();
+        let dir = temp.path();
+        let names: Vec<String> = files(dir).unwrap().iter().map(|p| file_name(p)).collect();
         assert_eq!(names, ["orders.part-1.shardId-000000000000.49.event.json"]);
     }
 
     #[test]
     fn a_folder_of_documents_replays_them_all_but_parts() {
-        let dir = folder(&[
+        let temp = folder(&[
             ("x.json", r#"{"Records":[]}"#),
             ("y.part-2-of-2.json", "{}"),
         ]);
-        let names: Vec<String> = files(&dir).unwrap().iter().map(|p| file_name(p)).collect();
+        let dir = temp.path();
+        let names: Vec<String> = files(dir).unwrap().iter().map(|p| file_name(p)).collect();
         assert_eq!(names, ["x.json"]);
     }
 
     #[test]
     fn files_that_are_not_events_are_named_in_the_error() {
-        let dir = folder(&[("broken.json", "{\"Records\": ["), ("other.json", "{}")]);
+        let temp = folder(&[("broken.json", "{\"Records\": ["), ("other.json", "{}")]);
+        let dir = temp.path();
         let broken = load(&dir.join("broken.json")).unwrap_err().to_string();
         assert!(broken.contains("broken.json is not JSON"), "{broken}");
         let other = load(&dir.join("other.json")).unwrap_err().to_string();
         assert!(other.contains("no \"Records\" array"), "{other}");
         let empty = folder(&[]);
-        assert!(matches!(files(&empty), Err(SavedError::EmptyFolder { .. })));
+        assert!(matches!(
+            files(empty.path()),
+            Err(SavedError::EmptyFolder { .. })
+        ));
     }
 
     #[test]
@@ -318,10 +328,11 @@ mod tests {
                                       {"topic": "order-events-v2", "partition": 1, "offset": 2}]}});
         let document = serde_json::json!({"version": "1", "source": "aws:kafka",
             "failure": {}, "hydration": {}, "event": event});
-        let dir = folder(&[
+        let temp = folder(&[
             ("orders.json", &document.to_string()),
             ("orders.event.json", &event.to_string()),
         ]);
+        let dir = temp.path();
         for name in ["orders.json", "orders.event.json"] {
             let saved = load(&dir.join(name)).unwrap();
             assert_eq!(saved.source(), Some("aws:kafka"));
@@ -343,7 +354,8 @@ mod tests {
     fn a_kafka_record_filed_under_another_partition_is_refused() {
         let event = r#"{"eventSource": "SelfManagedKafka", "records": {
             "orders-0": [{"topic": "orders", "partition": 1, "offset": 3}]}}"#;
-        let dir = folder(&[("x.event.json", event)]);
+        let temp = folder(&[("x.event.json", event)]);
+        let dir = temp.path();
         let error = load(&dir.join("x.event.json")).unwrap_err();
         assert!(
             matches!(error, SavedError::KafkaPartition { index: 0, .. }),
@@ -351,7 +363,7 @@ mod tests {
         );
         let not_kafka = folder(&[("y.json", r#"{"eventSource": "aws:sqs", "records": {}}"#)]);
         assert!(matches!(
-            load(&not_kafka.join("y.json")),
+            load(&not_kafka.path().join("y.json")),
             Err(SavedError::NoRecords { .. })
         ));
     }

@@ -4,11 +4,14 @@ use crate::output::report::printable;
 use crate::sources::assemble::Failure;
 use serde_json::json;
 use std::collections::HashSet;
+use tempfile::TempDir;
 
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hydrator-dlq-{}", fastrand::u64(..)));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A new folder in the temporary folder, removed when dropped.
+fn temp_dir() -> TempDir {
+    tempfile::Builder::new()
+        .prefix("hydrator-dlq-")
+        .tempdir()
+        .unwrap()
 }
 
 /// A DynamoDB failure of `table`, with one record.
@@ -34,15 +37,16 @@ fn failure(table: &str) -> Failure {
     }
 }
 
-/// Saves `tables`' failures under a new folder: the report and the folder.
-fn saved(tables: &[&str]) -> (Report, PathBuf) {
+/// Saves `tables`' failures under a new folder: the report and the folder
+/// (removed when dropped).
+fn saved(tables: &[&str]) -> (Report, TempDir) {
     let assembled = Assembled {
         failures: tables.iter().map(|t| failure(t)).collect(),
         ..Assembled::default()
     };
     let dir = temp_dir();
     let mut report = report_of(0, &assembled, SystemTime::now());
-    save_all(&dir, &assembled, &mut report);
+    save_all(dir.path(), &assembled, &mut report);
     (report, dir)
 }
 
@@ -69,7 +73,7 @@ fn the_longest_table_name_is_saved_under_a_bounded_name() {
     for path in &row.files {
         let name = name_of(path);
         assert!(is_safe(name), "{name} ({} bytes)", name.len());
-        assert_eq!(path.parent(), Some(dir.as_path()));
+        assert_eq!(path.parent(), Some(dir.path()));
         let written: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         assert_eq!(written["Records"].as_array().map(Vec::len), Some(1));
     }
@@ -97,19 +101,22 @@ fn unsafe_characters_never_reach_a_file_name() {
         for path in &row.files {
             let name = name_of(path);
             assert!(is_safe(name), "{name:?}");
-            assert_eq!(path.parent(), Some(dir.as_path()), "{path:?}");
+            assert_eq!(path.parent(), Some(dir.path()), "{path:?}");
             assert!(path.exists());
             assert!(seen.insert(name.to_owned()), "{name} twice");
         }
     }
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2 * names.len());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        2 * names.len()
+    );
 }
 
 #[test]
 fn long_names_that_differ_only_at_the_end_get_different_files() {
     let one = format!("{}-a", "x".repeat(298));
     let two = format!("{}-b", "x".repeat(298));
-    let (report, _) = saved(&[&one, &two]);
+    let (report, _dir) = saved(&[&one, &two]);
     let (a, b) = (&report.failures[0].files[0], &report.failures[1].files[0]);
     assert_ne!(a, b);
     assert!(is_safe(name_of(a)) && is_safe(name_of(b)));
@@ -135,7 +142,7 @@ fn stems_are_cut_to_their_room_and_short_safe_names_kept_as_they_are() {
 
 #[test]
 fn the_same_name_twice_gets_a_second_file_even_when_only_case_differs() {
-    let (report, _) = saved(&["orders", "orders", "Orders"]);
+    let (report, _dir) = saved(&["orders", "orders", "Orders"]);
     let names: Vec<&str> = report
         .failures
         .iter()
@@ -164,13 +171,13 @@ fn a_failure_that_cannot_be_written_is_reported_and_the_rest_are_saved() {
     };
     let dir = temp_dir();
     // A folder where the second failure's document goes: that write fails.
-    let blocked = Names::new(&dir).claim(
+    let blocked = Names::new(dir.path()).claim(
         "blocked.shardId-00000001763452800000-8a4b1f3e.4321000000000012345678901",
         &[".json"],
     );
     std::fs::create_dir(&blocked[0]).unwrap();
     let mut report = report_of(4, &assembled, SystemTime::now());
-    save_all(&dir, &assembled, &mut report);
+    save_all(dir.path(), &assembled, &mut report);
 
     let [first, second, last] = &report.failures[..] else {
         panic!()

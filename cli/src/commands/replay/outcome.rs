@@ -268,12 +268,15 @@ mod tests {
 
     #[test]
     fn failed_to_may_not_write_over_what_is_replayed() {
-        let dir = std::env::temp_dir().join(format!("hydrator-replay-{}", fastrand::u64(..)));
-        std::fs::create_dir_all(&dir).unwrap();
+        let temp = tempfile::Builder::new()
+            .prefix("hydrator-replay-")
+            .tempdir()
+            .unwrap();
+        let dir = temp.path();
         let source = dir.join("x.event.json");
         std::fs::write(&source, r#"{"Records":[]}"#).unwrap();
         let events = vec![SavedEvent::streams(source, Vec::new())];
-        assert!(refuse_overwriting(&dir, &events).is_err());
+        assert!(refuse_overwriting(dir, &events).is_err());
         assert!(refuse_overwriting(&dir.join("next"), &events).is_ok());
     }
 }

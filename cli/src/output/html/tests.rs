@@ -5,9 +5,12 @@ use serde_json::json;
 const HOSTILE: &str =
     "</pre></section><script>document.title='pwned'</script><img src=x onerror=alert(1)>";
 
-fn folder() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hydrator-page-{}", fastrand::u64(..)));
-    std::fs::create_dir_all(&dir).unwrap();
+/// A folder of one hostile document, removed when dropped.
+fn folder() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("hydrator-page-")
+        .tempdir()
+        .unwrap();
     let data = base64::engine::general_purpose::STANDARD.encode(HOSTILE);
     let document = json!({
         "version": "1", "source": "aws:kinesis",
@@ -21,13 +24,13 @@ fn folder() -> std::path::PathBuf {
             "getRecordsCalls": 1, "getShardIteratorCalls": 1, "durationMs": 5},
         "Records": [{"kinesis": {"data": data, "sequenceNumber": "100", "partitionKey": "<i>k</i>"}}]
     });
-    std::fs::write(dir.join("a.json"), document.to_string()).unwrap();
+    std::fs::write(dir.path().join("a.json"), document.to_string()).unwrap();
     dir
 }
 
 #[test]
 fn the_page_counts_and_escapes_everything_from_the_documents() {
-    let gathered = from_folder(&folder(), None).unwrap();
+    let gathered = from_folder(folder().path(), None).unwrap();
     let html = page(&gathered, 10, SystemTime::now());
     assert!(html.contains("<b id=\"count-failures\">1</b>"), "{html}");
     assert!(html.contains("<b id=\"count-partial\">1</b>"));

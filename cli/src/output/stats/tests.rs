@@ -27,11 +27,14 @@ fn document(
     })
 }
 
-fn folder(files: &[(&str, String)]) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hydrator-stats-{}", fastrand::u64(..)));
-    std::fs::create_dir_all(&dir).unwrap();
+/// A folder of `files`, removed when dropped.
+fn folder(files: &[(&str, String)]) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("hydrator-stats-")
+        .tempdir()
+        .unwrap();
     for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
+        std::fs::write(dir.path().join(name), text).unwrap();
     }
     dir
 }
@@ -88,7 +91,7 @@ fn a_drained_folder_is_counted_by_stream_shard_status_and_reason() {
         ("g.part-1-of-2.json", part.to_string()),
         ("notes.json", "{\"hello\": 1}".to_owned()),
     ]);
-    let gathered = from_folder(&dir, None).unwrap();
+    let gathered = from_folder(dir.path(), None).unwrap();
     let now = SystemTime::try_from(
         DateTime::from_str("2026-11-23T08:00:00Z", DateFormat::DateTime).unwrap(),
     )
@@ -153,7 +156,10 @@ fn a_drained_folder_is_counted_by_stream_shard_status_and_reason() {
 
 #[test]
 fn an_empty_folder_has_no_chart_and_wide_spans_get_wide_rows() {
-    let stats = stats_of(&from_folder(&folder(&[]), None).unwrap(), SystemTime::now());
+    let stats = stats_of(
+        &from_folder(folder(&[]).path(), None).unwrap(),
+        SystemTime::now(),
+    );
     assert_eq!(stats.failures, 0);
     assert!(stats.over_time.is_empty());
     assert!(!render(&stats).contains("over time"));
