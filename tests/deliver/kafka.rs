@@ -497,7 +497,11 @@ async fn the_tool_drains_a_kafka_document_and_saves_its_event() {
         .await
         .expect("delivered");
 
-    let dir = std::env::temp_dir().join(format!("hydrator-kafka-drain-{}", unique_suffix()));
+    let temp = tempfile::Builder::new()
+        .prefix("hydrator-kafka-drain-")
+        .tempdir()
+        .unwrap();
+    let dir = temp.path().join("drained");
     let to = dir.to_str().unwrap();
     let args = [
         "--output",
@@ -552,5 +556,4 @@ async fn the_tool_drains_a_kafka_document_and_saves_its_event() {
         .map(|(partition, offset)| format!("{topic}-{partition}@{offset}"))
         .collect();
     assert_eq!(places, expected_places);
-    let _ = std::fs::remove_dir_all(&dir);
 }

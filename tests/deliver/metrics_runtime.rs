@@ -15,8 +15,10 @@ use aws_smithy_types::DateTime;
 use hydrator_tests::emf::{assert_valid, metric_lines};
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint};
 use hydrator_tests::failure::{kinesis_failure, sns_event};
-use hydrator_tests::runtime_api::{release_hydrate_binary, FunctionProcess, Outcome, RuntimeApi};
-use hydrator_tests::stream::{unique_suffix, TestStream};
+use hydrator_tests::runtime_api::{
+    release_hydrate_binary, temp_log, FunctionProcess, Outcome, RuntimeApi,
+};
+use hydrator_tests::stream::TestStream;
 use hydrator_tests::table::{TestTable, KEY};
 use serde_json::Value;
 
@@ -62,7 +64,7 @@ async fn every_metric_line_is_emf_and_reports_the_document_it_follows() {
     let changes = table.stream_records().await;
 
     let api = RuntimeApi::start().await;
-    let log = std::env::temp_dir().join(format!("hydrate-metrics-{}.log", unique_suffix()));
+    let log = temp_log("hydrate-metrics-");
     let function = FunctionProcess::spawn(
         &release_hydrate_binary(),
         &api,
@@ -187,5 +189,4 @@ async fn every_metric_line_is_emf_and_reports_the_document_it_follows() {
             "{line}"
         );
     }
-    std::fs::remove_file(&log).ok();
 }

@@ -165,7 +165,12 @@ async fn the_tool_drains_the_same_document_the_hydrator_returns_and_can_delete_t
     let queue = create_queue("offloaded").await;
     deliver(&written, &stream, settings(&queue, Some(offload))).await;
 
-    let dir = std::env::temp_dir().join(format!("hydrator-offload-{}", fastrand::u64(..)));
+    // The drained document is 33 MB: removed with its folder, failed or not.
+    let temp = tempfile::Builder::new()
+        .prefix("hydrator-offload-")
+        .tempdir()
+        .unwrap();
+    let dir = temp.path().join("drained");
     let to = dir.to_str().unwrap();
     let args = [
         "--output",
@@ -223,6 +228,4 @@ async fn the_tool_drains_the_same_document_the_hydrator_returns_and_can_delete_t
         Some(0),
         "the drained messages' objects are deleted with them"
     );
-    // The drained document is 33 MB: not left behind in the temporary folder.
-    std::fs::remove_dir_all(&dir).ok();
 }

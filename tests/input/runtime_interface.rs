@@ -10,7 +10,7 @@ use hydrator_tests::check::{assert_conforms_to_schema, assert_records_are, hydra
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint, moto_endpoint};
 use hydrator_tests::failure::{kinesis_failure, sns_event};
 use hydrator_tests::runtime_api::{
-    hydrate_binary, release_hydrate_binary, FunctionProcess, Outcome, RuntimeApi,
+    hydrate_binary, release_hydrate_binary, temp_log, FunctionProcess, Outcome, RuntimeApi,
 };
 use hydrator_tests::stream::TestStream;
 use hydrator_tests::table::{TestTable, KEY};
@@ -29,16 +29,14 @@ async fn invoke_with(api: &RuntimeApi, failure: &Value) -> Outcome {
 }
 
 /// The function under a runtime API of its own, reaching the emulators, with
-/// `extra` set after (and so over) those endpoints; and its log file.
+/// `extra` set after (and so over) those endpoints; and its log file,
+/// removed when dropped.
 async fn function_at_the_emulators(
     binary: &std::path::Path,
     extra: &[(&str, String)],
-) -> (RuntimeApi, FunctionProcess, std::path::PathBuf) {
+) -> (RuntimeApi, FunctionProcess, tempfile::TempPath) {
     let api = RuntimeApi::start().await;
-    let log = std::env::temp_dir().join(format!(
-        "hydrate-{}.log",
-        hydrator_tests::stream::unique_suffix()
-    ));
+    let log = temp_log("hydrate-");
     let mut env = vec![
         ("AWS_ENDPOINT_URL_KINESIS", kinesis_endpoint()),
         ("AWS_ENDPOINT_URL", moto_endpoint()),
@@ -58,7 +56,7 @@ async fn the_function_returns_documents_and_classified_errors_and_logs_no_payloa
         .collect();
     let written = stream.write(0, &payloads).await;
 
-    let (api, function, log) = function_at_the_emulators(&hydrate_binary(), &[]).await;
+    let (api, function, _log) = function_at_the_emulators(&hydrate_binary(), &[]).await;
 
     // A failure record the function cannot use is an invocation error with a class.
     let mut reversed = kinesis_failure(&stream.arn, &written[3], &written[1], 3);
@@ -157,16 +155,12 @@ async fn the_function_returns_documents_and_classified_errors_and_logs_no_payloa
             "{field} on the line: {hydrated}"
         );
     }
-    std::fs::remove_file(&log).ok();
 }
 
 #[tokio::test]
 async fn a_malformed_setting_stops_the_init_with_its_reason() {
     let api = RuntimeApi::start().await;
-    let log = std::env::temp_dir().join(format!(
-        "hydrate-{}.log",
-        hydrator_tests::stream::unique_suffix()
-    ));
+    let log = temp_log("hydrate-");
     let mut function = FunctionProcess::spawn(
         &hydrate_binary(),
         &api,
@@ -184,7 +178,6 @@ async fn a_malformed_setting_stops_the_init_with_its_reason() {
         logs.contains("MAX_EMPTY_PAGES must be a positive whole number"),
         "{logs}"
     );
-    std::fs::remove_file(&log).ok();
 }
 
 /// Every AWS call of the function goes through its own HTTPS client
@@ -205,7 +198,7 @@ async fn the_function_reads_a_range_over_tls_trusting_the_system_roots() {
         .expect("the emulator's endpoint names its port");
     let front = hydrator_tests::kafka_tls::TlsBroker::front_to(port).await;
     for binary in [release_hydrate_binary(), hydrate_binary()] {
-        let (api, function, log) = function_at_the_emulators(
+        let (api, function, _log) = function_at_the_emulators(
             &binary,
             &[
                 (
@@ -228,6 +221,5 @@ async fn the_function_reads_a_range_over_tls_trusting_the_system_roots() {
         let document: Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(hydration(&document), ("complete", 4, 4, vec![]));
         assert_records_are(&document, &written[1..=4], &stream.arn, ROLE);
-        std::fs::remove_file(&log).ok();
     }
 }

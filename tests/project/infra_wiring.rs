@@ -402,9 +402,11 @@ fn sam_reads_its_flags_from_samconfig_toml() {
 fn cargo_lambda_deploy_takes_the_templates_settings_from_the_manifest() {
     let root = hydrator_tests::workspace_root();
     // Any Linux executable stands in for the build: a dry run only zips it.
-    let dir = std::env::temp_dir().join(format!("hydrator-deploy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let binary = dir.join("bootstrap");
+    let dir = tempfile::Builder::new()
+        .prefix("hydrator-deploy-")
+        .tempdir()
+        .unwrap();
+    let binary = dir.path().join("bootstrap");
     std::fs::copy("/bin/true", &binary).expect("a Linux executable");
     let output = Command::new(root.join(".tools/venv/bin/cargo-lambda"))
         .args([
@@ -419,14 +421,14 @@ fn cargo_lambda_deploy_takes_the_templates_settings_from_the_manifest() {
         .arg("--binary-path")
         .arg(&binary)
         .arg("hydrate")
-        .current_dir(&dir)
+        .current_dir(dir.path())
         .env("AWS_REGION", "eu-west-1")
         .env("AWS_ACCESS_KEY_ID", "dry-run")
         .env("AWS_SECRET_ACCESS_KEY", "dry-run")
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .output()
         .expect("run cargo-lambda (scripts/tools.sh installs it)");
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     assert!(
         output.status.success(),
         "{}",

@@ -200,10 +200,11 @@ pub struct PowertoolsKafkaRecord {
 /// Validates the Kafka event `event` with Powertools' MSK or self-managed model.
 pub fn parse_with_powertools(event: &Value) -> Result<PowertoolsKafkaView, String> {
     let root = crate::workspace_root();
-    let dir =
-        std::env::temp_dir().join(format!("hydrator-kafka-{}", crate::stream::unique_suffix()));
-    std::fs::create_dir_all(&dir).expect("temporary folder");
-    let file = dir.join("event.json");
+    let dir = tempfile::Builder::new()
+        .prefix("hydrator-kafka-")
+        .tempdir()
+        .expect("temporary folder");
+    let file = dir.path().join("event.json");
     std::fs::write(&file, event.to_string()).expect("write the event file");
     let output = python(
         &root.join(".tools/venv/bin/python"),
@@ -214,7 +215,7 @@ pub fn parse_with_powertools(event: &Value) -> Result<PowertoolsKafkaView, Strin
         ],
         None,
     );
-    std::fs::remove_dir_all(&dir).ok();
+    drop(dir);
     let stdout = output?;
     serde_json::from_slice(&stdout).map_err(|e| format!("unreadable validator output: {e}"))
 }

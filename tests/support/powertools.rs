@@ -46,17 +46,14 @@ pub fn parse_dynamodb_event(event_file: &Path) -> Result<DynamoDbView, String> {
 
 /// Writes `{"Records": records}` to a temporary file and runs `parse` on it.
 pub fn with_event_file<T>(records: &Value, parse: impl FnOnce(&Path) -> T) -> T {
-    let dir = std::env::temp_dir().join(format!(
-        "hydrator-powertools-{}",
-        crate::stream::unique_suffix()
-    ));
-    std::fs::create_dir_all(&dir).expect("temporary folder");
-    let file = dir.join("event.json");
+    let dir = tempfile::Builder::new()
+        .prefix("hydrator-powertools-")
+        .tempdir()
+        .expect("temporary folder");
+    let file = dir.path().join("event.json");
     std::fs::write(&file, serde_json::json!({ "Records": records }).to_string())
         .expect("write event file");
-    let result = parse(&file);
-    std::fs::remove_dir_all(&dir).ok();
-    result
+    parse(&file)
 }
 
 fn run<T: DeserializeOwned>(script: &str, event_file: &Path) -> Result<T, String> {

@@ -4,7 +4,7 @@
 //! byte-exact, and each partition key's records in their order.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::STANDARD;
@@ -40,11 +40,13 @@ pub fn save_event(path: &Path, stream_arn: &str, records: &[Written]) {
     std::fs::write(path, json!({ "Records": records }).to_string()).expect("write event");
 }
 
-/// A new empty folder under the temporary directory.
-pub fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hydrator-{name}-{}", fastrand::u64(..)));
-    std::fs::create_dir_all(&dir).expect("create folder");
-    dir
+/// A new empty folder under the temporary directory, removed with what it
+/// holds when dropped.
+pub fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("hydrator-{name}-"))
+        .tempdir()
+        .expect("create folder")
 }
 
 /// A proxy rule that rejects (`ProvisionedThroughputExceededException`)

@@ -219,6 +219,18 @@ fn status(code: StatusCode) -> Response<Full<Bytes>> {
         .expect("valid response")
 }
 
+/// A new empty log file for a [`FunctionProcess`] in the temporary folder,
+/// named `{prefix}…{suffix}` and removed when dropped (keep it alive until
+/// the process is dropped).
+pub fn temp_log(prefix: &str) -> tempfile::TempPath {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .suffix(".log")
+        .tempfile()
+        .expect("create a log file")
+        .into_temp_path()
+}
+
 /// A function process attached to a [`RuntimeApi`]; killed when dropped.
 pub struct FunctionProcess {
     child: tokio::process::Child,

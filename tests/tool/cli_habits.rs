@@ -15,10 +15,12 @@ use hydrator_tests::redrive::save_event;
 use hydrator_tests::runtime_api::workspace_binary;
 use hydrator_tests::stream::{unique_suffix, TestStream, Written};
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hydrator-habits-{name}-{}", unique_suffix()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A new folder for one test's files, removed with them when dropped.
+fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("hydrator-habits-{name}-"))
+        .tempdir()
+        .unwrap()
 }
 
 /// A DLQ holding the document of one 5-record failure; its URL and name.
@@ -64,7 +66,8 @@ async fn a_usage_error_exits_64_and_help_exits_0() {
 #[tokio::test]
 async fn a_dry_run_drain_by_queue_name_changes_nothing_and_the_real_one_deletes() {
     let (dlq, name, _stream) = dlq_with_one_failure().await;
-    let dir = temp_dir("drain").join("failures");
+    let temp = temp_dir("drain");
+    let dir = temp.path().join("failures");
     let to = dir.to_str().unwrap();
     let args = [
         "--output", "json", "dlq", "drain", "--queue", &name, "--to", to,
@@ -110,7 +113,8 @@ async fn a_queue_name_that_does_not_exist_is_an_error_not_an_empty_queue() {
 #[tokio::test]
 async fn the_profile_named_on_the_command_line_is_the_one_used() {
     let (dlq, name, _stream) = dlq_with_one_failure().await;
-    let dir = temp_dir("profile");
+    let temp = temp_dir("profile");
+    let dir = temp.path();
     let config = dir.join("config");
     std::fs::write(
         &config,
@@ -149,7 +153,8 @@ async fn the_profile_named_on_the_command_line_is_the_one_used() {
 #[tokio::test]
 async fn dry_runs_of_redrive_and_replay_write_and_invoke_nothing() {
     let (dlq, _name, stream) = dlq_with_one_failure().await;
-    let dir = temp_dir("dry");
+    let temp = temp_dir("dry");
+    let dir = temp.path();
     let saved = dir.join("failures");
     let drained = hydrator(
         &[
@@ -193,7 +198,7 @@ async fn dry_runs_of_redrive_and_replay_write_and_invoke_nothing() {
     assert_eq!(redrive.report()["records"], 5);
     assert_eq!(stream.read(0, None).await.len(), before, "nothing written");
 
-    let api = InvokeApi::start(&[], &[], &dir).await;
+    let api = InvokeApi::start(&[], &[], dir).await;
     let target = format!("local:{CONSUMER}");
     let replay = hydrator(
         &[
@@ -297,7 +302,8 @@ async fn filters_take_one_streams_failures_and_leave_the_others_in_the_queue() {
     .await;
     assert_eq!(none.report()["failures"].as_array().map(Vec::len), Some(0));
 
-    let dir = temp_dir("filter").join("failures");
+    let temp = temp_dir("filter");
+    let dir = temp.path().join("failures");
     let drained = hydrator(
         &[
             "--output",
@@ -458,8 +464,9 @@ async fn the_hydrators_failures_are_listed_and_retried_each_where_it_belongs() {
         "a dry run moves nothing"
     );
 
-    let dir = temp_dir("failures");
-    let api = InvokeApi::start(&[], &[], &dir).await;
+    let temp = temp_dir("failures");
+    let dir = temp.path();
+    let api = InvokeApi::start(&[], &[], dir).await;
     let real: Vec<String> = retry(&["--to-function", CONSUMER]);
     let real = hydrator(
         &real.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -505,7 +512,8 @@ async fn redrive_writes_with_the_target_profile_and_region_alone() {
         missing_in_east.is_err(),
         "the stream exists in us-west-2 only"
     );
-    let dir = temp_dir("to-profile");
+    let temp = temp_dir("to-profile");
+    let dir = temp.path();
     let written: Vec<Written> = (0..3)
         .map(|i| Written {
             shard_id: stream.shard_id(0).to_owned(),

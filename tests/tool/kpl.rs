@@ -26,7 +26,8 @@ const POISON: (usize, usize) = (1, 37);
 
 /// Runs one of tests/kpl/*.py with the clients' Python; its output and exit code.
 fn python(script: &str, input: &Value) -> (String, Option<i32>) {
-    let dir = temp_dir("kpl-py");
+    let temp = temp_dir("kpl-py");
+    let dir = temp.path();
     let file = dir.join("input.json");
     std::fs::write(&file, input.to_string()).unwrap();
     let root = workspace_root();
@@ -183,7 +184,8 @@ async fn a_user_record_inside_a_kpl_aggregate_is_named_and_redriven_one_by_one()
     let written = put(&source, &batch).await;
 
     // The consumer de-aggregates the batch and fails on the poison.
-    let dir = temp_dir("kpl");
+    let temp = temp_dir("kpl");
+    let dir = temp.path();
     let event = dir.join("batch.event.json");
     save_event(&event, &source.arn, &written);
     let (said, code) = python(

@@ -15,10 +15,15 @@ use hydrator_tests::redrive::{
 use hydrator_tests::stream::{TestStream, Written};
 use serde_json::{json, Value};
 
-/// A saved `{"Records": [...]}` event holding `records`.
-fn saved_event(stream: &TestStream, records: &[Written]) -> std::path::PathBuf {
-    let path =
-        std::env::temp_dir().join(format!("hydrator-redrive-{}.event.json", fastrand::u64(..)));
+/// A saved `{"Records": [...]}` event holding `records`, a file removed when
+/// dropped.
+fn saved_event(stream: &TestStream, records: &[Written]) -> tempfile::TempPath {
+    let path = tempfile::Builder::new()
+        .prefix("hydrator-redrive-")
+        .suffix(".event.json")
+        .tempfile()
+        .expect("create file")
+        .into_temp_path();
     save_event(&path, &stream.arn, records);
     path
 }
@@ -338,7 +343,8 @@ async fn flaky_redrive(dir: &std::path::Path, extra: &[&str]) -> (Value, Vec<Wri
 async fn records_that_share_a_partition_key_land_in_their_order_under_partial_failures() {
     // Three saved failures, 400 records each, over 40 customers.
     let files = keyed_records(3, 400, 40);
-    let dir = temp_dir("redrive-order");
+    let temp = temp_dir("redrive-order");
+    let dir = temp.path();
     for (i, records) in files.iter().enumerate() {
         save_event(
             &dir.join(format!("failure-{i}.event.json")),
@@ -352,7 +358,7 @@ async fn records_that_share_a_partition_key_land_in_their_order_under_partial_fa
         .map(|w| (w.partition_key.clone(), w.data.clone()))
         .collect();
 
-    let (ordered, landed, ordered_seconds) = flaky_redrive(&dir, &[]).await;
+    let (ordered, landed, ordered_seconds) = flaky_redrive(dir, &[]).await;
     assert_eq!(ordered["written"], 1200);
     assert_eq!(ordered["orderedByPartitionKey"], true);
     let late = check_once_and_count_out_of_order(&sent, &landed);
@@ -363,7 +369,7 @@ async fn records_that_share_a_partition_key_land_in_their_order_under_partial_fa
 
     // The same faults with the order not kept: every record still lands
     // once, but retried ones land after later records of their key.
-    let (unordered, landed, unordered_seconds) = flaky_redrive(&dir, &["--unordered"]).await;
+    let (unordered, landed, unordered_seconds) = flaky_redrive(dir, &["--unordered"]).await;
     assert_eq!(unordered["written"], 1200);
     let unordered_late = check_once_and_count_out_of_order(&sent, &landed);
     assert!(

@@ -18,10 +18,12 @@ use hydrator_tests::stream::{unique_suffix, TestStream, Written};
 use hydrator_tests::table::{sequence_numbers, TestTable, KEY};
 use serde_json::Value;
 
-fn work_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hydrator-replay-{name}-{}", unique_suffix()));
-    std::fs::create_dir_all(&dir).expect("work folder");
-    dir
+/// A new work folder for one test, removed with what it holds when dropped.
+fn work_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("hydrator-replay-{name}-"))
+        .tempdir()
+        .expect("work folder")
 }
 
 /// `hydrator hydrate` of an on-failure record into `dir/NAME.json`.
@@ -170,21 +172,23 @@ async fn fails_names_saves_and_replays(
 
 #[tokio::test]
 async fn a_kinesis_batch_with_three_failed_records_is_reported_saved_and_replayed_alone() {
-    let dir = work_dir("kinesis");
+    let work = work_dir("kinesis");
+    let dir = work.path();
     let poison = [2, 5, 7];
     let (stream, written) = kinesis_orders(10, &poison).await;
     let failure = kinesis_failure(&stream.arn, &written[0], &written[9], 10);
-    let document = hydrate_into(&dir, "orders", &failure).await;
+    let document = hydrate_into(dir, "orders", &failure).await;
     let expected: Vec<String> = poison
         .iter()
         .map(|&i| written[i].sequence_number.clone())
         .collect();
-    fails_names_saves_and_replays_only(&document, &expected, &dir).await;
+    fails_names_saves_and_replays_only(&document, &expected, dir).await;
 }
 
 #[tokio::test]
 async fn a_dynamodb_batch_with_three_failed_records_is_reported_saved_and_replayed_alone() {
-    let dir = work_dir("dynamodb");
+    let work = work_dir("dynamodb");
+    let dir = work.path();
     let mut table = TestTable::create(StreamViewType::NewAndOldImages).await;
     let poison = [1, 4, 6];
     for i in 0..8 {
@@ -200,16 +204,17 @@ async fn a_dynamodb_batch_with_three_failed_records_is_reported_saved_and_replay
     let records = table.stream_records().await;
     assert_eq!(records.len(), 8);
     let failure = table.failure(&records, 0, 7).await;
-    let document = hydrate_into(&dir, "orders-table", &failure).await;
+    let document = hydrate_into(dir, "orders-table", &failure).await;
     let all = sequence_numbers(&records);
     let expected: Vec<String> = poison.iter().map(|&i| all[i].clone()).collect();
-    fails_names_saves_and_replays_only(&document, &expected, &dir).await;
+    fails_names_saves_and_replays_only(&document, &expected, dir).await;
 }
 
 #[tokio::test]
 async fn a_kafka_batch_over_two_partitions_with_three_failed_records_is_reported_saved_and_replayed_alone(
 ) {
-    let dir = work_dir("kafka");
+    let work = work_dir("kafka");
+    let dir = work.path();
     let topic = format!("order-events-v2-{}", unique_suffix());
     // Orders over two partitions, written by kafka-python; three marked poison.
     let poison = [1, 4, 7];
@@ -243,7 +248,7 @@ async fn a_kafka_batch_over_two_partitions_with_three_failed_records_is_reported
         ],
     );
     let document = hydrate_with(
-        &dir,
+        dir,
         "orders-kafka",
         &failure,
         &[("KAFKA_BOOTSTRAP_ALLOWLIST", servers.clone())],
@@ -259,16 +264,17 @@ async fn a_kafka_batch_over_two_partitions_with_three_failed_records_is_reported
         .iter()
         .map(|(partition, offset)| format!("{topic}-{partition}@{offset}"))
         .collect();
-    fails_names_saves_and_replays(&document, "failedRecords", &expected, &dir).await;
+    fails_names_saves_and_replays(&document, "failedRecords", &expected, dir).await;
 }
 
 #[tokio::test]
 async fn an_event_throttled_past_every_retry_fails_alone_and_every_event_has_a_row() {
-    let dir = work_dir("throttled");
+    let work = work_dir("throttled");
+    let dir = work.path();
     let (stream, written) = kinesis_orders(3, &[]).await;
     // Three saved events of one record each, cut from one hydrated document.
     let failure = kinesis_failure(&stream.arn, &written[0], &written[2], 3);
-    let document = hydrate_into(&dir, "orders", &failure).await;
+    let document = hydrate_into(dir, "orders", &failure).await;
     let document: Value = serde_json::from_slice(&std::fs::read(&document).unwrap()).unwrap();
     let events = dir.join("events");
     std::fs::create_dir_all(&events).unwrap();
@@ -283,7 +289,7 @@ async fn an_event_throttled_past_every_retry_fails_alone_and_every_event_has_a_r
         (written[1].sequence_number.as_str(), 1_000),
         (written[2].sequence_number.as_str(), 2),
     ];
-    let api = InvokeApi::start(&throttles, &[], &dir).await;
+    let api = InvokeApi::start(&throttles, &[], dir).await;
     let run = replay(&events, &api, &["--max-attempts", "4"]).await;
     assert_eq!(run.code, Some(2), "{run:?}");
     let report = run.report();
@@ -313,7 +319,8 @@ async fn an_event_throttled_past_every_retry_fails_alone_and_every_event_has_a_r
 
 #[tokio::test]
 async fn an_event_over_six_megabytes_goes_in_chunks_in_order_each_reported() {
-    let dir = work_dir("large");
+    let work = work_dir("large");
+    let dir = work.path();
     let client = hydrator_tests::emulator::kinesis_client();
     let stream = TestStream::create(&client, "replay-large", 1).await;
     // Seven records of 800 KB: about 7.5 MB once base64 encoded (as much as
@@ -327,9 +334,9 @@ async fn an_event_over_six_megabytes_goes_in_chunks_in_order_each_reported() {
         .collect();
     let written = stream.write(0, &payloads).await;
     let failure = kinesis_failure(&stream.arn, &written[0], &written[6], 7);
-    let document = hydrate_into(&dir, "large", &failure).await;
+    let document = hydrate_into(dir, "large", &failure).await;
 
-    let api = InvokeApi::start(&[], &[], &dir).await;
+    let api = InvokeApi::start(&[], &[], dir).await;
     let run = replay(&document, &api, &[]).await;
     assert_eq!(run.code, Some(2), "{run:?}");
     let report = run.report();

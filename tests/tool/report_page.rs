@@ -5,7 +5,7 @@
 //! `scripts/tools.sh` installs): the rendered page shows the counts and a
 //! record, and a record holding markup and script neither injects nor runs.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, SystemTime};
 
@@ -17,7 +17,7 @@ use hydrator_tests::cli::hydrator;
 use hydrator_tests::emulator::{kinesis_client, sdk_config};
 use hydrator_tests::failure::{kinesis_failure, sns_event};
 use hydrator_tests::queue::{create_queue, queue_depth};
-use hydrator_tests::stream::{unique_suffix, TestStream};
+use hydrator_tests::stream::TestStream;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const HOSTILE: &str =
@@ -76,7 +76,11 @@ fn chromium(args: &[&str], page: &Path) -> String {
         Path::new(CHROMIUM).is_file(),
         "no {CHROMIUM}: scripts/tools.sh installs Debian's chromium"
     );
-    let profile = std::env::temp_dir().join(format!("chromium-{}", unique_suffix()));
+    // A profile of its own, removed when the run is over, failed or not.
+    let profile = tempfile::Builder::new()
+        .prefix("chromium-")
+        .tempdir()
+        .expect("a profile folder");
     let output = Command::new(CHROMIUM)
         .args([
             "--headless",
@@ -86,7 +90,7 @@ fn chromium(args: &[&str], page: &Path) -> String {
             "--hide-scrollbars",
             "--virtual-time-budget=3000",
         ])
-        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(args)
         .arg(format!("file://{}", page.display()))
         .output()
@@ -96,12 +100,15 @@ fn chromium(args: &[&str], page: &Path) -> String {
         "chromium failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    std::fs::remove_dir_all(&profile).ok();
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("{name}-{}", unique_suffix()))
+/// A new folder for the test's files, removed with them when dropped.
+fn temp_folder() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("hydrator-report-")
+        .tempdir()
+        .expect("a work folder")
 }
 
 #[tokio::test]
@@ -139,7 +146,8 @@ async fn stats_count_the_queue_and_the_report_page_renders_in_chromium() {
         "stats leave the queue as it was"
     );
 
-    let folder = temp("report-drained");
+    let temp = temp_folder();
+    let folder = temp.path().join("report-drained");
     let folder_arg = folder.display().to_string();
     let drained = hydrator(
         &["dlq", "drain", "--queue-url", &queue, "--to", &folder_arg],
@@ -184,7 +192,7 @@ async fn stats_count_the_queue_and_the_report_page_renders_in_chromium() {
     assert!(human.stdout.contains('█'), "{}", human.stdout);
 
     // The page, from the queue.
-    let page = temp("dlq-report").with_extension("html");
+    let page = temp.path().join("dlq-report.html");
     let page_arg = page.display().to_string();
     let written = hydrator(
         &["dlq", "report", "--queue-url", &queue, "--out", &page_arg],
@@ -237,7 +245,7 @@ async fn stats_count_the_queue_and_the_report_page_renders_in_chromium() {
         "one dot a failure on the timeline"
     );
 
-    let screenshot = temp("dlq-report").with_extension("png");
+    let screenshot = temp.path().join("dlq-report.png");
     chromium(
         &[
             &format!("--screenshot={}", screenshot.display()),
@@ -255,7 +263,4 @@ async fn stats_count_the_queue_and_the_report_page_renders_in_chromium() {
     if let Ok(keep) = std::env::var("REPORT_SCREENSHOT") {
         std::fs::copy(&screenshot, hydrator_tests::workspace_root().join(keep)).unwrap();
     }
-    std::fs::remove_file(&screenshot).ok();
-    std::fs::remove_file(&page).ok();
-    std::fs::remove_dir_all(&folder).ok();
 }

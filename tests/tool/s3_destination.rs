@@ -62,8 +62,11 @@ fn kinesis_failure_of(stream: &TestStream, first: &Value, last: &Value, size: us
 #[tokio::test]
 async fn failures_in_an_s3_destination_are_listed_and_drained_and_deleted_only_when_saved() {
     let (stream, written) = TestStream::with_orders("s3-destination", 7).await;
-    let dir = std::env::temp_dir().join(format!("hydrator-s3-destination-{}", unique_suffix()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = tempfile::Builder::new()
+        .prefix("hydrator-s3-destination-")
+        .tempdir()
+        .unwrap();
+    let dir = temp.path();
     // The records as Lambda delivered them, from the tool's own hydrate.
     let record = dir.join("failure.json");
     let failure = kinesis_failure(&stream.arn, &written[0], &written[6], 7);
