@@ -11,6 +11,7 @@ use hydrator_tests::cargo_lambda::Watch;
 use hydrator_tests::cli::{hydrator, CliRun};
 use hydrator_tests::pipeline::{orders, EventSourceMapping, Pipeline, CONSUMER_NAME};
 use hydrator_tests::queue::queue_depth;
+use hydrator_tests::work_dir::WorkDir;
 use serde_json::Value;
 
 /// `hydrator replay` of the saved folder into the consumer under `watch`.
@@ -34,7 +35,9 @@ async fn replay(saved: &std::path::Path, watch: &Watch) -> CliRun {
 
 #[tokio::test]
 async fn two_poison_records_end_in_the_dlq_drain_replay_and_redrive() {
-    let work = std::env::temp_dir().join(format!("hydrator-pipeline-{}", fastrand::u64(..)));
+    // The processes' logs and the drained failures; kept if the test fails.
+    let folder = WorkDir::new("hydrator-pipeline-");
+    let work = folder.path();
     let pipeline = Pipeline::start(&work.join("logs")).await;
     let poison = [12, 26];
     let written = pipeline.stream.write(0, &orders(40, &poison)).await;

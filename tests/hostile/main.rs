@@ -28,7 +28,7 @@ mod expect;
 mod world;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -38,6 +38,7 @@ use hydrator_tests::hostile::{leak_in, sqs_event, text, MARKER};
 use hydrator_tests::queue::{create_queue, drain_all};
 use hydrator_tests::runtime_api::{release_hydrate_binary, FunctionProcess, Outcome, RuntimeApi};
 use hydrator_tests::stream::unique_suffix;
+use hydrator_tests::work_dir::WorkDir;
 
 use cases::{build_cases, Mode, Trigger, TIMEOUT};
 use expect::{
@@ -56,6 +57,8 @@ struct Host {
     api: RuntimeApi,
     process: FunctionProcess,
     env: Vec<(&'static str, String)>,
+    /// The folder its logs go to.
+    log_dir: PathBuf,
     logs: Vec<PathBuf>,
     /// How much of the current log file has been checked.
     log_offset: usize,
@@ -73,18 +76,20 @@ struct Canary {
 impl Host {
     async fn start(
         label: &'static str,
+        log_dir: &Path,
         env: Vec<(&'static str, String)>,
         dlq: Option<String>,
         canary: Canary,
     ) -> Host {
         let api = RuntimeApi::start().await;
-        let log = log_path(label);
+        let log = log_path(log_dir, label);
         let process = FunctionProcess::spawn(&release_hydrate_binary(), &api, &env, &log);
         Host {
             label,
             api,
             process,
             env,
+            log_dir: log_dir.to_owned(),
             logs: vec![log],
             log_offset: 0,
             replaced_peaks: Vec::new(),
@@ -95,7 +100,7 @@ impl Host {
 
     fn respawn(&mut self) {
         self.replaced_peaks.push(self.process.peak_rss_kib());
-        let log = log_path(self.label);
+        let log = log_path(&self.log_dir, self.label);
         self.process =
             FunctionProcess::spawn(&release_hydrate_binary(), &self.api, &self.env, &log);
         self.logs.push(log);
@@ -133,8 +138,9 @@ impl Host {
     }
 }
 
-fn log_path(label: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("hydrate-hostile-{label}-{}.log", unique_suffix()))
+/// A new log file of a `label` process in `dir`.
+fn log_path(dir: &Path, label: &str) -> PathBuf {
+    dir.join(format!("{label}-{}.log", unique_suffix()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,9 +182,18 @@ async fn hostile_inputs_never_kill_the_function_nor_leak_and_each_gets_its_class
         payload: bytes(&sqs_event(&[("canary".into(), text(&queue_canary_record))])),
         check: world.complete(&queue_canary_record, 3, 3),
     };
+    // The processes' logs, removed at the end unless the test failed.
+    let log_dir = WorkDir::new("hydrate-hostile-");
     let mut hosts = [
-        Host::start("return", env(None), None, return_canary).await,
-        Host::start("queue", env(Some(&dlq)), Some(dlq.clone()), queue_canary).await,
+        Host::start("return", log_dir.path(), env(None), None, return_canary).await,
+        Host::start(
+            "queue",
+            log_dir.path(),
+            env(Some(&dlq)),
+            Some(dlq.clone()),
+            queue_canary,
+        )
+        .await,
     ];
     drain_all(&dlq).await;
 
@@ -327,13 +342,6 @@ async fn hostile_inputs_never_kill_the_function_nor_leak_and_each_gets_its_class
         run_started.elapsed(),
         failed_cases
     );
-    if mismatches.is_empty() {
-        for host in &hosts {
-            for log in &host.logs {
-                std::fs::remove_file(log).ok();
-            }
-        }
-    }
     assert!(
         mismatches.is_empty(),
         "{} of {} hostile cases failed:\n\n{}",

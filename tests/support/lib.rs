@@ -24,6 +24,7 @@ pub mod redrive;
 pub mod runtime_api;
 pub mod stream;
 pub mod table;
+pub mod work_dir;
 
 /// The workspace root, for the tools installed under `.tools/`.
 pub fn workspace_root() -> std::path::PathBuf {
