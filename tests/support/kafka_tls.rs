@@ -4,7 +4,8 @@
 //! require, and with a client certificate where the front asks for one.
 //!
 //! Every broker of a process chains to one authority, so the one trusted-roots
-//! file (`SSL_CERT_FILE`, read once a process) serves every test.
+//! file (`SSL_CERT_FILE`, read once a process) serves every test; its folder
+//! is removed when the process exits, and each broker's when it is dropped.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -14,7 +15,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::workspace_root;
 
-/// The broker and its front, killed on drop.
+/// The broker and its front, killed on drop; then its folder (server
+/// certificate, the broker's log) is removed.
 pub struct TlsBroker {
     /// `127.0.0.1:PORT`: the front, the only address the broker advertises.
     pub bootstrap: String,
@@ -23,18 +25,39 @@ pub struct TlsBroker {
     /// A client certificate that authority signed, and its key (PEM).
     pub client_certificate: PathBuf,
     pub client_key: PathBuf,
+    // Dropped in this order: the front (and with it the broker) before its folder.
     _front: tokio::process::Child,
+    _dir: tempfile::TempDir,
 }
 
-/// The process's certificate authority, made on first use.
+/// The folder of the process's certificate authority, once made.
+static AUTHORITY: OnceLock<PathBuf> = OnceLock::new();
+
+/// Removes the authority's folder; registered with `atexit`, as a static is
+/// never dropped and any test of the process may still use the folder.
+extern "C" fn remove_authority() {
+    if let Some(folder) = AUTHORITY.get() {
+        std::fs::remove_dir_all(folder).ok();
+    }
+}
+
+/// The process's certificate authority, made on first use and removed when
+/// the process exits.
 fn authority() -> &'static Path {
-    static FOLDER: OnceLock<PathBuf> = OnceLock::new();
-    FOLDER.get_or_init(|| {
+    AUTHORITY.get_or_init(|| {
         let root = workspace_root();
-        let folder = std::env::temp_dir().join(format!(
-            "hydrator-kafka-ca-{}",
-            crate::stream::unique_suffix()
-        ));
+        let folder = tempfile::Builder::new()
+            .prefix("hydrator-kafka-ca-")
+            .tempdir()
+            .expect("a folder for the test authority")
+            .keep();
+        // SAFETY: `remove_authority` is a plain function that touches only
+        // the static above; registering it has no other precondition.
+        let registered = unsafe { libc::atexit(remove_authority) };
+        assert_eq!(
+            registered, 0,
+            "the authority's removal at exit is registered"
+        );
         let made = std::process::Command::new(root.join(".tools/venv/bin/python"))
             .arg(root.join("tests/support/kafka/tls_front.py"))
             .arg("--make-ca")
@@ -72,14 +95,14 @@ impl TlsBroker {
     async fn spawn(what: &[std::ffi::OsString], mutual: bool) -> TlsBroker {
         let authority = authority();
         let root = workspace_root();
-        let dir = std::env::temp_dir().join(format!(
-            "hydrator-kafka-tls-{}",
-            crate::stream::unique_suffix()
-        ));
+        let dir = tempfile::Builder::new()
+            .prefix("hydrator-kafka-tls-")
+            .tempdir()
+            .expect("a folder for the TLS front");
         let mut front = tokio::process::Command::new(root.join(".tools/venv/bin/python"))
             .arg(root.join("tests/support/kafka/tls_front.py"))
             .args(what)
-            .arg(&dir)
+            .arg(dir.path())
             .arg("--ca")
             .arg(authority)
             .args(mutual.then_some("--mutual"))
@@ -108,6 +131,7 @@ impl TlsBroker {
             client_certificate: authority.join("client.pem"),
             client_key: authority.join("client.key"),
             _front: front,
+            _dir: dir,
         }
     }
 }
