@@ -150,8 +150,19 @@ async fn main() {
         }
     }
     println!(
-        "{:<20} {:>3} {:>9} {:>6} {:>9} {:>9} {:>6} {:>9} {:>9}",
-        "batch", "art", "data MiB", "runs", "CPU ms", "floor ms", "x", "RSS MiB", "doc MiB"
+        "{:<20} {:>3} {:>9} {:>6} {:>9} {:>9} {:>6} {:>8} {:>8} {:>6} {:>9} {:>9}",
+        "batch",
+        "art",
+        "data MiB",
+        "runs",
+        "CPU ms",
+        "floor ms",
+        "x",
+        "+sha ms",
+        "+req ms",
+        "x req",
+        "RSS MiB",
+        "doc MiB"
     );
     for case in cases() {
         if only.as_deref().is_some_and(|o| !case.name.contains(o)) {
@@ -163,6 +174,8 @@ async fn main() {
     println!("load average at end: {}", load_average());
     println!("CPU ms: the function process's user+system time per invocation (from /proc, averaged over runs, after one warm-up);");
     println!("floor ms: serde_json alone, optimized, parsing the same GetRecords answers and writing the same document (least of several passes, thread CPU time);");
+    println!("+sha ms: the SHA-256 of the document's bytes alone, the least that signing any request carrying them adds;");
+    println!("+req ms: what any delivery to SQS adds to the floor at the least: the document escaped into a SendMessageBatch request and the request's SHA-256, which SigV4 signs (no HTTP); x req: CPU ms against floor + req;");
     println!("RSS MiB: the process's peak resident memory (VmHWM); doc MiB: the document the floor writes.");
     std::fs::remove_dir_all(&log_dir).ok();
 }
@@ -225,22 +238,25 @@ async fn run(case: &Case, bootstraps: &[PathBuf], floor: &Path, log_dir: &Path) 
     drop(answers);
     let replay = Replay::start(pages.clone(), summary).await;
 
-    let (floor, doc_len) = measure_floor(floor, log_dir, &pages, &failure, &stream, case.runs);
+    let floor = measure_floor(floor, log_dir, &pages, &failure, &stream, case.runs);
     let payload = sns_event(&failure).to_string().into_bytes();
     for (index, bootstrap) in bootstraps.iter().enumerate() {
         let (cpu, rss) = hydrate_with(bootstrap, &replay, &payload, case.runs, log_dir).await;
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         println!(
-            "{:<20} {:>3} {:>9.2} {:>6} {:>9.1} {:>9.2} {:>6.2} {:>9.1} {:>9.2}",
+            "{:<20} {:>3} {:>9.2} {:>6} {:>9.1} {:>9.2} {:>6.2} {:>8.2} {:>8.2} {:>6.2} {:>9.1} {:>9.2}",
             case.name,
             index + 1,
             data as f64 / MIB as f64,
             case.runs,
             ms(cpu),
-            ms(floor),
-            cpu.as_secs_f64() / floor.as_secs_f64().max(1e-9),
+            ms(floor.document),
+            cpu.as_secs_f64() / floor.document.as_secs_f64().max(1e-9),
+            ms(floor.hash),
+            ms(floor.request),
+            cpu.as_secs_f64() / (floor.document + floor.request).as_secs_f64().max(1e-9),
             rss,
-            doc_len as f64 / MIB as f64
+            floor.document_bytes as f64 / MIB as f64
         );
     }
 }
@@ -300,8 +316,19 @@ async fn write_by_size(stream: &TestStream, payloads: &[Vec<u8>]) -> Vec<Written
     written
 }
 
-/// Runs the floor program on the recorded answers; its least CPU time of
-/// several passes, and the length of the document it wrote.
+/// What the floor program measured.
+struct Floor {
+    /// Parsing the answers and writing the document.
+    document: Duration,
+    document_bytes: usize,
+    /// Writing the document into an SQS request and hashing it.
+    request: Duration,
+    /// Hashing the document alone.
+    hash: Duration,
+}
+
+/// Runs the floor program on the recorded answers; the least CPU time of
+/// each of its steps over several passes.
 fn measure_floor(
     floor: &Path,
     log_dir: &Path,
@@ -309,7 +336,7 @@ fn measure_floor(
     failure: &Value,
     stream: &TestStream,
     runs: u32,
-) -> (Duration, usize) {
+) -> Floor {
     let failure_file = log_dir.join("failure.json");
     std::fs::write(&failure_file, failure.to_string()).expect("write the failure");
     let answer_files: Vec<PathBuf> = answers
@@ -341,8 +368,18 @@ fn measure_floor(
         String::from_utf8_lossy(&output.stderr)
     );
     let mut figures = text.split_whitespace().map(|n| n.parse::<u64>());
-    match (figures.next(), figures.next()) {
-        (Some(Ok(nanos)), Some(Ok(len))) => (Duration::from_nanos(nanos), len as usize),
+    match (
+        figures.next(),
+        figures.next(),
+        figures.next(),
+        figures.next(),
+    ) {
+        (Some(Ok(document)), Some(Ok(len)), Some(Ok(request)), Some(Ok(hash))) => Floor {
+            document: Duration::from_nanos(document),
+            document_bytes: len as usize,
+            request: Duration::from_nanos(request),
+            hash: Duration::from_nanos(hash),
+        },
         _ => panic!("the floor program printed no figures: {text}"),
     }
 }

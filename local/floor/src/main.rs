@@ -9,9 +9,19 @@
 //! --release -p lean-floor` compiles serde and serde_json only) while the
 //! benchmark around it stays in the dev profile.
 //!
+//! It also measures what any delivery of that document to SQS adds, at the
+//! least: the document written into a `SendMessageBatch` request as a JSON
+//! string (its quotes and backslashes escaped, the runs between them copied
+//! whole, as the function does) and the request's SHA-256, which SigV4 signs
+//! for SQS (the payload cannot go unsigned there, as it can to S3). HTTP and
+//! the kernel's copies are not in it. And the least of that: the SHA-256 of
+//! the document's bytes alone, which any signed request carrying them costs.
+//!
 //! Usage: lean_floor PASSES FAILURE_FILE STREAM_ARN SHARD_ID CONSUMER_ARN REGION ANSWER_FILE...
-//! Prints `CPU_NANOS DOCUMENT_BYTES`: the least thread CPU time of PASSES
-//! passes, and the length of the document written.
+//! Prints `CPU_NANOS DOCUMENT_BYTES REQUEST_NANOS HASH_NANOS`: the least
+//! thread CPU time of PASSES passes, the length of the document written, the
+//! least CPU time of its request's writing and hashing, and of hashing the
+//! document alone.
 
 use std::borrow::Cow;
 use std::process::ExitCode;
@@ -19,6 +29,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 
 #[derive(Deserialize)]
 struct Answer<'a> {
@@ -102,8 +113,14 @@ struct Batch<'a> {
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
-        Ok((cpu, len)) => {
-            println!("{} {len}", cpu.as_nanos());
+        Ok(figures) => {
+            println!(
+                "{} {} {} {}",
+                figures.document.as_nanos(),
+                figures.document_bytes,
+                figures.request.as_nanos(),
+                figures.hash.as_nanos()
+            );
             ExitCode::SUCCESS
         }
         Err(message) => {
@@ -114,7 +131,15 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Vec<String>) -> Result<(Duration, usize), String> {
+/// The least CPU time of each step over the passes, and the document's length.
+struct Figures {
+    document: Duration,
+    document_bytes: usize,
+    request: Duration,
+    hash: Duration,
+}
+
+fn run(args: Vec<String>) -> Result<Figures, String> {
     let [passes, failure, stream_arn, shard_id, consumer_arn, region, answers @ ..] =
         args.as_slice()
     else {
@@ -136,14 +161,46 @@ fn run(args: Vec<String>) -> Result<(Duration, usize), String> {
         consumer_arn,
         region,
     };
-    let mut best = Duration::MAX;
-    let mut len = 0;
+    let mut figures = Figures {
+        document: Duration::MAX,
+        document_bytes: 0,
+        request: Duration::MAX,
+        hash: Duration::MAX,
+    };
+    let mut digests = Vec::new();
     for _ in 0..passes.max(1) {
         let started = thread_cpu()?;
-        len = document(&answers, &batch)?.len();
-        best = best.min(thread_cpu()?.saturating_sub(started));
+        let written = document(&answers, &batch)?;
+        figures.document = figures.document.min(thread_cpu()?.saturating_sub(started));
+        figures.document_bytes = written.len();
+        let started = thread_cpu()?;
+        digests.push(request_digest(&written));
+        figures.request = figures.request.min(thread_cpu()?.saturating_sub(started));
+        let started = thread_cpu()?;
+        digests.push(Sha256::digest(&written).into());
+        figures.hash = figures.hash.min(thread_cpu()?.saturating_sub(started));
     }
-    Ok((best, len))
+    // Used, so that the hashing cannot be optimized away.
+    if digests.contains(&[0; 32]) {
+        return Err("a hash came out as zeros".into());
+    }
+    Ok(figures)
+}
+
+/// The SHA-256 of a `SendMessageBatch` request carrying `document` as its
+/// one message body.
+fn request_digest(document: &[u8]) -> [u8; 32] {
+    let mut request = Vec::with_capacity(document.len() + document.len() / 8 + 128);
+    request.extend_from_slice(br#"{"QueueUrl":"https://sqs.us-east-1.amazonaws.com/000000000000/dlq","Entries":[{"Id":"part-1","MessageBody":""#);
+    let mut rest = document;
+    while let Some(at) = memchr::memchr2(b'"', b'\\', rest) {
+        request.extend_from_slice(&rest[..at]);
+        request.extend_from_slice(&[b'\\', rest[at]]);
+        rest = &rest[at + 1..];
+    }
+    request.extend_from_slice(rest);
+    request.extend_from_slice(br#""}]}"#);
+    Sha256::digest(&request).into()
 }
 
 /// One pass: the answers parsed and the document of their records written.
@@ -276,6 +333,7 @@ mod tests {
         };
         assert!(document(&[b"{\"Records\": 3}".to_vec()], &batch).is_err());
         assert!(run(vec!["5".into()]).is_err());
+        assert_ne!(request_digest(b"{}"), request_digest(b"{ }"));
         assert!(thread_cpu().is_ok());
     }
 }
