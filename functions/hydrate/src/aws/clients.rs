@@ -27,8 +27,9 @@ use aws_types::service_config::ServiceConfigKey;
 use bytes::Bytes;
 
 use crate::aws::batch_send::CallFailure;
-use crate::aws::message_bodies::MessageBodies;
-use crate::aws::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue, Secrets};
+use crate::aws::{
+    DeliveryStream, MessageBodies, ObjectBody, ObjectStore, ObjectWriter, Queue, Secrets,
+};
 
 pub struct Clients {
     sdk: SdkConfig,
@@ -110,9 +111,9 @@ impl Queue for Clients {
     async fn send_message_batch(
         &self,
         queue_url: &str,
-        mut entries: Vec<SendMessageBatchRequestEntry>,
+        entries: Vec<SendMessageBatchRequestEntry>,
+        bodies: MessageBodies,
     ) -> Result<SendMessageBatchOutput, CallFailure> {
-        let bodies = MessageBodies::take(&mut entries);
         self.sqs()
             .send_message_batch()
             .queue_url(queue_url)

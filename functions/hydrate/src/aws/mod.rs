@@ -25,15 +25,19 @@ pub mod https;
 pub mod ledger;
 mod message_bodies;
 
+pub use message_bodies::MessageBodies;
+
 use batch_send::CallFailure;
 
-/// SQS's `SendMessageBatch`, on the function's own queue.
+/// SQS's `SendMessageBatch`, on the function's own queue. Each entry's body
+/// is a placeholder for one of `bodies`, which the queue receives in its place.
 #[allow(async_fn_in_trait)] // used with concrete types only, so the futures' Send-ness is known
 pub trait Queue {
     async fn send_message_batch(
         &self,
         queue_url: &str,
         entries: Vec<SendMessageBatchRequestEntry>,
+        bodies: MessageBodies,
     ) -> Result<SendMessageBatchOutput, CallFailure>;
 }
 

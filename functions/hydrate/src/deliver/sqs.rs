@@ -13,13 +13,14 @@
 //! goes to S3 and the message carries a pointer to it ([`super::offload`]).
 
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use super::offload::{Offload, S3Pointer, SIZE_ATTRIBUTE};
 use crate::aws::backoff::Backoff;
 use crate::aws::batch_send::{self, BatchApi, CallFailure, EntryAnswer};
-use crate::aws::{ObjectWriter, Queue};
-use crate::document::parts::{self, hex, Oversized, Part, PartInfo, SplitError};
+use crate::aws::{MessageBodies, ObjectWriter, Queue};
+use crate::document::parts::{self, hex, Oversized, PartInfo, SplitError};
 use crate::document::{Batch, HydratedDocument, Hydration, Status};
 
 #[derive(Debug, thiserror::Error)]
@@ -76,9 +77,12 @@ pub struct DlqWriter<'a, A> {
 /// One message to send: a part and its attributes.
 struct Entry {
     id: String,
-    part: Part,
+    info: PartInfo,
+    /// The part's text, shared with each request that carries it
+    /// ([`MessageBodies`]) rather than copied into it.
+    body: Bytes,
     attributes: Vec<(&'static str, String)>,
-    /// The size of the body kept in S3, when `part.body` is a pointer to it.
+    /// The size of the body kept in S3, when `body` is a pointer to it.
     offloaded: Option<usize>,
 }
 
@@ -89,7 +93,7 @@ impl Entry {
         let offloaded = self.offloaded.map_or(0, |size| {
             SIZE_ATTRIBUTE.len() + "Number".len() + size.to_string().len()
         });
-        self.part.body.len() + attributes_size(&self.attributes) + offloaded
+        self.body.len() + attributes_size(&self.attributes) + offloaded
     }
 }
 
@@ -132,7 +136,8 @@ impl<A: Queue + ObjectWriter> DlqWriter<'_, A> {
             Ok(Entry {
                 id: format!("part-{}", part.info.index),
                 attributes: attributes(document, status, &part.info),
-                part,
+                info: part.info,
+                body: Bytes::from(part.body),
                 offloaded: None,
             })
         };
@@ -223,13 +228,14 @@ impl<A: Queue + ObjectWriter> DlqWriter<'_, A> {
     /// Keeps the part's body in the offload bucket and puts a pointer to it
     /// in its place.
     async fn offload(&self, entry: &mut Entry) -> Result<(), DeliveryError> {
-        let part = entry.part.info.index;
+        let part = entry.info.index;
         let offload = self.offload.ok_or_else(|| DeliveryError::Offload {
             part,
             error: "no offload bucket is configured".into(),
         })?;
-        let key = offload.key(&entry.part.info);
-        let body = std::mem::take(&mut entry.part.body).into_bytes();
+        let key = offload.key(&entry.info);
+        // Not shared yet (no request has carried it), so this takes the text without copying it.
+        let body = Vec::from(std::mem::take(&mut entry.body));
         let size = body.len();
         let kms_key_id = offload.kms_key_id.as_deref();
         self.aws
@@ -243,15 +249,17 @@ impl<A: Queue + ObjectWriter> DlqWriter<'_, A> {
             s3_bucket_name: offload.bucket.clone(),
             s3_key: key,
         };
-        entry.part.body = pointer.to_body();
+        entry.body = Bytes::from(pointer.to_body());
         entry.offloaded = Some(size);
         Ok(())
     }
 
+    /// The SDK's entry for `entry`, its body the placeholder `body`.
     fn request_entry(
         &self,
         document: &HydratedDocument,
         entry: &Entry,
+        body: String,
     ) -> SendMessageBatchRequestEntry {
         let size = entry.offloaded.map(|size| size.to_string());
         let typed = entry
@@ -272,10 +280,10 @@ impl<A: Queue + ObjectWriter> DlqWriter<'_, A> {
             .collect();
         let builder = SendMessageBatchRequestEntry::builder()
             .id(&entry.id)
-            .message_body(&entry.part.body)
+            .message_body(body)
             .set_message_attributes(Some(attributes));
         let builder = if self.is_fifo() {
-            let info = &entry.part.info;
+            let info = &entry.info;
             builder
                 .message_group_id(message_group(document))
                 .message_deduplication_id(format!(
@@ -309,14 +317,18 @@ impl<A: Queue + ObjectWriter> BatchApi for SqsBatch<'_, A> {
     }
 
     async fn call(&self, entries: &[&Entry]) -> Result<Vec<EntryAnswer<String>>, CallFailure> {
+        let mut bodies = MessageBodies::new();
         let request: Vec<SendMessageBatchRequestEntry> = entries
             .iter()
-            .map(|entry| self.writer.request_entry(self.document, entry))
+            .map(|entry| {
+                let body = bodies.add(entry.body.clone());
+                self.writer.request_entry(self.document, entry, body)
+            })
             .collect();
         let output = self
             .writer
             .aws
-            .send_message_batch(self.writer.queue_url, request)
+            .send_message_batch(self.writer.queue_url, request, bodies)
             .await?;
         Ok(entries
             .iter()

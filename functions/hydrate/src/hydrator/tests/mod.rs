@@ -29,7 +29,9 @@ use crate::aws::backoff::Backoff;
 use crate::aws::batch_send::CallFailure;
 use crate::aws::error::ErrorClass;
 use crate::aws::{Begun, Ledger, LedgerState};
-use crate::aws::{DeliveryStream, ObjectBody, ObjectStore, ObjectWriter, Queue, Secrets};
+use crate::aws::{
+    DeliveryStream, MessageBodies, ObjectBody, ObjectStore, ObjectWriter, Queue, Secrets,
+};
 use crate::deliver::{Offload, S3Pointer};
 use crate::document::{join, Document};
 use crate::input::sequence::compare_decimal;
@@ -236,9 +238,17 @@ impl Queue for FakeAws {
     async fn send_message_batch(
         &self,
         queue_url: &str,
-        entries: Vec<SendMessageBatchRequestEntry>,
+        mut entries: Vec<SendMessageBatchRequestEntry>,
+        bodies: MessageBodies,
     ) -> Result<SendMessageBatchOutput, CallFailure> {
         assert_eq!(queue_url, QUEUE_URL);
+        // What the queue receives: each body in place of its placeholder.
+        for entry in &mut entries {
+            let body = bodies
+                .body_of(&entry.message_body)
+                .expect("every entry's body is a placeholder");
+            entry.message_body = String::from_utf8(body.to_vec()).expect("a body is UTF-8");
+        }
         (self.on_send)(self);
         self.queue_calls.lock().unwrap().push(entries.clone());
         if let Some(failure) = self.queue_call_failures.lock().unwrap().pop_front() {
