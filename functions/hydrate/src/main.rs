@@ -12,7 +12,7 @@ use lambda_runtime::{service_fn, LambdaEvent, Runtime};
 // the peak memory (#27).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    map_large_buffers();
+    set_allocator();
     hydrate::init_logging();
     let settings = Settings::from_env()?;
     let hydrator = Hydrator::new(hydrate::sdk_config().await, settings);
@@ -32,19 +32,35 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .await
 }
 
-/// Buffers of 4 MiB and more (an answer's page, a large record, the part
-/// that carries it) are mapped on their own and given back when let go.
-/// glibc's own threshold rises to the largest buffer freed, after which such
-/// buffers come from the heap and leave it fragmented: a batch of one 10 MiB
-/// record then peaked at 86 to 99 MiB, against 47 MiB with the threshold
-/// fixed (#27, docs/benchmark.md).
+/// glibc's allocator settings, fixed for the function's buffers (#27,
+/// docs/benchmark.md):
+/// - Buffers of up to 16 MiB (a `GetRecords` page, at most about 14 MB; a
+///   10 MiB record's JSON and its part) come from the heap, where the next
+///   invocation finds them, rather than being mapped on their own and each
+///   of their pages faulted in afresh, about 2,000 faults for one page.
+/// - Up to 16 MiB of memory freed at the top of the heap stays with the
+///   process between invocations instead of being given back and faulted in
+///   again; glibc's default gives back all but 128 KiB. More than that is
+///   given back, so one large batch does not leave the heap large.
+///
+/// Both are fixed, not glibc's own: its threshold rises to the largest
+/// buffer freed (and its trim threshold to twice that), after which the
+/// heap fragments: a batch of one 10 MiB record then peaked at 86 to 99 MiB.
+/// The pair was measured: with 16 MiB kept that batch peaked at 40.5 to
+/// 41.1 MiB in nine runs, but with 64 MiB kept, or glibc's 128 KiB, at
+/// 52 MiB in one run of two; with buffers of 4 MiB and more mapped, as
+/// before, 10,000 records of 500 B peaked 1 to 3 MiB higher when memory
+/// was kept.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn map_large_buffers() {
-    // SAFETY: sets one allocator parameter, before any other thread exists.
+fn set_allocator() {
+    const LARGE_BUFFER: i32 = 16 << 20;
+    const KEPT_FREE: i32 = 16 << 20;
+    // SAFETY: sets two allocator parameters, before any other thread exists.
     unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 4 << 20);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, LARGE_BUFFER);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, KEPT_FREE);
     }
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn map_large_buffers() {}
+fn set_allocator() {}
