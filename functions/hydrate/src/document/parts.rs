@@ -266,12 +266,20 @@ impl Plan<'_> {
         run.len() == 1 && self.kept[run.start].len() > self.limit - self.envelope
     }
 
+    /// At least the length of the part at `index` (from 0), known without
+    /// writing it: its envelope, measured with the widest part block (and,
+    /// for Kafka, every partition's key), and each record's JSON and a
+    /// comma; over by at most the part block's digits and one comma.
+    pub fn bound(&self, index: usize) -> usize {
+        let run = &self.kept[self.runs[index].clone()];
+        self.envelope + run.iter().map(|r| r.len() + 1).sum::<usize>()
+    }
+
     /// The part at `index` (from 0), its body written in one allocation.
     pub fn part(&self, index: usize) -> Result<Part, SplitError> {
         let info = self.info(index);
         let run = &self.kept[self.runs[index].clone()];
-        let records: usize = run.iter().map(|r| r.len() + 1).sum();
-        let mut body = Vec::with_capacity(self.envelope + records);
+        let mut body = Vec::with_capacity(self.bound(index));
         let document = self.document;
         serde_json::to_writer(
             &mut body,

@@ -80,6 +80,7 @@ fn check(sizes: &[usize], limit: usize) -> Result<(), TestCaseError> {
         Err(e) => return Err(TestCaseError::fail(e.to_string())),
     };
     let count = split.parts.len();
+    let plan = plan(&document, limit, Oversized::LeaveOut).unwrap();
     let mut carried = Vec::new();
     for (i, part) in split.parts.iter().enumerate() {
         prop_assert!(
@@ -87,6 +88,16 @@ fn check(sizes: &[usize], limit: usize) -> Result<(), TestCaseError> {
             "part {} is {} bytes",
             i,
             part.body.len()
+        );
+        // The bound is never short, and over by no more than the widest
+        // part block's digits and one comma.
+        let bound = plan.bound(i);
+        prop_assert!(
+            bound >= part.body.len() && bound - part.body.len() <= 21,
+            "part {} is {} bytes, its bound {}",
+            i,
+            part.body.len(),
+            bound
         );
         let value: Value = serde_json::from_str(&part.body).unwrap();
         prop_assert_eq!(value["part"]["index"].as_u64(), Some(i as u64 + 1));
