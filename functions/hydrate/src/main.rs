@@ -34,27 +34,25 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
 /// glibc's allocator settings, fixed for the function's buffers (#27,
 /// docs/benchmark.md):
-/// - Buffers of up to 16 MiB (a `GetRecords` page, at most about 14 MB; a
-///   10 MiB record's JSON and its part) come from the heap, where the next
-///   invocation finds them, rather than being mapped on their own and each
-///   of their pages faulted in afresh, about 2,000 faults for one page.
-/// - Up to 16 MiB of memory freed at the top of the heap stays with the
+/// - Buffers of up to 12 MiB (a `GetRecords` page of up to about 8 MiB of
+///   data; at 10,000 records of 500 B, 8 MB) come from the heap, where the
+///   next invocation finds them, rather than being mapped on their own and
+///   each of their pages faulted in afresh, about 2,000 faults for one page.
+///   Larger ones (a page or a part of a 10 MiB record, 14 MB) are still
+///   mapped: from the heap, they left it fragmented, and one such batch
+///   peaked at 52 MiB in about one run of ten, against 40 to 41 MiB.
+/// - Up to 4 MiB of memory freed at the top of the heap stays with the
 ///   process between invocations instead of being given back and faulted in
-///   again; glibc's default gives back all but 128 KiB. More than that is
-///   given back, so one large batch does not leave the heap large.
+///   again (glibc's default keeps 128 KiB). Keeping 8 or 16 MiB cost the
+///   10,000-record batch up to 2 MiB more at its peak.
 ///
 /// Both are fixed, not glibc's own: its threshold rises to the largest
 /// buffer freed (and its trim threshold to twice that), after which the
 /// heap fragments: a batch of one 10 MiB record then peaked at 86 to 99 MiB.
-/// The pair was measured: with 16 MiB kept that batch peaked at 40.5 to
-/// 41.1 MiB in nine runs, but with 64 MiB kept, or glibc's 128 KiB, at
-/// 52 MiB in one run of two; with buffers of 4 MiB and more mapped, as
-/// before, 10,000 records of 500 B peaked 1 to 3 MiB higher when memory
-/// was kept.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn set_allocator() {
-    const LARGE_BUFFER: i32 = 16 << 20;
-    const KEPT_FREE: i32 = 16 << 20;
+    const LARGE_BUFFER: i32 = 12 << 20;
+    const KEPT_FREE: i32 = 4 << 20;
     // SAFETY: sets two allocator parameters, before any other thread exists.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, LARGE_BUFFER);
