@@ -40,15 +40,6 @@ pub fn save_event(path: &Path, stream_arn: &str, records: &[Written]) {
     std::fs::write(path, json!({ "Records": records }).to_string()).expect("write event");
 }
 
-/// A new empty folder under the temporary directory, removed with what it
-/// holds when dropped.
-pub fn temp_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("hydrator-{name}-"))
-        .tempdir()
-        .expect("create folder")
-}
-
 /// A proxy rule that rejects (`ProvisionedThroughputExceededException`)
 /// about `percent`% of the `PutRecords` entries, each the first `times`
 /// times a call carries it, chosen by a hash of the entry's data so every

@@ -4,6 +4,15 @@
 
 use std::path::Path;
 
+/// A new empty folder named `hydrator-{name}-` and a random suffix, removed
+/// with what it holds when dropped, pass or fail.
+pub fn temp_dir(name: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("hydrator-{name}-"))
+        .tempdir()
+        .expect("create folder")
+}
+
 /// A new folder, removed with what it holds when dropped, unless the thread
 /// is panicking (an assertion failed): then it stays and its path is printed.
 pub struct WorkDir(tempfile::TempDir);

@@ -10,15 +10,8 @@ use hydrator_tests::emulator::sdk_config;
 use hydrator_tests::failure::{kinesis_failure, sns_event, sns_notification, sqs_event};
 use hydrator_tests::queue::{create_queue, queue_depth, sqs_client};
 use hydrator_tests::stream::{TestStream, Written};
+use hydrator_tests::work_dir::temp_dir;
 use serde_json::Value;
-
-/// A new folder for one test's files, removed with them when dropped.
-fn temp_folder() -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix("hydrator-cli-")
-        .tempdir()
-        .unwrap()
-}
 
 fn data_of(document: &Value) -> Vec<Vec<u8>> {
     document["Records"]
@@ -51,7 +44,7 @@ async fn drain(dlq: &str, dir: &std::path::Path, delete: bool) -> CliRun {
 async fn hydrate_reads_a_saved_sns_event_back_into_a_document_file() {
     let (stream, written) = TestStream::with_orders("cli-hydrate", 30).await;
     let event = sns_event(&kinesis_failure(&stream.arn, &written[5], &written[14], 10));
-    let temp = temp_folder();
+    let temp = temp_dir("cli");
     let file = temp.path().join("sns.json");
     std::fs::write(&file, event.to_string()).unwrap();
     let out = temp.path().join("document.json");
@@ -82,7 +75,7 @@ async fn hydrate_of_an_sqs_event_names_the_message_it_could_not_take() {
     let (stream, written) = TestStream::with_orders("cli-hydrate", 10).await;
     let good = sns_notification(&kinesis_failure(&stream.arn, &written[2], &written[4], 3));
     let event = sqs_event(&[good, "{\"not\": \"a failure record\"}".to_owned()]);
-    let temp = temp_folder();
+    let temp = temp_dir("cli");
     let file = temp.path().join("sqs.json");
     std::fs::write(&file, event.to_string()).unwrap();
 
@@ -137,7 +130,7 @@ async fn drain_joins_parts_keeps_an_incomplete_failure_and_deletes_only_what_it_
     assert!(parts >= 8, "{parts} parts");
 
     // Without --delete: saved whole, left in the queue, visible again.
-    let temp = temp_folder();
+    let temp = temp_dir("cli");
     let dir = temp.path().join("drain");
     let run = drain(&dlq, &dir, false).await;
     assert_eq!(run.code, Some(0), "{run:?}");
@@ -235,7 +228,7 @@ async fn drain_bounds_long_names_and_a_file_it_cannot_write_costs_only_that_fail
             .await
             .unwrap();
     }
-    let temp = temp_folder();
+    let temp = temp_dir("cli");
     let dir = temp.path().join("drain-names");
     std::fs::create_dir_all(
         dir.join("blocked.shardId-00000001763452800000-8a4b1f3e.100000000000000000003.json"),

@@ -14,14 +14,7 @@ use hydrator_tests::queue::{create_queue, queue_depth};
 use hydrator_tests::redrive::save_event;
 use hydrator_tests::runtime_api::workspace_binary;
 use hydrator_tests::stream::{unique_suffix, TestStream, Written};
-
-/// A new folder for one test's files, removed with them when dropped.
-fn temp_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("hydrator-habits-{name}-"))
-        .tempdir()
-        .unwrap()
-}
+use hydrator_tests::work_dir::temp_dir;
 
 /// A DLQ holding the document of one 5-record failure; its URL and name.
 async fn dlq_with_one_failure() -> (String, String, TestStream) {
@@ -66,7 +59,7 @@ async fn a_usage_error_exits_64_and_help_exits_0() {
 #[tokio::test]
 async fn a_dry_run_drain_by_queue_name_changes_nothing_and_the_real_one_deletes() {
     let (dlq, name, _stream) = dlq_with_one_failure().await;
-    let temp = temp_dir("drain");
+    let temp = temp_dir("habits-drain");
     let dir = temp.path().join("failures");
     let to = dir.to_str().unwrap();
     let args = [
@@ -113,7 +106,7 @@ async fn a_queue_name_that_does_not_exist_is_an_error_not_an_empty_queue() {
 #[tokio::test]
 async fn the_profile_named_on_the_command_line_is_the_one_used() {
     let (dlq, name, _stream) = dlq_with_one_failure().await;
-    let temp = temp_dir("profile");
+    let temp = temp_dir("habits-profile");
     let dir = temp.path();
     let config = dir.join("config");
     std::fs::write(
@@ -153,7 +146,7 @@ async fn the_profile_named_on_the_command_line_is_the_one_used() {
 #[tokio::test]
 async fn dry_runs_of_redrive_and_replay_write_and_invoke_nothing() {
     let (dlq, _name, stream) = dlq_with_one_failure().await;
-    let temp = temp_dir("dry");
+    let temp = temp_dir("habits-dry");
     let dir = temp.path();
     let saved = dir.join("failures");
     let drained = hydrator(
@@ -302,7 +295,7 @@ async fn filters_take_one_streams_failures_and_leave_the_others_in_the_queue() {
     .await;
     assert_eq!(none.report()["failures"].as_array().map(Vec::len), Some(0));
 
-    let temp = temp_dir("filter");
+    let temp = temp_dir("habits-filter");
     let dir = temp.path().join("failures");
     let drained = hydrator(
         &[
@@ -464,7 +457,7 @@ async fn the_hydrators_failures_are_listed_and_retried_each_where_it_belongs() {
         "a dry run moves nothing"
     );
 
-    let temp = temp_dir("failures");
+    let temp = temp_dir("habits-failures");
     let dir = temp.path();
     let api = InvokeApi::start(&[], &[], dir).await;
     let real: Vec<String> = retry(&["--to-function", CONSUMER]);
@@ -512,7 +505,7 @@ async fn redrive_writes_with_the_target_profile_and_region_alone() {
         missing_in_east.is_err(),
         "the stream exists in us-west-2 only"
     );
-    let temp = temp_dir("to-profile");
+    let temp = temp_dir("habits-to-profile");
     let dir = temp.path();
     let written: Vec<Written> = (0..3)
         .map(|i| Written {

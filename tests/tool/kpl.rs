@@ -15,9 +15,10 @@ use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint};
 use hydrator_tests::failure::kinesis_failure;
 use hydrator_tests::fault_proxy::FaultProxy;
 use hydrator_tests::redrive::{
-    check_once_and_count_out_of_order, flaky_put_records, read_all, save_event, temp_dir, Sent,
+    check_once_and_count_out_of_order, flaky_put_records, read_all, save_event, Sent,
 };
 use hydrator_tests::stream::{TestStream, Written};
+use hydrator_tests::work_dir::temp_dir;
 use hydrator_tests::workspace_root;
 use serde_json::{json, Value};
 

@@ -10,9 +10,10 @@ use hydrator_tests::cli::{hydrator, CliRun};
 use hydrator_tests::emulator::{kinesis_client, kinesis_endpoint};
 use hydrator_tests::fault_proxy::{Action, FaultProxy};
 use hydrator_tests::redrive::{
-    check_once_and_count_out_of_order, flaky_put_records, read_all, save_event, temp_dir, Sent,
+    check_once_and_count_out_of_order, flaky_put_records, read_all, save_event, Sent,
 };
 use hydrator_tests::stream::{TestStream, Written};
+use hydrator_tests::work_dir::temp_dir;
 use serde_json::{json, Value};
 
 /// A saved `{"Records": [...]}` event holding `records`, a file removed when

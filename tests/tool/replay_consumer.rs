@@ -16,15 +16,8 @@ use hydrator_tests::invoke_api::{InvokeApi, CONSUMER};
 use hydrator_tests::kafka::{bootstrap_servers, produce, Outgoing};
 use hydrator_tests::stream::{unique_suffix, TestStream, Written};
 use hydrator_tests::table::{sequence_numbers, TestTable, KEY};
+use hydrator_tests::work_dir::temp_dir;
 use serde_json::Value;
-
-/// A new work folder for one test, removed with what it holds when dropped.
-fn work_dir(name: &str) -> tempfile::TempDir {
-    tempfile::Builder::new()
-        .prefix(&format!("hydrator-replay-{name}-"))
-        .tempdir()
-        .expect("work folder")
-}
 
 /// `hydrator hydrate` of an on-failure record into `dir/NAME.json`.
 async fn hydrate_into(dir: &Path, name: &str, failure: &Value) -> PathBuf {
@@ -172,7 +165,7 @@ async fn fails_names_saves_and_replays(
 
 #[tokio::test]
 async fn a_kinesis_batch_with_three_failed_records_is_reported_saved_and_replayed_alone() {
-    let work = work_dir("kinesis");
+    let work = temp_dir("replay-kinesis");
     let dir = work.path();
     let poison = [2, 5, 7];
     let (stream, written) = kinesis_orders(10, &poison).await;
@@ -187,7 +180,7 @@ async fn a_kinesis_batch_with_three_failed_records_is_reported_saved_and_replaye
 
 #[tokio::test]
 async fn a_dynamodb_batch_with_three_failed_records_is_reported_saved_and_replayed_alone() {
-    let work = work_dir("dynamodb");
+    let work = temp_dir("replay-dynamodb");
     let dir = work.path();
     let mut table = TestTable::create(StreamViewType::NewAndOldImages).await;
     let poison = [1, 4, 6];
@@ -213,7 +206,7 @@ async fn a_dynamodb_batch_with_three_failed_records_is_reported_saved_and_replay
 #[tokio::test]
 async fn a_kafka_batch_over_two_partitions_with_three_failed_records_is_reported_saved_and_replayed_alone(
 ) {
-    let work = work_dir("kafka");
+    let work = temp_dir("replay-kafka");
     let dir = work.path();
     let topic = format!("order-events-v2-{}", unique_suffix());
     // Orders over two partitions, written by kafka-python; three marked poison.
@@ -269,7 +262,7 @@ async fn a_kafka_batch_over_two_partitions_with_three_failed_records_is_reported
 
 #[tokio::test]
 async fn an_event_throttled_past_every_retry_fails_alone_and_every_event_has_a_row() {
-    let work = work_dir("throttled");
+    let work = temp_dir("replay-throttled");
     let dir = work.path();
     let (stream, written) = kinesis_orders(3, &[]).await;
     // Three saved events of one record each, cut from one hydrated document.
@@ -319,7 +312,7 @@ async fn an_event_throttled_past_every_retry_fails_alone_and_every_event_has_a_r
 
 #[tokio::test]
 async fn an_event_over_six_megabytes_goes_in_chunks_in_order_each_reported() {
-    let work = work_dir("large");
+    let work = temp_dir("replay-large");
     let dir = work.path();
     let client = hydrator_tests::emulator::kinesis_client();
     let stream = TestStream::create(&client, "replay-large", 1).await;
